@@ -1,0 +1,452 @@
+//! The plan of one row: references resolved against the reference data, numbers checked
+//! against context ranges, uniqueness checked against the database and the file's earlier rows.
+
+use super::Applier;
+use crate::columns::Col;
+use crate::error::{Result, RowError};
+use crate::record::{Parsed, Value};
+use crate::store::reference::Context;
+use rusqlite::OptionalExtension;
+
+/// A value that must be unique across the database and the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unique {
+    /// users.uuid
+    Uuid,
+    /// users.email (compared without case)
+    Email,
+    /// users.username
+    Username,
+    /// lines.sip_username
+    SipUsername,
+    /// lines.provisioning_code
+    ProvisioningCode,
+}
+
+impl Unique {
+    /// Every unique column.
+    pub const ALL: [Unique; 5] = [
+        Unique::Uuid,
+        Unique::Email,
+        Unique::Username,
+        Unique::SipUsername,
+        Unique::ProvisioningCode,
+    ];
+
+    /// The CSV column.
+    pub fn col(self) -> Col {
+        match self {
+            Unique::Uuid => Col::Uuid,
+            Unique::Email => Col::Email,
+            Unique::Username => Col::Username,
+            Unique::SipUsername => Col::SipUsername,
+            Unique::ProvisioningCode => Col::ProvisioningCode,
+        }
+    }
+
+    /// The value as compared.
+    pub fn key(self, v: &str) -> String {
+        match self {
+            Unique::Email => v.to_lowercase(),
+            Unique::Uuid => v.to_ascii_lowercase(),
+            _ => v.to_string(),
+        }
+    }
+
+    fn exists_sql(self) -> &'static str {
+        match self {
+            Unique::Uuid => "SELECT EXISTS(SELECT 1 FROM users WHERE uuid = ?1)",
+            Unique::Email => "SELECT EXISTS(SELECT 1 FROM users WHERE email = ?1)",
+            Unique::Username => "SELECT EXISTS(SELECT 1 FROM users WHERE username = ?1)",
+            Unique::SipUsername => "SELECT EXISTS(SELECT 1 FROM lines WHERE sip_username = ?1)",
+            Unique::ProvisioningCode => {
+                "SELECT EXISTS(SELECT 1 FROM lines WHERE provisioning_code = ?1)"
+            }
+        }
+    }
+}
+
+/// What the checks resolved, for the writes.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub uuid: String,
+    pub entity: i64,
+    pub cti_profile: Option<i64>,
+    pub sip_username: Option<String>,
+    pub provisioning_code: Option<String>,
+    /// A free existing extension to reuse for the line.
+    pub exten_id: Option<i64>,
+    /// For each incall, a free existing extension to reuse.
+    pub incall_extens: Vec<Option<i64>>,
+    /// An existing voicemail box to share.
+    pub voicemail: Option<i64>,
+    pub permissions: Vec<i64>,
+}
+
+/// How many times a generated value is drawn again when it is taken.
+const DRAWS: usize = 1000;
+
+impl Applier<'_> {
+    /// Whether a unique value is taken, in the database or by a rejected earlier row.
+    fn taken(&self, u: Unique, v: &str) -> Result<bool> {
+        if self.rejected.contains(&(u, u.key(v))) {
+            return Ok(true);
+        }
+        self.tx
+            .prepare_cached(u.exists_sql())
+            .and_then(|mut st| st.query_row([v], |r| r.get(0)))
+            .map_err(|e| self.db(e))
+    }
+
+    fn check_unique(&self, u: Unique, v: &str, errors: &mut Vec<RowError>) -> Result<()> {
+        if self.taken(u, v)? {
+            let name = u.col().name();
+            errors.push(RowError::new(
+                name,
+                "duplicate",
+                format!(
+                    "{name} {} is already used by another user (in the database or an earlier row)",
+                    crate::record::shown(u.col(), v)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The id and owner state of `exten@context`: `Ok(Some(id))` free existing, `Ok(None)`
+    /// not existing, `Err(())` owned by a line or an incall.
+    fn extension_state(
+        &self,
+        exten: &str,
+        context: &str,
+    ) -> Result<std::result::Result<Option<i64>, ()>> {
+        let row: Option<(i64, bool)> = self
+            .tx
+            .prepare_cached(
+                "SELECT e.id, e.line_id IS NOT NULL OR EXISTS(SELECT 1 FROM incalls i WHERE i.extension_id = e.id)
+                 FROM extensions e WHERE e.exten = ?1 AND e.context = ?2",
+            )
+            .and_then(|mut st| st.query_row([exten, context], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(|e| self.db(e))?;
+        Ok(match row {
+            None => Ok(None),
+            Some((_, true)) => Err(()),
+            Some((id, false)) => Ok(Some(id)),
+        })
+    }
+}
+
+/// Resolves a context name for a column: it must exist, belong to the entity and (if `kind`
+/// is given) be of that type.
+fn context<'r>(
+    a: &'r Applier<'_>,
+    col: Col,
+    name: &str,
+    entity: Option<i64>,
+    kind: Option<&str>,
+    errors: &mut Vec<RowError>,
+) -> Option<&'r Context> {
+    let c = col.name();
+    let Some(ctx) = a.reference.contexts.get(name) else {
+        let known: Vec<&str> = a
+            .reference
+            .contexts
+            .iter()
+            .filter(|(_, x)| {
+                kind.is_none_or(|k| x.kind == k) && entity.is_none_or(|e| x.entity == e)
+            })
+            .map(|(n, _)| n.as_str())
+            .collect();
+        errors.push(RowError::new(
+            c,
+            "unknown",
+            format!("{c} '{name}' does not exist (known: {})", sorted(known)),
+        ));
+        return None;
+    };
+    if let Some(k) = kind {
+        if ctx.kind != k {
+            errors.push(RowError::new(
+                c,
+                "wrong_type",
+                format!(
+                    "{c} '{name}' is an {} context; an {k} context is needed",
+                    ctx.kind
+                ),
+            ));
+            return None;
+        }
+    }
+    if let Some(e) = entity {
+        if ctx.entity != e {
+            errors.push(RowError::new(
+                c,
+                "wrong_entity",
+                format!(
+                    "{c} '{name}' belongs to entity {}, not to the user's entity {e}",
+                    ctx.entity
+                ),
+            ));
+            return None;
+        }
+    }
+    Some(ctx)
+}
+
+fn sorted(mut names: Vec<&str>) -> String {
+    names.sort_unstable();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Checks a number against the ranges of its context.
+fn in_range(
+    col: Col,
+    exten: &str,
+    ctx_name: &str,
+    ctx: &Context,
+    errors: &mut Vec<RowError>,
+) -> bool {
+    if ctx.ranges.iter().any(|r| r.contains(exten)) {
+        return true;
+    }
+    let ranges: Vec<String> = ctx.ranges.iter().map(ToString::to_string).collect();
+    let c = col.name();
+    errors.push(RowError::new(
+        c,
+        "outside_range",
+        format!(
+            "{c} '{exten}' is outside the ranges of context '{ctx_name}' ({})",
+            if ranges.is_empty() {
+                "none".into()
+            } else {
+                ranges.join(", ")
+            }
+        ),
+    ));
+    false
+}
+
+/// Checks a row against the reference data and the database; fills `errors` and `warnings`.
+pub fn plan(
+    a: &mut Applier<'_>,
+    p: &Parsed,
+    errors: &mut Vec<RowError>,
+    warnings: &mut Vec<RowError>,
+) -> Result<Plan> {
+    let mut plan = Plan::default();
+    let entity = match p.user.entity_id.or(a.default_entity) {
+        None => {
+            errors.push(RowError::new(
+                "entity_id",
+                "required",
+                "entity_id is required: the database has several entities and no --entity was given",
+            ));
+            None
+        }
+        Some(e) if !a.reference.entities.contains(&e) => {
+            errors.push(RowError::new(
+                "entity_id",
+                "unknown",
+                format!("entity {e} does not exist"),
+            ));
+            None
+        }
+        Some(e) => Some(e),
+    };
+    plan.entity = entity.unwrap_or_default();
+
+    match &p.user.uuid {
+        Some(u) => {
+            a.check_unique(Unique::Uuid, u, errors)?;
+            plan.uuid = u.clone();
+        }
+        None => plan.uuid = uuid::Uuid::now_v7().hyphenated().to_string(),
+    }
+    if let Some(email) = p.user.get(Col::Email).and_then(Value::as_text) {
+        a.check_unique(Unique::Email, email, errors)?;
+    }
+    if let Some(login) = &p.login {
+        a.check_unique(Unique::Username, &login.username, errors)?;
+    }
+    if let Some(name) = p.cti.as_ref().and_then(|c| c.name.as_ref()) {
+        match a.reference.cti_profiles.get(name) {
+            Some(id) => plan.cti_profile = Some(*id),
+            None => {
+                let known: Vec<&str> = a
+                    .reference
+                    .cti_profiles
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                errors.push(RowError::new(
+                    "cti_profile_name",
+                    "unknown",
+                    format!(
+                        "CTI profile '{name}' does not exist (known: {})",
+                        sorted(known)
+                    ),
+                ));
+            }
+        }
+    }
+
+    if let Some(line) = &p.phone {
+        let ctx = context(
+            a,
+            Col::Context,
+            &line.context,
+            entity,
+            Some("internal"),
+            errors,
+        );
+        if let Some(sip) = &line.sip_username {
+            if line.sip_username_generated {
+                plan.sip_username = Some(draw(
+                    a,
+                    Unique::SipUsername,
+                    sip.clone(),
+                    crate::record::generate_sip_username,
+                )?);
+            } else {
+                a.check_unique(Unique::SipUsername, sip, errors)?;
+                plan.sip_username = Some(sip.clone());
+            }
+        }
+        match &line.provisioning_code {
+            Some(code) => {
+                a.check_unique(Unique::ProvisioningCode, code, errors)?;
+                plan.provisioning_code = Some(code.clone());
+            }
+            None => {
+                let first = crate::record::generate_provisioning_code();
+                let code = draw(
+                    a,
+                    Unique::ProvisioningCode,
+                    first,
+                    crate::record::generate_provisioning_code,
+                )?;
+                if a.taken(Unique::ProvisioningCode, &code)? {
+                    errors.push(RowError::new(
+                        "provisioning_code",
+                        "exhausted",
+                        "no free provisioning code was found; give one in provisioning_code",
+                    ));
+                }
+                plan.provisioning_code = Some(code);
+            }
+        }
+        if let (Some(exten), Some(ctx)) = (&p.exten, ctx) {
+            if in_range(Col::Exten, exten, &line.context, ctx, errors) {
+                match a.extension_state(exten, &line.context)? {
+                    Ok(id) => plan.exten_id = id,
+                    Err(()) => errors.push(RowError::new(
+                        "exten",
+                        "in_use",
+                        format!(
+                            "extension {exten}@{} already belongs to another line or incall",
+                            line.context
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+
+    let mut seen = std::collections::HashSet::new();
+    for incall in &p.incalls {
+        let ctx = context(
+            a,
+            Col::IncallContext,
+            &incall.context,
+            entity,
+            Some("incall"),
+            errors,
+        );
+        let mut state = None;
+        if let Some(ctx) = ctx {
+            if in_range(
+                Col::IncallExten,
+                &incall.exten,
+                &incall.context,
+                ctx,
+                errors,
+            ) {
+                let free = a.extension_state(&incall.exten, &incall.context)?;
+                if free.is_err() || !seen.insert((&incall.exten, &incall.context)) {
+                    errors.push(RowError::new(
+                        "incall_exten",
+                        "in_use",
+                        format!(
+                            "incoming number {}@{} already routes to someone",
+                            incall.exten, incall.context
+                        ),
+                    ));
+                }
+                state = free.ok().flatten();
+            }
+        }
+        plan.incall_extens.push(state);
+    }
+
+    if let Some(vm) = &p.voicemail {
+        if context(a, Col::VoicemailContext, &vm.context, entity, None, errors).is_some() {
+            let existing: Option<i64> =
+                a.tx.prepare_cached("SELECT id FROM voicemails WHERE number = ?1 AND context = ?2")
+                    .and_then(|mut st| {
+                        st.query_row([&vm.number, &vm.context], |r| r.get(0))
+                            .optional()
+                    })
+                    .map_err(|e| a.db(e))?;
+            if let Some(id) = existing {
+                warnings.push(RowError::new(
+                    "voicemail_number",
+                    "shared",
+                    format!(
+                        "voicemail {}@{} already exists: the user shares it; its settings are not changed",
+                        vm.number, vm.context
+                    ),
+                ));
+                plan.voicemail = Some(id);
+            }
+        }
+    }
+
+    if let (Some(names), Some(entity)) = (&p.permissions, entity) {
+        for name in names {
+            match a.reference.permissions.get(&(entity, name.clone())) {
+                Some(id) => plan.permissions.push(*id),
+                None => {
+                    let known: Vec<&str> = a
+                        .reference
+                        .permissions
+                        .keys()
+                        .filter(|(e, _)| *e == entity)
+                        .map(|(_, n)| n.as_str())
+                        .collect();
+                    errors.push(RowError::new(
+                        "call_permissions",
+                        "unknown",
+                        format!("call permission '{name}' does not exist in entity {entity} (known: {})", sorted(known)),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// Draws a generated value again until it is free (or the draws run out).
+fn draw(a: &Applier<'_>, u: Unique, first: String, gen: fn() -> String) -> Result<String> {
+    let mut v = first;
+    for _ in 0..DRAWS {
+        if !a.taken(u, &v)? {
+            break;
+        }
+        v = gen();
+    }
+    Ok(v)
+}

@@ -1,0 +1,254 @@
+//! Plan and apply: each parsed row is resolved against the reference data and the database
+//! (which already holds the earlier rows of the file), then written, from one thread, inside
+//! the command's transaction.
+//!
+//! A row is checked completely before anything of it is written, so a rejected row leaves no
+//! partial records behind, and all its errors are reported together.
+
+mod checks;
+pub mod run;
+
+use crate::columns::Col;
+use crate::error::{Result, RowError};
+use crate::record::{self, Parsed, Value};
+use crate::store::reference::Reference;
+use rusqlite::types::Value as Sql;
+use rusqlite::{params, Transaction};
+use serde::Serialize;
+use std::collections::HashSet;
+
+pub use checks::Unique;
+
+/// What one imported row created: the ids the report lists.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Created {
+    /// 1-based data row index.
+    pub row_number: u64,
+    /// Physical line of the record.
+    pub line: u64,
+    /// The new user's id.
+    pub user_id: i64,
+    /// The new user's UUID.
+    pub user_uuid: String,
+    /// The line's id.
+    pub line_id: Option<i64>,
+    /// The line's extension id.
+    pub extension_id: Option<i64>,
+    /// The voicemail box's id (new or shared).
+    pub voicemail_id: Option<i64>,
+    /// The incoming calls' ids.
+    pub incall_ids: Vec<i64>,
+    /// The call permissions' ids.
+    pub call_permission_ids: Vec<i64>,
+    /// Whether the voicemail box was created (not shared).
+    #[serde(skip)]
+    pub voicemail_created: bool,
+}
+
+/// The outcome of planning one row.
+pub type RowOutcome = std::result::Result<(Created, Vec<RowError>), Vec<RowError>>;
+
+/// Applies rows to the database inside one transaction.
+pub struct Applier<'t> {
+    tx: &'t Transaction<'t>,
+    reference: &'t Reference,
+    default_entity: Option<i64>,
+    /// Unique values (lowercased where compared without case) of rejected rows: a later row
+    /// repeating one is still "the second occurrence".
+    rejected: HashSet<(Unique, String)>,
+    insert_user: String,
+}
+
+impl<'t> Applier<'t> {
+    /// Prepares to apply rows; `entity` is `--entity`.
+    pub fn new(tx: &'t Transaction<'t>, reference: &'t Reference, entity: Option<i64>) -> Self {
+        let fields: Vec<&str> = record::user_fields().map(Col::name).collect();
+        let insert_user = format!(
+            "INSERT INTO users (uuid, entity_id, username, password_hash, cti_profile_enabled, cti_profile_id, {}) VALUES ({})",
+            fields.join(", "),
+            vec!["?"; fields.len() + 6].join(", ")
+        );
+        Applier {
+            tx,
+            reference,
+            default_entity: reference.default_entity(entity),
+            rejected: HashSet::new(),
+            insert_user,
+        }
+    }
+
+    /// A database error, with the database's path.
+    fn db(&self, e: rusqlite::Error) -> crate::error::Error {
+        crate::error::Error::db(std::path::Path::new(self.tx.path().unwrap_or("")), e)
+    }
+
+    /// Remembers the unique values of a rejected row, read from its raw cells.
+    pub fn remember_rejected(&mut self, header: &crate::read::Header, record: &csv::StringRecord) {
+        for u in Unique::ALL {
+            if let Some(v) = header.cell(record, u.col()).value() {
+                self.rejected.insert((u, u.key(v)));
+            }
+        }
+    }
+
+    /// Checks one parsed row against the database and writes it if it passes.
+    pub fn import(&mut self, p: &Parsed) -> Result<RowOutcome> {
+        let mut errors = p.errors.clone();
+        let mut warnings = Vec::new();
+        let plan = checks::plan(self, p, &mut errors, &mut warnings)?;
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        let created = self.write(p, plan)?;
+        Ok(Ok((created, warnings)))
+    }
+
+    fn write(&mut self, p: &Parsed, plan: checks::Plan) -> Result<Created> {
+        let tx = self.tx;
+        let db = |e: rusqlite::Error| self.db(e);
+        let mut values: Vec<Sql> = vec![
+            Sql::Text(plan.uuid.clone()),
+            Sql::Integer(plan.entity),
+            opt_text(p.login.as_ref().map(|l| l.username.clone())),
+            opt_text(p.login.as_ref().and_then(|l| l.password_hash.clone())),
+            Sql::Integer(i64::from(p.cti.as_ref().is_some_and(|c| c.enabled))),
+            plan.cti_profile.map_or(Sql::Null, Sql::Integer),
+        ];
+        for (col, v) in record::user_fields().zip(&p.user.fields) {
+            values.push(sql_value(col, v.as_ref()));
+        }
+        tx.prepare_cached(&self.insert_user)
+            .and_then(|mut st| st.execute(rusqlite::params_from_iter(values)))
+            .map_err(db)?;
+        let user_id = tx.last_insert_rowid();
+        let mut created = Created {
+            row_number: p.row_number,
+            line: p.line,
+            user_id,
+            user_uuid: plan.uuid,
+            ..Created::default()
+        };
+        if let Some(line) = &p.phone {
+            tx.prepare_cached(
+                "INSERT INTO lines (user_id, protocol, context, sip_username, sip_secret, provisioning_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    user_id,
+                    line.protocol.as_str(),
+                    line.context,
+                    plan.sip_username,
+                    line.sip_secret,
+                    plan.provisioning_code
+                ])
+            })
+            .map_err(db)?;
+            let line_id = tx.last_insert_rowid();
+            created.line_id = Some(line_id);
+            if let Some(exten) = &p.exten {
+                created.extension_id = Some(
+                    self.claim_extension(exten, &line.context, plan.exten_id, Some(line_id))
+                        .map_err(db)?,
+                );
+            }
+        }
+        for (incall, existing) in p.incalls.iter().zip(&plan.incall_extens) {
+            let ext = self
+                .claim_extension(&incall.exten, &incall.context, *existing, None)
+                .map_err(db)?;
+            tx.prepare_cached(
+                "INSERT INTO incalls (user_id, extension_id, ring_seconds) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut st| st.execute(params![user_id, ext, incall.ring_seconds]))
+            .map_err(db)?;
+            created.incall_ids.push(tx.last_insert_rowid());
+        }
+        if let Some(vm) = &p.voicemail {
+            let id = match plan.voicemail {
+                Some(id) => id,
+                None => {
+                    tx.prepare_cached(
+                        "INSERT INTO voicemails (name, number, context, password, email, attach_audio, delete_messages, ask_password) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            vm.name,
+                            vm.number,
+                            vm.context,
+                            vm.password,
+                            vm.email,
+                            vm.attach_audio,
+                            vm.delete_messages,
+                            vm.ask_password
+                        ])
+                    })
+                    .map_err(db)?;
+                    created.voicemail_created = true;
+                    tx.last_insert_rowid()
+                }
+            };
+            tx.prepare_cached(
+                "INSERT INTO user_voicemails (user_id, voicemail_id) VALUES (?1, ?2)",
+            )
+            .and_then(|mut st| st.execute(params![user_id, id]))
+            .map_err(db)?;
+            created.voicemail_id = Some(id);
+        }
+        for id in &plan.permissions {
+            tx.prepare_cached(
+                "INSERT INTO user_call_permissions (user_id, call_permission_id) VALUES (?1, ?2)",
+            )
+            .and_then(|mut st| st.execute(params![user_id, id]))
+            .map_err(db)?;
+            created.call_permission_ids.push(*id);
+        }
+        Ok(created)
+    }
+
+    /// Points a free existing extension at the line (or leaves it for an incall), or creates it.
+    fn claim_extension(
+        &self,
+        exten: &str,
+        context: &str,
+        existing: Option<i64>,
+        line_id: Option<i64>,
+    ) -> rusqlite::Result<i64> {
+        match existing {
+            Some(id) => {
+                self.tx
+                    .prepare_cached("UPDATE extensions SET line_id = ?2 WHERE id = ?1")?
+                    .execute(params![id, line_id])?;
+                Ok(id)
+            }
+            None => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO extensions (exten, context, line_id) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![exten, context, line_id])?;
+                Ok(self.tx.last_insert_rowid())
+            }
+        }
+    }
+}
+
+fn opt_text(s: Option<String>) -> Sql {
+    s.map_or(Sql::Null, Sql::Text)
+}
+
+/// A checked cell as an SQL value; an empty cell takes the column's default.
+pub fn sql_value(col: Col, v: Option<&Value>) -> Sql {
+    match v {
+        Some(Value::Text(s)) => Sql::Text(s.clone()),
+        Some(Value::Int(i)) => Sql::Integer(*i),
+        Some(Value::Bool(b)) => Sql::Integer(i64::from(*b)),
+        Some(Value::List(items)) => Sql::Text(items.join(";")),
+        None => match col.def().rule {
+            crate::columns::Rule::Bool { default: Some(b) } => Sql::Integer(i64::from(b)),
+            crate::columns::Rule::Int {
+                default: Some(d), ..
+            } => Sql::Integer(d),
+            _ => Sql::Null,
+        },
+    }
+}

@@ -1,0 +1,150 @@
+//! The command line (clap derive). These are raw values; `cmd` turns them into the library's
+//! option structs in one place per command.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Bulk-provision IPBX users from CSV spreadsheets into an embedded SQLite database.
+#[derive(Debug, Parser)]
+#[command(name = "ucsv", version, about, long_about = None)]
+pub struct Cli {
+    /// The database file (created with the default reference data if missing).
+    #[arg(long, global = true, env = "UCSV_DB", default_value = "ucsv.db")]
+    pub db: PathBuf,
+
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new database (refuses an existing file).
+    Init {
+        /// Reference data to start with, instead of the embedded default.
+        #[arg(long, value_name = "FILE.toml")]
+        reference: Option<PathBuf>,
+    },
+    /// Show or change the reference data (entities, contexts, permissions, CTI profiles).
+    #[command(subcommand)]
+    Reference(ReferenceCommand),
+    /// Create the users of a CSV file, all or nothing.
+    Import(ImportArgs),
+    /// Check a CSV file against the database without writing (a dry run of import).
+    Validate(ValidateArgs),
+    /// Print the column reference.
+    Columns {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ColumnsFormat::Table)]
+        format: ColumnsFormat,
+    },
+}
+
+/// `ucsv reference ...`
+#[derive(Debug, Subcommand)]
+pub enum ReferenceCommand {
+    /// Print the reference data.
+    Show {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReferenceFormat::Toml)]
+        format: ReferenceFormat,
+    },
+    /// Add or update reference data from a TOML file (idempotent).
+    Apply {
+        /// The TOML file.
+        file: PathBuf,
+    },
+}
+
+/// Formats of `reference show`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ReferenceFormat {
+    Toml,
+    Json,
+}
+
+/// Formats of `columns`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ColumnsFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+/// How to read the input file.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// The CSV file, or - for standard input.
+    pub file: String,
+
+    /// The input's encoding (a WHATWG label: utf-8, windows-1252, iso-8859-15, utf-16le, ...).
+    /// Default: UTF-8, or UTF-16 when a BOM says so.
+    #[arg(long, value_name = "LABEL")]
+    pub encoding: Option<String>,
+
+    /// The field delimiter (one character, or "tab"). Default: sniffed from the header
+    /// among , ; TAB |.
+    #[arg(long, value_name = "C")]
+    pub delimiter: Option<String>,
+
+    /// The entity of rows without entity_id.
+    #[arg(long, value_name = "ID")]
+    pub entity: Option<i64>,
+
+    /// Unknown columns are errors, not warnings.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// How to apply rows and report.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Commit the good rows and reject the bad ones (exit 1 if any is rejected).
+    #[arg(long)]
+    pub keep_going: bool,
+
+    /// Write the rejected rows to FILE as CSV, with the original header and cells.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+
+    /// Write the errors to FILE as CSV (row_number, line, column, code, message).
+    #[arg(long, value_name = "FILE")]
+    pub errors: Option<PathBuf>,
+
+    /// Report format: human (stderr) or json (stdout).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+}
+
+/// Report formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+}
+
+/// `ucsv import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+    /// Check everything and roll back: nothing is written.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `ucsv validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}

@@ -1,0 +1,68 @@
+//! `ucsv import` and `ucsv validate` (an import that always rolls back).
+
+use super::Context;
+use crate::apply::run::{self, ApplyOptions};
+use crate::cli::{ApplyArgs, InputArgs, ReportFormat};
+use crate::error::{Error, Result};
+use crate::read::Source;
+use std::io::IsTerminal;
+
+/// Runs an import (or, with `dry_run`, a validation); returns the exit status.
+pub fn run(
+    ctx: &Context,
+    command: &'static str,
+    input: &InputArgs,
+    apply: &ApplyArgs,
+    dry_run: bool,
+) -> Result<u8> {
+    let mut store = ctx.store()?;
+    let mut source = Source::open(&input.file, &input.options()?)?;
+    let opts = ApplyOptions {
+        command,
+        dry_run,
+        keep_going: apply.keep_going,
+        entity: input.entity,
+        keep_created: apply.format == ReportFormat::Json,
+    };
+    let report = run::import(&mut store, &mut source, &opts)?;
+    if let Some(path) = &apply.rejects {
+        report
+            .write_rejects(super::create(path)?, &source.header, source.delimiter)
+            .map_err(|e| output_error(path, e))?;
+    }
+    if let Some(path) = &apply.errors {
+        report
+            .write_errors(super::create(path)?)
+            .map_err(|e| output_error(path, e))?;
+    }
+    match apply.format {
+        ReportFormat::Json => {
+            let mut json = serde_json::to_vec_pretty(&report).map_err(|e| Error::Output {
+                path: "<stdout>".into(),
+                source: e.into(),
+            })?;
+            json.push(b'\n');
+            super::stdout(&json)?;
+        }
+        ReportFormat::Human => {
+            let color = std::io::stderr().is_terminal();
+            let text = report.human(&source.name, &source.header, source.delimiter, color);
+            if ctx.quiet {
+                // Quiet keeps the errors, drops the rest.
+                if report.summary.rejected > 0 {
+                    eprint!("{text}");
+                }
+            } else {
+                eprint!("{text}");
+            }
+        }
+    }
+    Ok(report.exit_code())
+}
+
+fn output_error(path: &std::path::Path, e: csv::Error) -> Error {
+    Error::Output {
+        path: path.display().to_string(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}

@@ -1,0 +1,24 @@
+//! `ucsv init`: create a database with the embedded default or a given reference file.
+
+use super::Context;
+use crate::error::Result;
+use crate::store::{reference::ReferenceFile, Store};
+use std::path::Path;
+
+/// Creates the database; refuses an existing file.
+pub fn run(ctx: &Context, reference: Option<&Path>) -> Result<u8> {
+    let data = match reference {
+        Some(path) => ReferenceFile::read(&path.display().to_string())?,
+        None => ReferenceFile::embedded_default(),
+    };
+    Store::create(ctx.db, &data)?;
+    ctx.say(&format!(
+        "ucsv: created database {} with {} reference data\n",
+        ctx.db.display(),
+        reference.map_or("the default".to_string(), |p| format!(
+            "the {}",
+            p.display()
+        ))
+    ));
+    Ok(0)
+}

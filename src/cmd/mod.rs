@@ -1,0 +1,85 @@
+//! Orchestration: one module per command, turning command-line values into library calls
+//! and handing the outcome to the report.
+
+pub mod columns;
+pub mod import;
+pub mod init;
+pub mod reference;
+
+use crate::cli::InputArgs;
+use crate::error::{Error, Result};
+use crate::read::InputOptions;
+use crate::store::Store;
+use std::io::Write;
+use std::path::Path;
+
+/// What every command gets besides its own options.
+pub struct Context<'a> {
+    /// The database path.
+    pub db: &'a Path,
+    /// Print only errors.
+    pub quiet: bool,
+}
+
+impl Context<'_> {
+    /// Opens the database, creating it (and saying so) if there is none.
+    pub fn store(&self) -> Result<Store> {
+        let (store, created) = Store::open_or_create(self.db)?;
+        if created && !self.quiet {
+            eprintln!(
+                "ucsv: created database {} with the default reference data",
+                self.db.display()
+            );
+        }
+        Ok(store)
+    }
+
+    /// Prints a line for people on stderr, unless quiet.
+    pub fn say(&self, text: &str) {
+        if !self.quiet {
+            eprint!("{text}");
+        }
+    }
+}
+
+impl InputArgs {
+    /// The reading options these arguments ask for.
+    pub fn options(&self) -> Result<InputOptions> {
+        let delimiter = match self.delimiter.as_deref() {
+            None => None,
+            Some("tab" | "\\t" | "\t") => Some(b'\t'),
+            Some(d) if d.len() == 1 && d != "\"" && d != "\n" => Some(d.as_bytes()[0]),
+            Some(d) => {
+                return Err(Error::Usage {
+                    message: format!("--delimiter '{d}' is not a single ASCII character"),
+                    help: "use e.g. --delimiter ';' or --delimiter tab".into(),
+                })
+            }
+        };
+        Ok(InputOptions {
+            encoding: self.encoding.clone(),
+            delimiter,
+            strict: self.strict,
+        })
+    }
+}
+
+/// Writes to standard output; a closed pipe ends quietly.
+pub fn stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {
+            path: "<stdout>".into(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Creates an output file.
+pub fn create(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::create(path).map_err(|source| Error::Output {
+        path: path.display().to_string(),
+        source,
+    })
+}

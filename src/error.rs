@@ -1,0 +1,151 @@
+//! Errors: a fatal [`Error`] stops the command (exit 2, nothing written); a [`RowError`] is
+//! data about one bad row (exit 1) and travels in the report.
+
+use miette::Diagnostic;
+use serde::Serialize;
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// A failure of the whole command. Nothing is written when one is returned.
+#[derive(Debug, Error, Diagnostic)]
+pub enum Error {
+    /// The input file cannot be opened or read.
+    #[error("cannot read {path}: {source}")]
+    #[diagnostic(
+        code(input::unreadable),
+        help("check the path and the file's permissions")
+    )]
+    Input {
+        path: String,
+        source: std::io::Error,
+    },
+
+    /// An output file cannot be written.
+    #[error("cannot write {path}: {source}")]
+    #[diagnostic(
+        code(output::unwritable),
+        help("check the path and the directory's permissions")
+    )]
+    Output {
+        path: String,
+        source: std::io::Error,
+    },
+
+    /// The CSV is malformed beyond one row (e.g. bad quoting at the byte level).
+    #[error("{path}: line {line}: {message}")]
+    #[diagnostic(code(input::csv), help("{help}"))]
+    Csv {
+        path: String,
+        line: u64,
+        message: String,
+        help: String,
+    },
+
+    /// The header cannot be used.
+    #[error("{path}: header: {message}")]
+    #[diagnostic(code(header::invalid), help("{help}"))]
+    Header {
+        path: String,
+        message: String,
+        help: String,
+    },
+
+    /// The input is not valid in its encoding.
+    #[error("{path}: line {line} is not valid UTF-8")]
+    #[diagnostic(
+        code(input::encoding),
+        help("the file is probably in a legacy encoding: try --encoding windows-1252")
+    )]
+    Encoding { path: String, line: u64 },
+
+    /// An unknown `--encoding` label.
+    #[error("unknown encoding '{0}'")]
+    #[diagnostic(
+        code(usage::encoding),
+        help("use a WHATWG label such as utf-8, windows-1252, iso-8859-15, utf-16le")
+    )]
+    UnknownEncoding(String),
+
+    /// A command-line value that cannot be used.
+    #[error("{message}")]
+    #[diagnostic(code(usage::invalid), help("{help}"))]
+    Usage { message: String, help: String },
+
+    /// The database cannot be opened, migrated or written.
+    #[error("database {path}: {message}")]
+    #[diagnostic(code(database::error), help("{help}"))]
+    Database {
+        path: PathBuf,
+        message: String,
+        help: String,
+    },
+
+    /// `init` on a file that exists.
+    #[error("database {0} already exists")]
+    #[diagnostic(
+        code(database::exists),
+        help(
+            "choose another --db path, or use `ucsv reference apply` to change its reference data"
+        )
+    )]
+    DatabaseExists(PathBuf),
+
+    /// Reference data that cannot be read or applied.
+    #[error("reference data {path}: {message}")]
+    #[diagnostic(
+        code(reference::invalid),
+        help("see the reference data format in the README")
+    )]
+    Reference { path: String, message: String },
+}
+
+impl Error {
+    /// A database error without a specific remedy.
+    pub fn db(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
+        let message = e.to_string();
+        let help = if message.contains("locked") || message.contains("busy") {
+            "another ucsv (or program) is writing this database; retry when it has finished".into()
+        } else {
+            "check that the file is a ucsv database and that it is writable".into()
+        };
+        Error::Database {
+            path: path.to_path_buf(),
+            message,
+            help,
+        }
+    }
+}
+
+/// The result type of fatal operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One problem with one row: which column, a stable code and a message for people.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct RowError {
+    /// The column at fault, if one is.
+    pub column: Option<&'static str>,
+    /// A stable machine-readable code, `<column or group>.<kind>`.
+    pub code: String,
+    /// What is wrong, never echoing a secret value.
+    pub message: String,
+}
+
+impl RowError {
+    /// An error about a column; the code is `<column>.<kind>`.
+    pub fn new(column: &'static str, kind: &str, message: impl Into<String>) -> Self {
+        RowError {
+            column: Some(column),
+            code: format!("{column}.{kind}"),
+            message: message.into(),
+        }
+    }
+
+    /// An error whose code does not start with the column's name.
+    pub fn with_code(column: Option<&'static str>, code: &str, message: impl Into<String>) -> Self {
+        RowError {
+            column,
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}

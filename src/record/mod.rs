@@ -1,0 +1,219 @@
+//! Rows → typed per-resource records, with every row-local rule checked.
+//!
+//! [`Fields`] checks each cell against its column's rule once; the group modules then build
+//! their typed record from it (or report the group incomplete). Everything here is pure and
+//! runs in the parallel stage: it sees one row and never the database.
+
+mod cell;
+mod incall;
+mod line;
+mod user;
+mod voicemail;
+
+pub use cell::{check, parse_int, shown, Value};
+pub use incall::Incall;
+pub use line::{generate_provisioning_code, generate_sip_username, Line, Protocol};
+pub use user::{Cti, Login, User};
+pub use voicemail::Voicemail;
+
+use crate::columns::{Col, Group};
+use crate::error::RowError;
+use crate::read::{Cell, Header, RawRow};
+
+/// The state of one cell after checking.
+#[derive(Clone, Debug)]
+enum State {
+    Absent,
+    Empty,
+    Good(Value),
+    Bad,
+}
+
+/// The cells of one row, each checked against its column's rule.
+pub struct Fields {
+    states: Vec<State>,
+    /// Every problem found so far.
+    pub errors: Vec<RowError>,
+}
+
+impl Fields {
+    /// Checks every cell of `record` that the header names.
+    pub fn check(header: &Header, record: &csv::StringRecord) -> Fields {
+        let mut errors = Vec::new();
+        let states = crate::columns::COLUMNS
+            .iter()
+            .map(|c| match header.cell(record, c.col) {
+                Cell::Absent => State::Absent,
+                Cell::Empty => State::Empty,
+                Cell::Value(text) => match check(c.col, text) {
+                    Ok(v) => State::Good(v),
+                    Err(e) => {
+                        errors.push(e);
+                        State::Bad
+                    }
+                },
+            })
+            .collect();
+        Fields { states, errors }
+    }
+
+    /// Whether the column is in the header.
+    pub fn present(&self, col: Col) -> bool {
+        !matches!(self.states[col as usize], State::Absent)
+    }
+
+    /// Whether the cell holds something (valid or not).
+    pub fn filled(&self, col: Col) -> bool {
+        matches!(self.states[col as usize], State::Good(_) | State::Bad)
+    }
+
+    /// The checked value, if the cell holds a valid one.
+    pub fn value(&self, col: Col) -> Option<&Value> {
+        match &self.states[col as usize] {
+            State::Good(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The text of a valid text cell.
+    pub fn text(&self, col: Col) -> Option<String> {
+        self.value(col).and_then(Value::as_text).map(str::to_string)
+    }
+
+    /// The integer of a valid int cell.
+    pub fn int(&self, col: Col) -> Option<i64> {
+        match self.value(col) {
+            Some(Value::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The boolean of a valid bool cell.
+    pub fn bool(&self, col: Col) -> Option<bool> {
+        match self.value(col) {
+            Some(Value::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The items of a valid list cell.
+    pub fn list(&self, col: Col) -> Option<&[String]> {
+        match self.value(col) {
+            Some(Value::List(items)) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// Whether any cell of the group holds something.
+    pub fn group_filled(&self, group: Group) -> bool {
+        group.columns().any(|c| self.filled(c.col))
+    }
+
+    /// Reports each required column of a partly filled group that is empty or absent.
+    /// Returns whether the group is complete.
+    pub fn require(&mut self, group: Group) -> bool {
+        let given: Vec<&str> = group
+            .columns()
+            .filter(|c| self.filled(c.col))
+            .map(|c| c.name)
+            .collect();
+        let mut complete = true;
+        for c in group.columns().filter(|c| c.is_required()) {
+            if !self.filled(c.col) {
+                complete = false;
+                self.errors.push(RowError::with_code(
+                    Some(c.name),
+                    &format!("{}.incomplete", group.name()),
+                    format!(
+                        "{} is required: the {} group is partly filled ({} given); fill it or empty the group",
+                        c.name,
+                        group.name(),
+                        given.join(", ")
+                    ),
+                ));
+            }
+        }
+        complete
+    }
+
+    /// Adds an error.
+    pub fn push(&mut self, e: RowError) {
+        self.errors.push(e);
+    }
+}
+
+/// A row turned into typed records, ready to be planned against the database.
+#[derive(Clone, Debug)]
+pub struct Parsed {
+    /// 1-based data row index.
+    pub row_number: u64,
+    /// Physical line of the record.
+    pub line: u64,
+    /// The user.
+    pub user: User,
+    /// Login credentials, if given.
+    pub login: Option<Login>,
+    /// CTI client profile, if given.
+    pub cti: Option<Cti>,
+    /// The phone line, if given.
+    pub phone: Option<Line>,
+    /// The internal extension of the line, if given.
+    pub exten: Option<String>,
+    /// Incoming numbers (empty: none).
+    pub incalls: Vec<Incall>,
+    /// The voicemail box, if given.
+    pub voicemail: Option<Voicemail>,
+    /// Call permission names, if given.
+    pub permissions: Option<Vec<String>>,
+    /// The row-local errors; a row with any is checked against the database but not written.
+    pub errors: Vec<RowError>,
+}
+
+/// Parses and checks one row for import. A row with the wrong number of fields is refused
+/// outright; otherwise the errors travel in [`Parsed::errors`].
+pub fn parse_import(header: &Header, raw: &RawRow) -> Result<Parsed, Vec<RowError>> {
+    if raw.record.len() != header.width() {
+        return Err(vec![RowError::with_code(
+            None,
+            "row.field_count",
+            format!(
+                "the row has {} fields but the header has {}",
+                raw.record.len(),
+                header.width()
+            ),
+        )]);
+    }
+    let mut f = Fields::check(header, &raw.record);
+    let user = User::build(&mut f);
+    let login = Login::build(&mut f);
+    let cti = Cti::build(&mut f);
+    let phone = Line::build(&mut f);
+    let exten = line::build_exten(&mut f);
+    let incalls = Incall::build(&mut f);
+    let voicemail = Voicemail::build(&mut f);
+    let permissions = voicemail::build_permissions(&f);
+    // A row already rejected is not worth the password hash; it is still planned, so that
+    // its errors against the database are reported too.
+    let ok = f.errors.is_empty();
+    Ok(Parsed {
+        row_number: raw.row_number,
+        line: raw.line,
+        user,
+        login: login.map(|l| if ok { l.hashed() } else { l }),
+        cti,
+        phone: phone.map(Line::with_generated),
+        exten,
+        incalls,
+        voicemail,
+        permissions,
+        errors: f.errors,
+    })
+}
+
+/// The user-group columns stored as plain fields of `users` (all but uuid and entity_id).
+pub fn user_fields() -> impl Iterator<Item = Col> {
+    crate::columns::COLUMNS
+        .iter()
+        .filter(|c| c.group == Group::User && !matches!(c.col, Col::Uuid | Col::EntityId))
+        .map(|c| c.col)
+}

@@ -1,0 +1,142 @@
+//! The user, its login and its CTI client profile.
+
+use super::{Fields, Value};
+use crate::columns::{Col, Group};
+use crate::error::RowError;
+use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+
+/// A user: its key, entity and plain fields (see [`super::user_fields`]).
+#[derive(Clone, Debug)]
+pub struct User {
+    /// The UUID given in the file, if any.
+    pub uuid: Option<String>,
+    /// The entity given in the file, if any.
+    pub entity_id: Option<i64>,
+    /// The plain fields, aligned with [`super::user_fields`]; `None`: the default.
+    pub fields: Vec<Option<Value>>,
+}
+
+impl User {
+    /// Builds the user; firstname is required.
+    pub fn build(f: &mut Fields) -> User {
+        if !f.filled(Col::Firstname) {
+            f.push(RowError::new(
+                "firstname",
+                "required",
+                "firstname is required: every row creates a user",
+            ));
+        }
+        User {
+            uuid: f.text(Col::Uuid),
+            entity_id: f.int(Col::EntityId),
+            fields: super::user_fields().map(|c| f.value(c).cloned()).collect(),
+        }
+    }
+}
+
+impl User {
+    /// The checked value of one of the plain fields.
+    pub fn get(&self, col: Col) -> Option<&Value> {
+        super::user_fields()
+            .position(|c| c == col)
+            .and_then(|i| self.fields[i].as_ref())
+    }
+}
+
+/// Login credentials.
+#[derive(Clone, Debug)]
+pub struct Login {
+    /// The login name.
+    pub username: String,
+    /// A plaintext password to hash (cleared once hashed).
+    password: Option<String>,
+    /// The argon2id PHC hash, given or computed.
+    pub password_hash: Option<String>,
+}
+
+impl Login {
+    /// Builds the login group: username is required once a password is given; password and
+    /// password_hash exclude each other.
+    pub fn build(f: &mut Fields) -> Option<Login> {
+        if !f.group_filled(Group::Login) || !f.require(Group::Login) {
+            return None;
+        }
+        if f.filled(Col::Password) && f.filled(Col::PasswordHash) {
+            f.push(RowError::new(
+                "password_hash",
+                "exclusive",
+                "give either password or password_hash, not both",
+            ));
+            return None;
+        }
+        Some(Login {
+            username: f.text(Col::Username)?,
+            password: f.text(Col::Password),
+            password_hash: f.text(Col::PasswordHash),
+        })
+    }
+
+    /// Replaces a plaintext password by its argon2id hash (the costly part of a row).
+    pub fn hashed(mut self) -> Login {
+        if let Some(password) = self.password.take() {
+            self.password_hash = Some(hash_password(&password));
+        }
+        self
+    }
+}
+
+/// Hashes a password with argon2id and a random salt, in PHC format.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        // Hashing with default parameters and a fresh salt cannot fail on a 4..64 char input.
+        .unwrap_or_else(|e| unreachable!("argon2 hashing failed: {e}"))
+}
+
+/// A CTI client profile assignment.
+#[derive(Clone, Debug)]
+pub struct Cti {
+    /// Whether the profile is enabled.
+    pub enabled: bool,
+    /// The profile's name.
+    pub name: Option<String>,
+}
+
+impl Cti {
+    /// Builds the CTI group: when enabled, a login (username and a password) and a profile
+    /// name are required.
+    pub fn build(f: &mut Fields) -> Option<Cti> {
+        if !f.group_filled(Group::Cti) {
+            return None;
+        }
+        let enabled = f.bool(Col::CtiProfileEnabled).unwrap_or(false);
+        if enabled {
+            let mut missing = Vec::new();
+            if !f.filled(Col::CtiProfileName) {
+                missing.push("cti_profile_name");
+            }
+            if !f.filled(Col::Username) {
+                missing.push("username");
+            }
+            if !f.filled(Col::Password) && !f.filled(Col::PasswordHash) {
+                missing.push("password");
+            }
+            for m in &missing {
+                f.push(RowError::with_code(
+                    Some(m),
+                    "cti_profile.incomplete",
+                    format!("{m} is required when cti_profile_enabled is 1"),
+                ));
+            }
+            if !missing.is_empty() {
+                return None;
+            }
+        }
+        Some(Cti {
+            enabled,
+            name: f.text(Col::CtiProfileName),
+        })
+    }
+}

@@ -1,0 +1,409 @@
+//! The report of a run: the JSON object of SPEC §5, the human rendering (miette diagnostics
+//! with the row's text and the bad field underlined), the rejects CSV and the errors CSV.
+
+use crate::apply::Created;
+use crate::columns;
+use crate::error::RowError;
+use crate::read::Header;
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, SourceCode, SourceSpan, SpanContents,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Rows whose errors are printed in full by the human format; the rest are counted.
+pub const MAX_ROWS_SHOWN: usize = 20;
+
+/// One error or warning, placed in the file.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Issue {
+    /// The data row, or `null` for the header.
+    pub row_number: Option<u64>,
+    /// The physical line.
+    pub line: u64,
+    /// The column at fault, if one is.
+    pub column: Option<String>,
+    /// Stable code.
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
+impl Issue {
+    /// Places a row error.
+    pub fn at(row_number: u64, line: u64, e: &RowError) -> Issue {
+        Issue {
+            row_number: Some(row_number),
+            line,
+            column: e.column.map(str::to_string),
+            code: e.code.clone(),
+            message: e.message.clone(),
+        }
+    }
+}
+
+/// Counts of created resources.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub users: u64,
+    pub lines: u64,
+    pub extensions: u64,
+    pub incalls: u64,
+    pub voicemails: u64,
+    pub call_permissions: u64,
+}
+
+impl Counts {
+    /// Adds what one row created.
+    pub fn add(&mut self, c: &Created) {
+        self.users += 1;
+        self.lines += u64::from(c.line_id.is_some());
+        self.extensions += u64::from(c.extension_id.is_some());
+        self.incalls += c.incall_ids.len() as u64;
+        self.voicemails += u64::from(c.voicemail_created);
+        self.call_permissions += c.call_permission_ids.len() as u64;
+    }
+}
+
+/// The summary block.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub created: Counts,
+    pub updated: BTreeMap<String, u64>,
+    pub rejected: u64,
+}
+
+/// A rejected row, kept for the human rendering and the rejects file.
+#[derive(Clone, Debug)]
+pub struct Rejected {
+    pub row_number: u64,
+    pub line: u64,
+    pub record: csv::StringRecord,
+    pub errors: Vec<RowError>,
+}
+
+/// The outcome of an import, update or validate run.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub command: &'static str,
+    pub dry_run: bool,
+    pub committed: bool,
+    pub rows: u64,
+    pub summary: Summary,
+    pub created: Vec<Created>,
+    pub updated: Vec<serde_json::Value>,
+    pub errors: Vec<Issue>,
+    pub warnings: Vec<Issue>,
+    /// The rejected rows with their cells.
+    #[serde(skip)]
+    pub rejected: Vec<Rejected>,
+    /// Whether per-row `created` entries are kept (only the JSON report lists them).
+    #[serde(skip)]
+    pub keep_created: bool,
+}
+
+impl Report {
+    /// An empty report for a command.
+    pub fn new(command: &'static str, dry_run: bool, keep_created: bool) -> Report {
+        Report {
+            command,
+            dry_run,
+            committed: false,
+            rows: 0,
+            summary: Summary::default(),
+            created: Vec::new(),
+            updated: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            rejected: Vec::new(),
+            keep_created,
+        }
+    }
+
+    /// Adds the header's warnings (unknown columns).
+    pub fn header_warnings(&mut self, header: &Header) {
+        for (_, name, close) in &header.unknown {
+            let hint = close.map_or_else(
+                || " (see `ucsv columns`)".to_string(),
+                |c| format!("; did you mean '{c}'?"),
+            );
+            self.warnings.push(Issue {
+                row_number: None,
+                line: 1,
+                column: Some(name.clone()),
+                code: "header.unknown_column".into(),
+                message: format!("unknown column '{name}' is ignored{hint}"),
+            });
+        }
+    }
+
+    /// Records a row that was applied.
+    pub fn created(&mut self, c: Created, warnings: Vec<RowError>) {
+        self.rows += 1;
+        for w in &warnings {
+            self.warnings.push(Issue::at(c.row_number, c.line, w));
+        }
+        self.summary.created.add(&c);
+        if self.keep_created {
+            self.created.push(c);
+        }
+    }
+
+    /// Records a rejected row.
+    pub fn rejected(&mut self, row: Rejected) {
+        self.rows += 1;
+        self.summary.rejected += 1;
+        for e in &row.errors {
+            self.errors.push(Issue::at(row.row_number, row.line, e));
+        }
+        self.rejected.push(row);
+    }
+
+    /// The exit status: 0 when every row was (or would be) applied, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.summary.rejected > 0)
+    }
+
+    /// Renders the report for people: each error with its row, then a summary.
+    pub fn human(&self, source: &str, header: &Header, delimiter: u8, color: bool) -> String {
+        let mut out = String::new();
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme);
+        for w in &self.warnings {
+            let at = match w.row_number {
+                Some(r) => format!("row {r} (line {})", w.line),
+                None => format!("line {}", w.line),
+            };
+            let _ = writeln!(out, "warning[{}]: {source}: {at}: {}", w.code, w.message);
+        }
+        for row in self.rejected.iter().take(MAX_ROWS_SHOWN) {
+            for e in &row.errors {
+                let d = RowDiagnostic::new(source, header, delimiter, row, e);
+                let _ = handler.render_report(&mut out, &d);
+            }
+        }
+        if self.rejected.len() > MAX_ROWS_SHOWN {
+            let more: usize = self.rejected[MAX_ROWS_SHOWN..]
+                .iter()
+                .map(|r| r.errors.len())
+                .sum();
+            let _ = writeln!(
+                out,
+                "... and {more} more errors in {} more rows (all are in --format json and --errors FILE)",
+                self.rejected.len() - MAX_ROWS_SHOWN
+            );
+        }
+        out.push_str(&self.summary_line());
+        out.push('\n');
+        out
+    }
+
+    fn summary_line(&self) -> String {
+        let c = &self.summary.created;
+        let applied = self.rows - self.summary.rejected;
+        let what = format!(
+            "{} users ({} lines, {} extensions, {} incoming numbers, {} voicemail boxes, {} call permissions)",
+            c.users, c.lines, c.extensions, c.incalls, c.voicemails, c.call_permissions
+        );
+        let verb = if self.command == "update" {
+            "updated"
+        } else {
+            "imported"
+        };
+        if self.summary.rejected == 0 {
+            if self.committed {
+                format!("{}: {verb} {what}", self.command)
+            } else {
+                format!(
+                    "{}: all {} rows are valid; would create {what}; nothing written (dry run)",
+                    self.command, self.rows
+                )
+            }
+        } else if self.committed {
+            format!(
+                "{}: {verb} {what}; {} of {} rows rejected (--keep-going)",
+                self.command, self.summary.rejected, self.rows
+            )
+        } else {
+            format!(
+                "{}: {} of {} rows rejected ({} errors); {applied} rows were valid; nothing written",
+                self.command,
+                self.summary.rejected,
+                self.rows,
+                self.errors.len()
+            )
+        }
+    }
+
+    /// Writes the rejected rows as CSV with the original header and cells.
+    pub fn write_rejects<W: std::io::Write>(
+        &self,
+        w: W,
+        header: &Header,
+        delimiter: u8,
+    ) -> csv::Result<()> {
+        let mut out = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .from_writer(w);
+        out.write_record(&header.names)?;
+        for r in &self.rejected {
+            out.write_record(&r.record)?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+
+    /// Writes the error list as CSV (row_number, line, column, code, message).
+    pub fn write_errors<W: std::io::Write>(&self, w: W) -> csv::Result<()> {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(["row_number", "line", "column", "code", "message"])?;
+        for e in &self.errors {
+            out.write_record([
+                e.row_number.map(|n| n.to_string()).unwrap_or_default(),
+                e.line.to_string(),
+                e.column.clone().unwrap_or_default(),
+                e.code.clone(),
+                e.message.clone(),
+            ])?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+}
+
+/// A row's text as a miette source whose line numbers are the file's.
+#[derive(Debug)]
+struct RowSource {
+    name: String,
+    text: String,
+    first_line: usize,
+}
+
+impl SourceCode for RowSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.first_line - 1,
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+/// One row error as a miette diagnostic.
+#[derive(Debug)]
+struct RowDiagnostic {
+    message: String,
+    code: String,
+    help: Option<String>,
+    src: RowSource,
+    span: Option<SourceSpan>,
+}
+
+impl RowDiagnostic {
+    fn new(source: &str, header: &Header, delimiter: u8, row: &Rejected, e: &RowError) -> Self {
+        let col = e.column.and_then(columns::lookup);
+        let (text, span) = row_text(
+            header,
+            delimiter,
+            &row.record,
+            col.and_then(|c| header.position(c)),
+        );
+        RowDiagnostic {
+            message: format!(
+                "row {} (line {}){}: {}",
+                row.row_number,
+                row.line,
+                e.column
+                    .map(|c| format!(", column {c}"))
+                    .unwrap_or_default(),
+                e.message
+            ),
+            code: e.code.clone(),
+            help: col.map(|c| format!("{}: {}", c.name(), c.def().rule.describe())),
+            src: RowSource {
+                name: source.to_string(),
+                text,
+                first_line: row.line as usize,
+            },
+            span,
+        }
+    }
+}
+
+impl std::fmt::Display for RowDiagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RowDiagnostic {}
+
+impl Diagnostic for RowDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.src)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let span = self.span?;
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(Some("here".into()), span),
+        )))
+    }
+}
+
+/// The row as CSV text with secret cells masked, and the span of field `at`.
+fn row_text(
+    header: &Header,
+    delimiter: u8,
+    record: &csv::StringRecord,
+    at: Option<usize>,
+) -> (String, Option<SourceSpan>) {
+    let secret: Vec<usize> = columns::COLUMNS
+        .iter()
+        .filter(|c| c.is_secret())
+        .filter_map(|c| header.position(c.col))
+        .collect();
+    let mut text = String::new();
+    let mut span = None;
+    for (i, field) in record.iter().enumerate() {
+        if i > 0 {
+            text.push(char::from(delimiter));
+        }
+        let shown = if secret.contains(&i) && !field.is_empty() {
+            "********".to_string()
+        } else if field.contains([char::from(delimiter), '"', '\n', '\r']) {
+            format!("\"{}\"", field.replace('"', "\"\""))
+        } else {
+            field.to_string()
+        };
+        if Some(i) == at {
+            span = Some(SourceSpan::from((text.len(), shown.len().max(1))));
+        }
+        text.push_str(&shown);
+    }
+    if span.is_some_and(|s| s.offset() >= text.len()) {
+        text.push(' '); // an empty last field still gets its marker
+    }
+    (text, span)
+}

@@ -1,0 +1,133 @@
+//! SQLite storage: opening (and creating) the database, the versioned schema, reference data
+//! and the connection settings that make a committed import durable.
+
+pub mod reference;
+
+use crate::error::{Error, Result};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The schema migrations, in order; `PRAGMA user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[include_str!("../../schemas/0001_init.sql")];
+
+/// How long a writer waits for another one before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An open ucsv database.
+pub struct Store {
+    /// The connection; one thread owns it.
+    pub conn: Connection,
+    /// The file's path, for messages.
+    pub path: PathBuf,
+}
+
+impl Store {
+    /// Opens the database at `path`, creating it with the embedded default reference data if
+    /// there is no file. Returns whether it was created.
+    pub fn open_or_create(path: &Path) -> Result<(Store, bool)> {
+        if path.exists() {
+            return Ok((Store::open(path)?, false));
+        }
+        let reference = reference::ReferenceFile::embedded_default();
+        Ok((Store::create(path, &reference)?, true))
+    }
+
+    /// Opens an existing database and migrates it forward.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|e| Error::db(path, e))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Creates a new database with the schema and the given reference data. Refuses an
+    /// existing file. On failure, the half-made file is removed.
+    pub fn create(path: &Path, reference: &reference::ReferenceFile) -> Result<Store> {
+        if path.exists() {
+            return Err(Error::DatabaseExists(path.to_path_buf()));
+        }
+        let made = (|| {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            )
+            .map_err(|e| Error::db(path, e))?;
+            let mut store = Store {
+                conn,
+                path: path.to_path_buf(),
+            };
+            store.configure()?;
+            store.migrate()?;
+            reference.apply(&mut store)?;
+            Ok(store)
+        })();
+        if made.is_err() {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = path.as_os_str().to_owned();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        made
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        self.conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| Error::db(&self.path, e))?;
+        // WAL with full sync: a committed import survives a power loss; an interrupted one
+        // leaves the database as it was.
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(|e| Error::db(&self.path, e))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let db = |e: rusqlite::Error| Error::db(&path, e);
+        let version: usize = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
+        if version > MIGRATIONS.len() {
+            return Err(Error::Database {
+                path: path.clone(),
+                message: format!("schema version {version} is newer than this ucsv knows"),
+                help: "use a newer ucsv".into(),
+            });
+        }
+        if version == 0 {
+            let tables: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+                .map_err(db)?;
+            if tables > 0 {
+                return Err(Error::Database {
+                    path: path.clone(),
+                    message: "this SQLite file is not a ucsv database".into(),
+                    help: "choose another --db path".into(),
+                });
+            }
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.conn.transaction().map_err(db)?;
+            tx.execute_batch(sql).map_err(db)?;
+            tx.pragma_update(None, "user_version", i + 1).map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
+        Ok(())
+    }
+
+    /// Wraps a database error with this store's path.
+    pub fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error::db(&self.path, e)
+    }
+}

@@ -1,0 +1,414 @@
+//! Reference data: entities, contexts with their ranges, call permissions and CTI profiles.
+//! Read from TOML, applied idempotently, shown back, and loaded into memory for the plan.
+
+use super::Store;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+/// The embedded default reference data (schemas/reference.default.toml).
+pub const DEFAULT_TOML: &str = include_str!("../../schemas/reference.default.toml");
+
+/// Reference data as written in TOML.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceFile {
+    /// Entities (tenants).
+    #[serde(default)]
+    pub entity: Vec<EntityDef>,
+    /// Contexts.
+    #[serde(default)]
+    pub context: Vec<ContextDef>,
+    /// Call permissions.
+    #[serde(default)]
+    pub call_permission: Vec<PermissionDef>,
+    /// CTI profiles.
+    #[serde(default)]
+    pub cti_profile: Vec<CtiProfileDef>,
+}
+
+/// An entity.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EntityDef {
+    /// Its id, as rows give it in entity_id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+}
+
+/// A context.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ContextDef {
+    /// Its name, unique.
+    pub name: String,
+    /// Its entity's id.
+    pub entity: i64,
+    /// internal, incall or outcall.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Number ranges `A-B`.
+    #[serde(default)]
+    pub ranges: Vec<String>,
+}
+
+/// A call permission.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionDef {
+    /// Its name, unique within the entity.
+    pub name: String,
+    /// Its entity's id.
+    pub entity: i64,
+}
+
+/// A CTI profile.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CtiProfileDef {
+    /// Its name, unique.
+    pub name: String,
+}
+
+/// A number range `A-B`: accepts n with A ≤ n ≤ B and as many digits as A.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Range {
+    start: String,
+    end: String,
+}
+
+impl Range {
+    /// Parses `A-B` (digits, A ≤ B).
+    pub fn parse(s: &str) -> Option<Range> {
+        let (a, b) = s.trim().split_once('-')?;
+        let digits =
+            |x: &str| !x.is_empty() && x.len() <= 40 && x.bytes().all(|c| c.is_ascii_digit());
+        let r = Range {
+            start: a.to_string(),
+            end: b.to_string(),
+        };
+        (digits(a)
+            && digits(b)
+            && r.end.len() >= r.start.len()
+            && r.contains(a)
+            && r.contains_upper(b))
+        .then_some(r)
+    }
+
+    /// Whether the number (digits) lies inside the range.
+    pub fn contains(&self, n: &str) -> bool {
+        n.len() == self.start.len() && n >= self.start.as_str() && self.contains_upper(n)
+    }
+
+    fn contains_upper(&self, n: &str) -> bool {
+        n.len() < self.end.len() || (n.len() == self.end.len() && n <= self.end.as_str())
+    }
+}
+
+impl std::fmt::Display for Range {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.start, self.end)
+    }
+}
+
+/// A context as the plan needs it.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// Its entity.
+    pub entity: i64,
+    /// internal, incall or outcall.
+    pub kind: String,
+    /// Its ranges.
+    pub ranges: Vec<Range>,
+}
+
+/// All reference data, in memory (it is small and imports never change it).
+#[derive(Clone, Debug, Default)]
+pub struct Reference {
+    /// Entity ids.
+    pub entities: HashSet<i64>,
+    /// Contexts by name.
+    pub contexts: HashMap<String, Context>,
+    /// Call permission ids by (entity, name).
+    pub permissions: HashMap<(i64, String), i64>,
+    /// CTI profile ids by name.
+    pub cti_profiles: HashMap<String, i64>,
+}
+
+impl Reference {
+    /// Loads the reference data from the database.
+    pub fn load(store: &Store) -> Result<Reference> {
+        let c = &store.conn;
+        let e = |e| store.err(e);
+        let mut r = Reference::default();
+        let mut st = c.prepare("SELECT id FROM entities").map_err(e)?;
+        for id in st.query_map([], |row| row.get(0)).map_err(e)? {
+            r.entities.insert(id.map_err(e)?);
+        }
+        let mut st = c
+            .prepare("SELECT c.name, c.entity_id, c.type, r.start, r.end FROM contexts c LEFT JOIN context_ranges r ON r.context_id = c.id ORDER BY c.id, r.id")
+            .map_err(e)?;
+        let rows = st
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                ))
+            })
+            .map_err(e)?;
+        for row in rows {
+            let (name, entity, kind, start, end) = row.map_err(e)?;
+            let ctx = r.contexts.entry(name).or_insert(Context {
+                entity,
+                kind,
+                ranges: Vec::new(),
+            });
+            if let (Some(start), Some(end)) = (start, end) {
+                ctx.ranges.push(Range { start, end });
+            }
+        }
+        let mut st = c
+            .prepare("SELECT id, entity_id, name FROM call_permissions")
+            .map_err(e)?;
+        for row in st
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .map_err(e)?
+        {
+            let (id, entity, name): (i64, i64, String) = row.map_err(e)?;
+            r.permissions.insert((entity, name), id);
+        }
+        let mut st = c.prepare("SELECT id, name FROM cti_profiles").map_err(e)?;
+        for row in st
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(e)?
+        {
+            let (id, name): (i64, String) = row.map_err(e)?;
+            r.cti_profiles.insert(name, id);
+        }
+        Ok(r)
+    }
+
+    /// The entity rows without entity_id belong to: `--entity`, or the only entity.
+    pub fn default_entity(&self, given: Option<i64>) -> Option<i64> {
+        given.or_else(|| {
+            (self.entities.len() == 1).then(|| *self.entities.iter().next().unwrap_or(&0))
+        })
+    }
+}
+
+impl ReferenceFile {
+    /// The embedded default.
+    pub fn embedded_default() -> ReferenceFile {
+        // The embedded file is checked by a unit test; it always parses.
+        toml::from_str(DEFAULT_TOML).unwrap_or_else(|e| unreachable!("embedded reference: {e}"))
+    }
+
+    /// Reads a TOML reference file.
+    pub fn read(path: &str) -> Result<ReferenceFile> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Input {
+            path: path.to_string(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| Error::Reference {
+            path: path.to_string(),
+            message: e.message().to_string(),
+        })
+    }
+
+    /// Checks the file on its own (types, ranges, repeated names).
+    fn check(&self) -> std::result::Result<(), String> {
+        let mut names = HashSet::new();
+        for c in &self.context {
+            if !matches!(c.kind.as_str(), "internal" | "incall" | "outcall") {
+                return Err(format!(
+                    "context '{}': type must be internal, incall or outcall, not '{}'",
+                    c.name, c.kind
+                ));
+            }
+            if c.name.trim().is_empty() {
+                return Err("a context has an empty name".into());
+            }
+            if !names.insert(&c.name) {
+                return Err(format!("context '{}' is defined twice", c.name));
+            }
+            for r in &c.ranges {
+                if Range::parse(r).is_none() {
+                    return Err(format!(
+                        "context '{}': range '{r}' is not A-B with digits and A ≤ B",
+                        c.name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds or updates this reference data in the database, in one transaction.
+    pub fn apply(&self, store: &mut Store) -> Result<()> {
+        let path = store.path.display().to_string();
+        let refuse = |message: String| Error::Reference {
+            path: path.clone(),
+            message,
+        };
+        self.check().map_err(refuse)?;
+        let e = |e: rusqlite::Error| Error::db(&store.path, e);
+        let tx = store.conn.transaction().map_err(e)?;
+        for ent in &self.entity {
+            tx.execute(
+                "INSERT INTO entities (id, name) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                rusqlite::params![ent.id, ent.name],
+            )
+            .map_err(|err| refuse(format!("entity {} '{}': {err}", ent.id, ent.name)))?;
+        }
+        let entity_exists = |id: i64| -> rusqlite::Result<bool> {
+            tx.query_row(
+                "SELECT EXISTS(SELECT 1 FROM entities WHERE id = ?1)",
+                [id],
+                |r| r.get(0),
+            )
+        };
+        for c in &self.context {
+            if !entity_exists(c.entity).map_err(e)? {
+                return Err(refuse(format!(
+                    "context '{}': entity {} does not exist",
+                    c.name, c.entity
+                )));
+            }
+            let id: i64 = tx
+                .query_row(
+                    "INSERT INTO contexts (name, entity_id, type) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(name) DO UPDATE SET entity_id = excluded.entity_id, type = excluded.type
+                     RETURNING id",
+                    rusqlite::params![c.name, c.entity, c.kind],
+                    |r| r.get(0),
+                )
+                .map_err(e)?;
+            tx.execute("DELETE FROM context_ranges WHERE context_id = ?1", [id])
+                .map_err(e)?;
+            for r in &c.ranges {
+                let (a, b) = r.trim().split_once('-').unwrap_or_default();
+                tx.execute(
+                    "INSERT INTO context_ranges (context_id, start, end) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![id, a, b],
+                )
+                .map_err(e)?;
+            }
+        }
+        for p in &self.call_permission {
+            if !entity_exists(p.entity).map_err(e)? {
+                return Err(refuse(format!(
+                    "call permission '{}': entity {} does not exist",
+                    p.name, p.entity
+                )));
+            }
+            tx.execute(
+                "INSERT OR IGNORE INTO call_permissions (name, entity_id) VALUES (?1, ?2)",
+                rusqlite::params![p.name, p.entity],
+            )
+            .map_err(e)?;
+        }
+        for p in &self.cti_profile {
+            tx.execute(
+                "INSERT OR IGNORE INTO cti_profiles (name) VALUES (?1)",
+                [&p.name],
+            )
+            .map_err(e)?;
+        }
+        tx.commit().map_err(e)
+    }
+
+    /// Reads the reference data back from the database.
+    pub fn from_store(store: &Store) -> Result<ReferenceFile> {
+        let c = &store.conn;
+        let e = |e| store.err(e);
+        let mut out = ReferenceFile::default();
+        let mut st = c
+            .prepare("SELECT id, name FROM entities ORDER BY id")
+            .map_err(e)?;
+        for row in st
+            .query_map([], |r| {
+                Ok(EntityDef {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            })
+            .map_err(e)?
+        {
+            out.entity.push(row.map_err(e)?);
+        }
+        let mut st = c
+            .prepare("SELECT c.name, c.entity_id, c.type, (SELECT group_concat(start || '-' || end, ';') FROM (SELECT start, end FROM context_ranges WHERE context_id = c.id ORDER BY id)) FROM contexts c ORDER BY c.id")
+            .map_err(e)?;
+        let rows = st
+            .query_map([], |r| {
+                let ranges: Option<String> = r.get(3)?;
+                Ok(ContextDef {
+                    name: r.get(0)?,
+                    entity: r.get(1)?,
+                    kind: r.get(2)?,
+                    ranges: ranges
+                        .map(|s| s.split(';').map(str::to_string).collect())
+                        .unwrap_or_default(),
+                })
+            })
+            .map_err(e)?;
+        for row in rows {
+            out.context.push(row.map_err(e)?);
+        }
+        let mut st = c
+            .prepare("SELECT name, entity_id FROM call_permissions ORDER BY id")
+            .map_err(e)?;
+        for row in st
+            .query_map([], |r| {
+                Ok(PermissionDef {
+                    name: r.get(0)?,
+                    entity: r.get(1)?,
+                })
+            })
+            .map_err(e)?
+        {
+            out.call_permission.push(row.map_err(e)?);
+        }
+        let mut st = c
+            .prepare("SELECT name FROM cti_profiles ORDER BY id")
+            .map_err(e)?;
+        for row in st
+            .query_map([], |r| Ok(CtiProfileDef { name: r.get(0)? }))
+            .map_err(e)?
+        {
+            out.cti_profile.push(row.map_err(e)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses_and_checks() {
+        let r = ReferenceFile::embedded_default();
+        assert_eq!(r.entity.len(), 1);
+        assert_eq!(r.cti_profile.len(), 3);
+        assert_eq!(r.call_permission.len(), 4);
+        assert_eq!(r.check(), Ok(()));
+    }
+
+    #[test]
+    fn ranges_compare_as_numbers_with_the_start_digit_count() {
+        let r = Range::parse("1000-1999").unwrap();
+        assert!(r.contains("1000") && r.contains("1999") && r.contains("1500"));
+        assert!(!r.contains("999") && !r.contains("2000") && !r.contains("01500"));
+        let r = Range::parse("0100-0199").unwrap();
+        assert!(r.contains("0150") && !r.contains("150"));
+        let r = Range::parse("900-1100").unwrap();
+        assert!(r.contains("950") && !r.contains("1000"), "digit count of A");
+        assert!(Range::parse("2000-1000").is_none());
+        assert!(Range::parse("abc-def").is_none());
+    }
+}

@@ -37,6 +37,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Check a CSV file against the database without writing (a dry run of import).
     Validate(ValidateArgs),
+    /// Write the users as CSV, in the import format (one row per user).
+    Export(ExportArgs),
     /// Print the column reference.
     Columns {
         /// Output format.
@@ -147,4 +149,36 @@ pub struct ValidateArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub apply: ApplyArgs,
+}
+
+/// `ucsv export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to write; - for standard output.
+    #[arg(short, long, value_name = "FILE", default_value = "-")]
+    pub output: String,
+
+    /// Only the users of this entity.
+    #[arg(long, value_name = "ID")]
+    pub entity: Option<i64>,
+
+    /// The columns to write, in this order (comma-separated). Default: all, in the standard order.
+    #[arg(long, value_name = "a,b,..", value_delimiter = ',')]
+    pub columns: Vec<String>,
+
+    /// Leave out sip_secret, voicemail_password, call_permission_password and password_hash.
+    #[arg(long)]
+    pub no_secrets: bool,
+
+    /// The output encoding (a WHATWG label: utf-8, windows-1252, utf-16le, ...).
+    #[arg(long, value_name = "LABEL", default_value = "utf-8")]
+    pub encoding: String,
+
+    /// The field delimiter (one character, or "tab").
+    #[arg(long, value_name = "C", default_value = ",")]
+    pub delimiter: String,
+
+    /// Start with a byte-order mark (for Excel).
+    #[arg(long)]
+    pub bom: bool,
 }

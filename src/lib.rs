@@ -19,6 +19,7 @@ pub mod record;
 pub mod report;
 pub mod store;
 pub mod validate;
+pub mod write;
 
 use cli::{Cli, Command};
 use error::Result;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Reference(c) => cmd::reference::run(&ctx, c),
         Command::Import(a) => cmd::import::run(&ctx, "import", &a.input, &a.apply, a.dry_run),
         Command::Validate(a) => cmd::import::run(&ctx, "validate", &a.input, &a.apply, true),
+        Command::Export(a) => cmd::export::run(&ctx, a),
         Command::Columns { format } => cmd::columns::run(*format),
     }
 }

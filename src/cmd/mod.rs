@@ -2,6 +2,7 @@
 //! and handing the outcome to the report.
 
 pub mod columns;
+pub mod export;
 pub mod import;
 pub mod init;
 pub mod reference;
@@ -45,22 +46,23 @@ impl Context<'_> {
 impl InputArgs {
     /// The reading options these arguments ask for.
     pub fn options(&self) -> Result<InputOptions> {
-        let delimiter = match self.delimiter.as_deref() {
-            None => None,
-            Some("tab" | "\\t" | "\t") => Some(b'\t'),
-            Some(d) if d.len() == 1 && d != "\"" && d != "\n" => Some(d.as_bytes()[0]),
-            Some(d) => {
-                return Err(Error::Usage {
-                    message: format!("--delimiter '{d}' is not a single ASCII character"),
-                    help: "use e.g. --delimiter ';' or --delimiter tab".into(),
-                })
-            }
-        };
         Ok(InputOptions {
             encoding: self.encoding.clone(),
-            delimiter,
+            delimiter: self.delimiter.as_deref().map(delimiter).transpose()?,
             strict: self.strict,
         })
+    }
+}
+
+/// Parses a `--delimiter` value: one ASCII character, or "tab".
+pub fn delimiter(d: &str) -> Result<u8> {
+    match d {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if d.len() == 1 && d != "\"" && d != "\n" && d != "\r" => Ok(d.as_bytes()[0]),
+        _ => Err(Error::Usage {
+            message: format!("--delimiter '{d}' is not a single ASCII character"),
+            help: "use e.g. --delimiter ';' or --delimiter tab".into(),
+        }),
     }
 }
 

@@ -1,6 +1,7 @@
 //! SQLite storage: opening (and creating) the database, the versioned schema, reference data
 //! and the connection settings that make a committed import durable.
 
+pub mod export;
 pub mod reference;
 
 use crate::error::{Error, Result};

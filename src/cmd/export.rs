@@ -1,0 +1,82 @@
+//! `ucsv export`: the users as CSV, streamed.
+
+use super::Context;
+use crate::cli::ExportArgs;
+use crate::columns::{self, Col};
+use crate::error::{Error, Result};
+use crate::store::export::{self, ExportOptions};
+use crate::write::{Encoder, Target};
+use std::io::Write;
+
+/// Exports the users; returns the exit status.
+pub fn run(ctx: &Context, args: &ExportArgs) -> Result<u8> {
+    let opts = ExportOptions {
+        entity: args.entity,
+        columns: columns_of(args)?,
+    };
+    let target = Target::for_label(&args.encoding)
+        .ok_or_else(|| Error::UnknownEncoding(args.encoding.clone()))?;
+    let delimiter = super::delimiter(&args.delimiter)?;
+    let store = ctx.store()?;
+    let sink: Box<dyn Write> = if args.output == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(super::create(std::path::Path::new(&args.output))?)
+    };
+    let out_err = |source: std::io::Error| Error::Output {
+        path: args.output.clone(),
+        source,
+    };
+    let encoder = Encoder::new(
+        std::io::BufWriter::with_capacity(1 << 16, sink),
+        target,
+        args.bom,
+    )
+    .map_err(out_err)?;
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(encoder);
+    match export::write(&store, &opts, &mut writer) {
+        Ok(n) => {
+            if args.output != "-" {
+                ctx.say(&format!("export: wrote {n} users to {}\n", args.output));
+            }
+            Ok(0)
+        }
+        // A reader that stops early (`| head`) ends the export quietly.
+        Err(Error::Output { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok(0)
+        }
+        Err(Error::Output { source, .. }) => Err(out_err(source)),
+        Err(e) => Err(e),
+    }
+}
+
+/// The columns asked for, checked against the registry.
+fn columns_of(args: &ExportArgs) -> Result<Vec<Col>> {
+    if args.columns.is_empty() {
+        return Ok(export::exported()
+            .filter(|c| !(args.no_secrets && c.def().is_secret()))
+            .collect());
+    }
+    args.columns
+        .iter()
+        .map(|name| {
+            let col = columns::lookup(name).filter(|c| c.def().is_exported());
+            match col {
+                Some(c) if args.no_secrets && c.def().is_secret() => Err(Error::Usage {
+                    message: format!("--columns names the secret column '{}' but --no-secrets leaves secrets out", c.name()),
+                    help: "drop one of the two".into(),
+                }),
+                Some(c) => Ok(c),
+                None => Err(Error::Usage {
+                    message: format!("--columns: '{name}' is not an exported column"),
+                    help: match columns::closest(name) {
+                        Some(c) if c != "password" => format!("did you mean '{c}'? (see `ucsv columns`)"),
+                        _ => "see `ucsv columns`; password is never exported (password_hash is)".into(),
+                    },
+                }),
+            }
+        })
+        .collect()
+}

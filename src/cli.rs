@@ -35,7 +35,9 @@ pub enum Command {
     Reference(ReferenceCommand),
     /// Create the users of a CSV file, all or nothing.
     Import(ImportArgs),
-    /// Check a CSV file against the database without writing (a dry run of import).
+    /// Change the users of a CSV file, keyed by uuid (e.g. an edited export), all or nothing.
+    Update(ImportArgs),
+    /// Check a CSV file against the database without writing (a dry run of import or update).
     Validate(ValidateArgs),
     /// Write the users as CSV, in the import format (one row per user).
     Export(ExportArgs),
@@ -149,6 +151,9 @@ pub struct ValidateArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub apply: ApplyArgs,
+    /// Check the file as an update (uuid-keyed) instead of an import.
+    #[arg(long)]
+    pub update: bool,
 }
 
 /// `ucsv export`.

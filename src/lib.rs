@@ -21,6 +21,7 @@ pub mod store;
 pub mod validate;
 pub mod write;
 
+use apply::run::Mode;
 use cli::{Cli, Command};
 use error::Result;
 
@@ -33,8 +34,16 @@ pub fn run(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Init { reference } => cmd::init::run(&ctx, reference.as_deref()),
         Command::Reference(c) => cmd::reference::run(&ctx, c),
-        Command::Import(a) => cmd::import::run(&ctx, "import", &a.input, &a.apply, a.dry_run),
-        Command::Validate(a) => cmd::import::run(&ctx, "validate", &a.input, &a.apply, true),
+        Command::Import(a) => {
+            cmd::import::run(&ctx, "import", Mode::Import, &a.input, &a.apply, a.dry_run)
+        }
+        Command::Update(a) => {
+            cmd::import::run(&ctx, "update", Mode::Update, &a.input, &a.apply, a.dry_run)
+        }
+        Command::Validate(a) => {
+            let mode = if a.update { Mode::Update } else { Mode::Import };
+            cmd::import::run(&ctx, "validate", mode, &a.input, &a.apply, true)
+        }
         Command::Export(a) => cmd::export::run(&ctx, a),
         Command::Columns { format } => cmd::columns::run(*format),
     }

@@ -1,6 +1,7 @@
 //! The report of a run: the JSON object of SPEC §5, the human rendering (miette diagnostics
 //! with the row's text and the bad field underlined), the rejects CSV and the errors CSV.
 
+use crate::apply::update::Updated;
 use crate::apply::Created;
 use crate::columns;
 use crate::error::RowError;
@@ -92,12 +93,15 @@ pub struct Report {
     pub rows: u64,
     pub summary: Summary,
     pub created: Vec<Created>,
-    pub updated: Vec<serde_json::Value>,
+    pub updated: Vec<Updated>,
     pub errors: Vec<Issue>,
     pub warnings: Vec<Issue>,
     /// The rejected rows with their cells.
     #[serde(skip)]
     pub rejected: Vec<Rejected>,
+    /// Whether the rows were updates (for the summary's wording).
+    #[serde(skip)]
+    pub is_update: bool,
     /// Whether per-row `created` entries are kept (only the JSON report lists them).
     #[serde(skip)]
     pub keep_created: bool,
@@ -117,6 +121,7 @@ impl Report {
             errors: Vec::new(),
             warnings: Vec::new(),
             rejected: Vec::new(),
+            is_update: false,
             keep_created,
         }
     }
@@ -147,6 +152,37 @@ impl Report {
         self.summary.created.add(&c);
         if self.keep_created {
             self.created.push(c);
+        }
+    }
+
+    /// Records an update row: changed (`Some`) or unchanged (`None`).
+    pub fn updated(
+        &mut self,
+        row_number: u64,
+        line: u64,
+        u: Option<Updated>,
+        warnings: Vec<RowError>,
+    ) {
+        self.rows += 1;
+        for w in &warnings {
+            self.warnings.push(Issue::at(row_number, line, w));
+        }
+        let Some(u) = u else {
+            *self.summary.updated.entry("unchanged".into()).or_default() += 1;
+            return;
+        };
+        *self.summary.updated.entry("users".into()).or_default() += 1;
+        for created in &u.created {
+            let c = &mut self.summary.created;
+            match *created {
+                "line" => c.lines += 1,
+                "extension" => c.extensions += 1,
+                "incall" => c.incalls += 1,
+                _ => c.voicemails += 1,
+            }
+        }
+        if self.keep_created {
+            self.updated.push(u);
         }
     }
 
@@ -206,37 +242,37 @@ impl Report {
     fn summary_line(&self) -> String {
         let c = &self.summary.created;
         let applied = self.rows - self.summary.rejected;
-        let what = format!(
-            "{} users ({} lines, {} extensions, {} incoming numbers, {} voicemail boxes, {} call permissions)",
-            c.users, c.lines, c.extensions, c.incalls, c.voicemails, c.call_permissions
-        );
-        let verb = if self.command == "update" {
-            "updated"
+        let (verb, would, what) = if self.is_update {
+            let n = |k: &str| self.summary.updated.get(k).copied().unwrap_or(0);
+            let what = format!(
+                "{} users ({} unchanged; created {} lines, {} extensions, {} incoming numbers, {} voicemail boxes)",
+                n("users"),
+                n("unchanged"),
+                c.lines,
+                c.extensions,
+                c.incalls,
+                c.voicemails
+            );
+            ("updated", "would update", what)
         } else {
-            "imported"
+            let what = format!(
+                "{} users ({} lines, {} extensions, {} incoming numbers, {} voicemail boxes, {} call permissions)",
+                c.users, c.lines, c.extensions, c.incalls, c.voicemails, c.call_permissions
+            );
+            ("imported", "would create", what)
         };
-        if self.summary.rejected == 0 {
-            if self.committed {
-                format!("{}: {verb} {what}", self.command)
-            } else {
-                format!(
-                    "{}: all {} rows are valid; would create {what}; nothing written (dry run)",
-                    self.command, self.rows
-                )
+        let cmd = self.command;
+        let (rejected, rows) = (self.summary.rejected, self.rows);
+        match (rejected, self.committed) {
+            (0, true) => format!("{cmd}: {verb} {what}"),
+            (0, false) => {
+                format!("{cmd}: all {rows} rows are valid; {would} {what}; nothing written (dry run)")
             }
-        } else if self.committed {
-            format!(
-                "{}: {verb} {what}; {} of {} rows rejected (--keep-going)",
-                self.command, self.summary.rejected, self.rows
-            )
-        } else {
-            format!(
-                "{}: {} of {} rows rejected ({} errors); {applied} rows were valid; nothing written",
-                self.command,
-                self.summary.rejected,
-                self.rows,
+            (_, true) => format!("{cmd}: {verb} {what}; {rejected} of {rows} rows rejected (--keep-going)"),
+            (_, false) => format!(
+                "{cmd}: {rejected} of {rows} rows rejected ({} errors); {applied} rows were valid; nothing written",
                 self.errors.len()
-            )
+            ),
         }
     }
 

@@ -13,3 +13,14 @@ pub fn import_batch(header: &Header, batch: &[RawRow]) -> Vec<Result<Parsed, Vec
         .map(|raw| record::parse_import(header, raw))
         .collect()
 }
+
+/// The parallel part of a batch of update rows (shape checks and password hashes), in order.
+pub fn update_batch(
+    header: &Header,
+    batch: &[RawRow],
+) -> Vec<Result<Option<String>, Vec<RowError>>> {
+    batch
+        .par_iter()
+        .map(|raw| crate::apply::update::prepare(header, raw))
+        .collect()
+}

@@ -6,7 +6,7 @@ use crate::columns::Col;
 use crate::error::{Result, RowError};
 use crate::record::{Parsed, Value};
 use crate::store::reference::Context;
-use rusqlite::OptionalExtension;
+use rusqlite::{params, OptionalExtension};
 
 /// A value that must be unique across the database and the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -55,12 +55,16 @@ impl Unique {
 
     fn exists_sql(self) -> &'static str {
         match self {
-            Unique::Uuid => "SELECT EXISTS(SELECT 1 FROM users WHERE uuid = ?1)",
-            Unique::Email => "SELECT EXISTS(SELECT 1 FROM users WHERE email = ?1)",
-            Unique::Username => "SELECT EXISTS(SELECT 1 FROM users WHERE username = ?1)",
-            Unique::SipUsername => "SELECT EXISTS(SELECT 1 FROM lines WHERE sip_username = ?1)",
+            Unique::Uuid => "SELECT EXISTS(SELECT 1 FROM users WHERE uuid = ?1 AND id IS NOT ?2)",
+            Unique::Email => "SELECT EXISTS(SELECT 1 FROM users WHERE email = ?1 AND id IS NOT ?2)",
+            Unique::Username => {
+                "SELECT EXISTS(SELECT 1 FROM users WHERE username = ?1 AND id IS NOT ?2)"
+            }
+            Unique::SipUsername => {
+                "SELECT EXISTS(SELECT 1 FROM lines WHERE sip_username = ?1 AND user_id IS NOT ?2)"
+            }
             Unique::ProvisioningCode => {
-                "SELECT EXISTS(SELECT 1 FROM lines WHERE provisioning_code = ?1)"
+                "SELECT EXISTS(SELECT 1 FROM lines WHERE provisioning_code = ?1 AND user_id IS NOT ?2)"
             }
         }
     }
@@ -94,7 +98,7 @@ impl Applier<'_> {
         }
         self.tx
             .prepare_cached(u.exists_sql())
-            .and_then(|mut st| st.query_row([v], |r| r.get(0)))
+            .and_then(|mut st| st.query_row(params![v, self.owner_id()], |r| r.get(0)))
             .map_err(|e| self.db(e))
     }
 
@@ -113,8 +117,8 @@ impl Applier<'_> {
         Ok(())
     }
 
-    /// The id and owner state of `exten@context`: `Ok(Some(id))` free existing, `Ok(None)`
-    /// not existing, `Err(())` owned by a line or an incall.
+    /// The id and owner state of `exten@context`: `Ok(Some(id))` free existing (or the
+    /// updated user's own), `Ok(None)` not existing, `Err(())` owned by another line or incall.
     fn extension_state(
         &self,
         exten: &str,
@@ -123,10 +127,17 @@ impl Applier<'_> {
         let row: Option<(i64, bool)> = self
             .tx
             .prepare_cached(
-                "SELECT e.id, e.line_id IS NOT NULL OR EXISTS(SELECT 1 FROM incalls i WHERE i.extension_id = e.id)
+                "SELECT e.id,
+                    (e.line_id IS NOT NULL AND e.line_id NOT IN (SELECT id FROM lines WHERE user_id IS ?3))
+                    OR EXISTS(SELECT 1 FROM incalls i WHERE i.extension_id = e.id AND i.user_id IS NOT ?3)
                  FROM extensions e WHERE e.exten = ?1 AND e.context = ?2",
             )
-            .and_then(|mut st| st.query_row([exten, context], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .and_then(|mut st| {
+                st.query_row(params![exten, context, self.owner_id()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+            })
             .map_err(|e| self.db(e))?;
         Ok(match row {
             None => Ok(None),
@@ -401,7 +412,9 @@ pub fn plan(
                             .optional()
                     })
                     .map_err(|e| a.db(e))?;
-            if let Some(id) = existing {
+            if let Some(id) =
+                existing.filter(|id| a.owner.is_none_or(|o| o.voicemail_id != Some(*id)))
+            {
                 warnings.push(RowError::new(
                     "voicemail_number",
                     "shared",

@@ -7,6 +7,7 @@
 
 mod checks;
 pub mod run;
+pub mod update;
 
 use crate::columns::Col;
 use crate::error::{Result, RowError};
@@ -57,6 +58,18 @@ pub struct Applier<'t> {
     /// repeating one is still "the second occurrence".
     rejected: HashSet<(Unique, String)>,
     insert_user: String,
+    update_user: String,
+    /// On update: the user being changed (its own values are not "taken").
+    owner: Option<Owner>,
+}
+
+/// The user an update row changes.
+#[derive(Clone, Copy, Debug)]
+pub struct Owner {
+    /// The user's id.
+    pub user_id: i64,
+    /// Its current voicemail box.
+    pub voicemail_id: Option<i64>,
 }
 
 impl<'t> Applier<'t> {
@@ -68,13 +81,23 @@ impl<'t> Applier<'t> {
             fields.join(", "),
             vec!["?"; fields.len() + 6].join(", ")
         );
+        let update_user = format!(
+            "UPDATE users SET entity_id = ?, username = ?, password_hash = ?, cti_profile_enabled = ?, cti_profile_id = ?, {} WHERE id = ?",
+            fields.iter().map(|f| format!("{f} = ?")).collect::<Vec<_>>().join(", ")
+        );
         Applier {
             tx,
             reference,
             default_entity: reference.default_entity(entity),
             rejected: HashSet::new(),
             insert_user,
+            update_user,
+            owner: None,
         }
+    }
+
+    fn owner_id(&self) -> Option<i64> {
+        self.owner.map(|o| o.user_id)
     }
 
     /// A database error, with the database's path.
@@ -125,25 +148,11 @@ impl<'t> Applier<'t> {
             row_number: p.row_number,
             line: p.line,
             user_id,
-            user_uuid: plan.uuid,
+            user_uuid: plan.uuid.clone(),
             ..Created::default()
         };
         if let Some(line) = &p.phone {
-            tx.prepare_cached(
-                "INSERT INTO lines (user_id, protocol, context, sip_username, sip_secret, provisioning_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .and_then(|mut st| {
-                st.execute(params![
-                    user_id,
-                    line.protocol.as_str(),
-                    line.context,
-                    plan.sip_username,
-                    line.sip_secret,
-                    plan.provisioning_code
-                ])
-            })
-            .map_err(db)?;
-            let line_id = tx.last_insert_rowid();
+            let line_id = self.insert_line(user_id, line, &plan).map_err(db)?;
             created.line_id = Some(line_id);
             if let Some(exten) = &p.exten {
                 created.extension_id = Some(
@@ -164,34 +173,10 @@ impl<'t> Applier<'t> {
             created.incall_ids.push(tx.last_insert_rowid());
         }
         if let Some(vm) = &p.voicemail {
-            let id = match plan.voicemail {
-                Some(id) => id,
-                None => {
-                    tx.prepare_cached(
-                        "INSERT INTO voicemails (name, number, context, password, email, attach_audio, delete_messages, ask_password) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    )
-                    .and_then(|mut st| {
-                        st.execute(params![
-                            vm.name,
-                            vm.number,
-                            vm.context,
-                            vm.password,
-                            vm.email,
-                            vm.attach_audio,
-                            vm.delete_messages,
-                            vm.ask_password
-                        ])
-                    })
-                    .map_err(db)?;
-                    created.voicemail_created = true;
-                    tx.last_insert_rowid()
-                }
-            };
-            tx.prepare_cached(
-                "INSERT INTO user_voicemails (user_id, voicemail_id) VALUES (?1, ?2)",
-            )
-            .and_then(|mut st| st.execute(params![user_id, id]))
-            .map_err(db)?;
+            let (id, new) = self
+                .attach_voicemail(user_id, vm, plan.voicemail)
+                .map_err(db)?;
+            created.voicemail_created = new;
             created.voicemail_id = Some(id);
         }
         for id in &plan.permissions {
@@ -203,6 +188,61 @@ impl<'t> Applier<'t> {
             created.call_permission_ids.push(*id);
         }
         Ok(created)
+    }
+
+    /// Creates the user's line with the planned credentials.
+    fn insert_line(
+        &self,
+        user_id: i64,
+        line: &record::Line,
+        plan: &checks::Plan,
+    ) -> rusqlite::Result<i64> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO lines (user_id, protocol, context, sip_username, sip_secret, provisioning_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                user_id,
+                line.protocol.as_str(),
+                line.context,
+                plan.sip_username,
+                line.sip_secret,
+                plan.provisioning_code
+            ])?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Associates the user with a shared box, or creates the box; returns (id, created).
+    fn attach_voicemail(
+        &self,
+        user_id: i64,
+        vm: &record::Voicemail,
+        shared: Option<i64>,
+    ) -> rusqlite::Result<(i64, bool)> {
+        let (id, created) = match shared {
+            Some(id) => (id, false),
+            None => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO voicemails (name, number, context, password, email, attach_audio, delete_messages, ask_password) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )?
+                    .execute(params![
+                        vm.name,
+                        vm.number,
+                        vm.context,
+                        vm.password,
+                        vm.email,
+                        vm.attach_audio,
+                        vm.delete_messages,
+                        vm.ask_password
+                    ])?;
+                (self.tx.last_insert_rowid(), true)
+            }
+        };
+        self.tx
+            .prepare_cached("INSERT INTO user_voicemails (user_id, voicemail_id) VALUES (?1, ?2)")?
+            .execute(params![user_id, id])?;
+        Ok((id, created))
     }
 
     /// Points a free existing extension at the line (or leaves it for an incall), or creates it.

@@ -16,6 +16,8 @@ pub const BATCH: usize = 8192;
 pub struct ApplyOptions {
     /// The command named in the report.
     pub command: &'static str,
+    /// Import or update.
+    pub mode: Mode,
     /// Roll back at the end, whatever happens.
     pub dry_run: bool,
     /// Commit the good rows even if some are rejected.
@@ -26,9 +28,27 @@ pub struct ApplyOptions {
     pub keep_created: bool,
 }
 
-/// Imports every row of `source` into `store` in one transaction.
-pub fn import(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Result<Report> {
+/// Which plan the rows make.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Create users.
+    #[default]
+    Import,
+    /// Change users, keyed by uuid.
+    Update,
+}
+
+/// Applies every row of `source` to `store` in one transaction.
+pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Result<Report> {
+    if opts.mode == Mode::Update && !source.header.has(crate::columns::Col::Uuid) {
+        return Err(crate::error::Error::Header {
+            path: source.name.clone(),
+            message: "update needs a uuid column: it names the user each row changes".into(),
+            help: "start from `ucsv export`, which writes the uuid of every user".into(),
+        });
+    }
     let mut report = Report::new(opts.command, opts.dry_run, opts.keep_created);
+    report.is_update = opts.mode == Mode::Update;
     report.header_warnings(&source.header);
     let reference = Reference::load(store)?;
     let path = store.path.clone();
@@ -38,19 +58,44 @@ pub fn import(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Re
         .map_err(|e| crate::error::Error::db(&path, e))?;
     {
         let mut applier = Applier::new(&tx, &reference, opts.entity);
+        let full = super::update::full_header();
         loop {
             let batch = source.next_batch(BATCH)?;
             if batch.is_empty() {
                 break;
             }
-            let parsed = crate::validate::import_batch(&source.header, &batch);
-            for (raw, result) in batch.into_iter().zip(parsed) {
-                let outcome = match result {
-                    Ok(p) => applier.import(&p)?,
-                    Err(errors) => Err(errors),
-                };
+            let outcomes = match opts.mode {
+                Mode::Import => {
+                    let parsed = crate::validate::import_batch(&source.header, &batch);
+                    let mut out = Vec::with_capacity(batch.len());
+                    for p in parsed {
+                        out.push(match p {
+                            Ok(p) => applier.import(&p)?.map(|(c, w)| Applied::Created(c, w)),
+                            Err(errors) => Err(errors),
+                        });
+                    }
+                    out
+                }
+                Mode::Update => {
+                    let prepared = crate::validate::update_batch(&source.header, &batch);
+                    let mut out = Vec::with_capacity(batch.len());
+                    for (raw, hash) in batch.iter().zip(prepared) {
+                        out.push(match hash {
+                            Ok(hash) => applier
+                                .update(&source.header, &full, raw, hash, opts.entity)?
+                                .map(|(u, w)| Applied::Updated(u, w)),
+                            Err(errors) => Err(errors),
+                        });
+                    }
+                    out
+                }
+            };
+            for (raw, outcome) in batch.into_iter().zip(outcomes) {
                 match outcome {
-                    Ok((created, warnings)) => report.created(created, warnings),
+                    Ok(Applied::Created(created, warnings)) => report.created(created, warnings),
+                    Ok(Applied::Updated(u, warnings)) => {
+                        report.updated(raw.row_number, raw.line, u, warnings)
+                    }
                     Err(errors) => {
                         applier.remember_rejected(&source.header, &raw.record);
                         report.rejected(Rejected {
@@ -70,4 +115,10 @@ pub fn import(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Re
         report.committed = true;
     }
     Ok(report)
+}
+
+/// What an applied row did.
+enum Applied {
+    Created(super::Created, Vec<crate::error::RowError>),
+    Updated(Option<super::update::Updated>, Vec<crate::error::RowError>),
 }

@@ -1,16 +1,17 @@
-//! `ucsv import` and `ucsv validate` (an import that always rolls back).
+//! `ucsv import`, `ucsv update` and `ucsv validate` (either, always rolled back).
 
 use super::Context;
-use crate::apply::run::{self, ApplyOptions};
+use crate::apply::run::{self, ApplyOptions, Mode};
 use crate::cli::{ApplyArgs, InputArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::read::Source;
 use std::io::IsTerminal;
 
-/// Runs an import (or, with `dry_run`, a validation); returns the exit status.
+/// Runs an import or update (with `dry_run`, a validation); returns the exit status.
 pub fn run(
     ctx: &Context,
     command: &'static str,
+    mode: Mode,
     input: &InputArgs,
     apply: &ApplyArgs,
     dry_run: bool,
@@ -19,12 +20,13 @@ pub fn run(
     let mut source = Source::open(&input.file, &input.options()?)?;
     let opts = ApplyOptions {
         command,
+        mode,
         dry_run,
         keep_going: apply.keep_going,
         entity: input.entity,
         keep_created: apply.format == ReportFormat::Json,
     };
-    let report = run::import(&mut store, &mut source, &opts)?;
+    let report = run::run(&mut store, &mut source, &opts)?;
     if let Some(path) = &apply.rejects {
         report
             .write_rejects(super::create(path)?, &source.header, source.delimiter)

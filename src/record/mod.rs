@@ -13,7 +13,7 @@ mod voicemail;
 pub use cell::{check, parse_int, shown, Value};
 pub use incall::Incall;
 pub use line::{generate_provisioning_code, generate_sip_username, Line, Protocol};
-pub use user::{Cti, Login, User};
+pub use user::{hash_password, Cti, Login, User};
 pub use voicemail::Voicemail;
 
 use crate::columns::{Col, Group};
@@ -173,15 +173,7 @@ pub struct Parsed {
 /// outright; otherwise the errors travel in [`Parsed::errors`].
 pub fn parse_import(header: &Header, raw: &RawRow) -> Result<Parsed, Vec<RowError>> {
     if raw.record.len() != header.width() {
-        return Err(vec![RowError::with_code(
-            None,
-            "row.field_count",
-            format!(
-                "the row has {} fields but the header has {}",
-                raw.record.len(),
-                header.width()
-            ),
-        )]);
+        return Err(vec![field_count_error(raw.record.len(), header.width())]);
     }
     let mut f = Fields::check(header, &raw.record);
     let user = User::build(&mut f);
@@ -208,6 +200,15 @@ pub fn parse_import(header: &Header, raw: &RawRow) -> Result<Parsed, Vec<RowErro
         permissions,
         errors: f.errors,
     })
+}
+
+/// The error of a row whose number of fields differs from the header's.
+pub fn field_count_error(fields: usize, header: usize) -> RowError {
+    RowError::with_code(
+        None,
+        "row.field_count",
+        format!("the row has {fields} fields but the header has {header}"),
+    )
 }
 
 /// The user-group columns stored as plain fields of `users` (all but uuid and entity_id).

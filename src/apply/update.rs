@@ -514,6 +514,18 @@ fn merge(
         ));
         merged[proto] = cur.cells[proto].clone();
     }
+    // New incoming numbers without ring times: the old times cannot be aligned with them.
+    let count = |i: usize| {
+        if merged[i].is_empty() {
+            0
+        } else {
+            merged[i].split(';').count()
+        }
+    };
+    if !header.has(Col::IncallRingSeconds) && count(Col::IncallExten as usize) != cur.incalls.len()
+    {
+        merged[Col::IncallRingSeconds as usize].clear();
+    }
     if cur.incalls.len() > 1 {
         for col in [Col::IncallExten, Col::IncallContext, Col::IncallRingSeconds] {
             if header

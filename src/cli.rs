@@ -78,6 +78,8 @@ pub enum ColumnsFormat {
     Table,
     Json,
     Markdown,
+    /// A Frictionless Table Schema (schemas/users.schema.json).
+    Frictionless,
 }
 
 /// How to read the input file.
@@ -123,6 +125,10 @@ pub struct ApplyArgs {
     /// Report format: human (stderr) or json (stdout).
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
+
+    /// No progress bar (it shows only when stderr is a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 /// Report formats.
@@ -186,4 +192,8 @@ pub struct ExportArgs {
     /// Start with a byte-order mark (for Excel).
     #[arg(long)]
     pub bom: bool,
+
+    /// No progress bar (it shows only when stderr is a terminal and -o names a file).
+    #[arg(long)]
+    pub no_progress: bool,
 }

@@ -374,6 +374,81 @@ impl Col {
     }
 }
 
+/// The column registry as a Frictionless Table Schema (schemas/users.schema.json).
+pub fn table_schema() -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    let fields: Vec<Value> = COLUMNS
+        .iter()
+        .map(|c| {
+            let mut f = Map::new();
+            let mut k = Map::new();
+            f.insert("name".into(), json!(c.name));
+            f.insert(
+                "description".into(),
+                json!(format!("{} ({} group)", c.doc, c.group.name())),
+            );
+            let ty = match (c.is_list(), &c.rule) {
+                (true, _) => "string",
+                (_, Rule::Bool { .. }) => {
+                    f.insert("trueValues".into(), json!(["1"]));
+                    f.insert("falseValues".into(), json!(["0"]));
+                    "boolean"
+                }
+                (_, Rule::Int { min, max, .. }) => {
+                    k.insert("minimum".into(), json!(min));
+                    k.insert("maximum".into(), json!(max));
+                    "integer"
+                }
+                (_, Rule::EntityId) => "integer",
+                (_, Rule::Email { max }) => {
+                    f.insert("format".into(), json!("email"));
+                    k.insert("maxLength".into(), json!(max));
+                    "string"
+                }
+                (_, Rule::Uuid) => {
+                    f.insert("format".into(), json!("uuid"));
+                    "string"
+                }
+                (_, Rule::Text { min, max }) => {
+                    if *min > 1 {
+                        k.insert("minLength".into(), json!(min));
+                    }
+                    k.insert("maxLength".into(), json!(max));
+                    "string"
+                }
+                (_, Rule::Name { max }) => {
+                    k.insert("maxLength".into(), json!(max));
+                    "string"
+                }
+                _ => "string",
+            };
+            f.insert("type".into(), json!(ty));
+            if !c.is_list()
+                && !matches!(
+                    c.rule,
+                    Rule::Bool { .. } | Rule::Int { .. } | Rule::EntityId
+                )
+            {
+                if let Some(p) = c.rule.pattern() {
+                    k.insert("pattern".into(), json!(p));
+                }
+            }
+            if c.col == Col::Firstname {
+                k.insert("required".into(), json!(true));
+            }
+            if !k.is_empty() {
+                f.insert("constraints".into(), Value::Object(k));
+            }
+            Value::Object(f)
+        })
+        .collect();
+    json!({
+        "$comment": "Generated from the ucsv column registry by `ucsv columns --format frictionless`; do not edit.",
+        "fields": fields,
+        "missingValues": [""],
+    })
+}
+
 /// Finds a column by header name: trimmed, case-insensitive.
 pub fn lookup(name: &str) -> Option<Col> {
     let name = name.trim();

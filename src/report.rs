@@ -88,6 +88,8 @@ pub struct Rejected {
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub command: &'static str,
+    /// The field delimiter used (sniffed from the header unless given).
+    pub delimiter: String,
     pub dry_run: bool,
     pub committed: bool,
     pub rows: u64,
@@ -112,6 +114,7 @@ impl Report {
     pub fn new(command: &'static str, dry_run: bool, keep_created: bool) -> Report {
         Report {
             command,
+            delimiter: ",".into(),
             dry_run,
             committed: false,
             rows: 0,
@@ -210,6 +213,14 @@ impl Report {
             GraphicalTheme::unicode_nocolor()
         };
         let handler = GraphicalReportHandler::new_themed(theme);
+        if delimiter != b',' {
+            let shown = if delimiter == b'\t' {
+                "TAB".to_string()
+            } else {
+                char::from(delimiter).to_string()
+            };
+            let _ = writeln!(out, "note: {source}: fields are separated by '{shown}'");
+        }
         for w in &self.warnings {
             let at = match w.row_number {
                 Some(r) => format!("row {r} (line {})", w.line),

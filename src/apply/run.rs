@@ -12,7 +12,7 @@ use rusqlite::TransactionBehavior;
 pub const BATCH: usize = 8192;
 
 /// How rows are applied (the APPLY OPTIONS).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone)]
 pub struct ApplyOptions {
     /// The command named in the report.
     pub command: &'static str,
@@ -26,6 +26,8 @@ pub struct ApplyOptions {
     pub entity: Option<i64>,
     /// Keep per-row entries for the JSON report.
     pub keep_created: bool,
+    /// Where to show progress.
+    pub progress: crate::progress::Progress,
 }
 
 /// Which plan the rows make.
@@ -49,6 +51,7 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
     }
     let mut report = Report::new(opts.command, opts.dry_run, opts.keep_created);
     report.is_update = opts.mode == Mode::Update;
+    report.delimiter = char::from(source.delimiter).to_string();
     report.header_warnings(&source.header);
     let reference = Reference::load(store)?;
     let path = store.path.clone();
@@ -60,6 +63,8 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
         let mut applier = Applier::new(&tx, &reference, opts.entity);
         let full = super::update::full_header();
         loop {
+            opts.progress
+                .set(source.bytes_read.load(std::sync::atomic::Ordering::Relaxed));
             let batch = source.next_batch(BATCH)?;
             if batch.is_empty() {
                 break;
@@ -109,6 +114,7 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
             }
         }
     }
+    opts.progress.finish();
     let commit = !opts.dry_run && (report.summary.rejected == 0 || opts.keep_going);
     if commit {
         tx.commit().map_err(|e| crate::error::Error::db(&path, e))?;

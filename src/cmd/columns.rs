@@ -26,6 +26,9 @@ pub fn run(format: ColumnsFormat) -> Result<u8> {
             s
         }
         ColumnsFormat::Markdown => markdown(),
+        ColumnsFormat::Frictionless => {
+            serde_json::to_string_pretty(&crate::columns::table_schema()).unwrap_or_default() + "\n"
+        }
         ColumnsFormat::Json => {
             let list: Vec<_> = COLUMNS
                 .iter()

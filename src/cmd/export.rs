@@ -10,14 +10,30 @@ use std::io::Write;
 
 /// Exports the users; returns the exit status.
 pub fn run(ctx: &Context, args: &ExportArgs) -> Result<u8> {
-    let opts = ExportOptions {
-        entity: args.entity,
-        columns: columns_of(args)?,
-    };
+    let columns = columns_of(args)?;
     let target = Target::for_label(&args.encoding)
         .ok_or_else(|| Error::UnknownEncoding(args.encoding.clone()))?;
     let delimiter = super::delimiter(&args.delimiter)?;
     let store = ctx.store()?;
+    let wanted = !args.no_progress && !ctx.quiet && args.output != "-";
+    let total = if wanted {
+        store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM users WHERE ?1 IS NULL OR entity_id = ?1",
+                [args.entity],
+                |r| r.get::<_, i64>(0),
+            )
+            .ok()
+            .map(|n| n as u64)
+    } else {
+        None
+    };
+    let opts = ExportOptions {
+        entity: args.entity,
+        columns,
+        progress: crate::progress::Progress::new(wanted, total, false),
+    };
     let sink: Box<dyn Write> = if args.output == "-" {
         Box::new(std::io::stdout().lock())
     } else {

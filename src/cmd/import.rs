@@ -25,6 +25,11 @@ pub fn run(
         keep_going: apply.keep_going,
         entity: input.entity,
         keep_created: apply.format == ReportFormat::Json,
+        progress: crate::progress::Progress::new(
+            !apply.no_progress && !ctx.quiet,
+            source.size,
+            true,
+        ),
     };
     let report = run::run(&mut store, &mut source, &opts)?;
     if let Some(path) = &apply.rejects {

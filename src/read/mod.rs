@@ -13,6 +13,8 @@ pub use header::{Cell, Header};
 
 use crate::error::{Error, Result};
 use std::io::{BufRead, BufReader, Cursor, Read};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 /// How to read an input file (the INPUT OPTIONS of the command line).
 #[derive(Clone, Debug, Default)]
@@ -46,6 +48,10 @@ pub struct Source {
     pub delimiter: u8,
     reader: csv::Reader<Box<dyn Read + Send>>,
     rows: u64,
+    /// Bytes read from the input so far (before decoding), for progress.
+    pub bytes_read: Arc<AtomicU64>,
+    /// The input's size, when known.
+    pub size: Option<u64>,
     byte: csv::ByteRecord,
 }
 
@@ -55,17 +61,20 @@ const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 impl Source {
     /// Opens `path` (`-` for standard input), decodes it and reads the header.
     pub fn open(path: &str, opts: &InputOptions) -> Result<Source> {
-        let raw: Box<dyn Read + Send> = if path == "-" {
-            Box::new(std::io::stdin())
+        let (raw, size): (Box<dyn Read + Send>, _) = if path == "-" {
+            (Box::new(std::io::stdin()), None)
         } else {
             let file = std::fs::File::open(path).map_err(|source| Error::Input {
                 path: path.to_string(),
                 source,
             })?;
-            Box::new(file)
+            let size = file.metadata().ok().map(|m| m.len());
+            (Box::new(file), size)
         };
         let name = if path == "-" { "<stdin>" } else { path }.to_string();
-        Self::from_reader(name, raw, opts)
+        let mut source = Self::from_reader(name, raw, opts)?;
+        source.size = size;
+        Ok(source)
     }
 
     /// Reads CSV from any byte stream.
@@ -74,7 +83,9 @@ impl Source {
         raw: Box<dyn Read + Send>,
         opts: &InputOptions,
     ) -> Result<Source> {
-        let decoded = decoder(raw, opts.encoding.as_deref())?;
+        let bytes_read = Arc::new(AtomicU64::new(0));
+        let counted = Box::new(crate::progress::Counting::new(raw, bytes_read.clone()));
+        let decoded = decoder(counted, opts.encoding.as_deref())?;
         let mut buffered = BufReader::with_capacity(1 << 16, decoded);
         let mut first = Vec::new();
         buffered
@@ -114,6 +125,8 @@ impl Source {
             delimiter,
             reader,
             rows: 0,
+            bytes_read,
+            size: None,
             byte,
         })
     }

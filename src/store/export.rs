@@ -98,12 +98,14 @@ pub fn text(v: ValueRef<'_>) -> String {
 }
 
 /// What to export.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone)]
 pub struct ExportOptions {
     /// Only users of this entity.
     pub entity: Option<i64>,
     /// The columns, in order.
     pub columns: Vec<Col>,
+    /// Where to show progress (users written).
+    pub progress: crate::progress::Progress,
 }
 
 /// Streams the users as CSV records (header first) into `out`; returns the number of users.
@@ -138,7 +140,11 @@ pub fn write<W: std::io::Write>(
         }
         out.write_byte_record(&record).map_err(io)?;
         n += 1;
+        if n % 4096 == 0 {
+            opts.progress.set(n);
+        }
     }
+    opts.progress.finish();
     out.flush().map_err(|e| io(e.into()))?;
     Ok(n)
 }

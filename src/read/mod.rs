@@ -8,13 +8,14 @@
 //! where the record starts (the header is line 1).
 
 mod header;
+mod lines;
 
 pub use header::{Cell, Header};
 
 use crate::error::{Error, Result};
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// How to read an input file (the INPUT OPTIONS of the command line).
 #[derive(Clone, Debug, Default)]
@@ -48,6 +49,7 @@ pub struct Source {
     pub delimiter: u8,
     reader: csv::Reader<Box<dyn Read + Send>>,
     rows: u64,
+    recent: Arc<Mutex<lines::Recent>>,
     /// Bytes read from the input so far (before decoding), for progress.
     pub bytes_read: Arc<AtomicU64>,
     /// The input's size, when known.
@@ -95,7 +97,8 @@ impl Source {
                 source,
             })?;
         let delimiter = opts.delimiter.unwrap_or_else(|| sniff(&first));
-        let chained: Box<dyn Read + Send> = Box::new(Cursor::new(first).chain(buffered));
+        let (tap, recent) = lines::Tap::new(Cursor::new(first).chain(buffered));
+        let chained: Box<dyn Read + Send> = Box::new(tap);
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
@@ -125,10 +128,23 @@ impl Source {
             delimiter,
             reader,
             rows: 0,
+            recent,
             bytes_read,
             size: None,
             byte,
         })
+    }
+
+    /// The physical line where the record just read starts.
+    fn line_of_record(&self) -> u64 {
+        let (line, byte) = self
+            .byte
+            .position()
+            .map_or((0, 0), |p| (p.line(), p.byte()));
+        match self.recent.lock() {
+            Ok(mut r) => r.first_line(line, byte),
+            Err(_) => line,
+        }
     }
 
     /// Reads up to `max` rows; an empty batch means the end of the input.
@@ -145,7 +161,7 @@ impl Source {
             if self.byte.iter().all(<[u8]>::is_empty) {
                 continue; // a blank row, e.g. a spreadsheet's trailing ",,,,"
             }
-            let line = self.byte.position().map_or(0, |p| p.line());
+            let line = self.line_of_record();
             let record = csv::StringRecord::from_byte_record(std::mem::take(&mut self.byte))
                 .map_err(|_| Error::Encoding {
                     path: self.name.clone(),
@@ -250,6 +266,16 @@ mod tests {
         let (_, b) = rows("firstname,lastname\nA,B\n\n,\n\"C\nD\",E\nF,G\n");
         let got: Vec<_> = b.iter().map(|r| (r.row_number, r.line)).collect();
         assert_eq!(got, vec![(1, 2), (2, 5), (3, 7)]);
+    }
+
+    #[test]
+    fn lines_are_physical_with_crlf_and_blank_lines() {
+        let (_, b) = rows("firstname,lastname\r\nA,B\r\n\r\nC,\"D\r\nE\"\r\nF,G");
+        let got: Vec<_> = b.iter().map(|r| (r.row_number, r.line)).collect();
+        assert_eq!(got, vec![(1, 2), (2, 4), (3, 6)]);
+        let (_, b) = rows("firstname,lastname\n\n\nA,B\n\"C\nx\",D\n\nE,F\n");
+        let got: Vec<_> = b.iter().map(|r| r.line).collect();
+        assert_eq!(got, vec![4, 5, 8]);
     }
 
     #[test]

@@ -69,33 +69,26 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
             if batch.is_empty() {
                 break;
             }
-            let outcomes = match opts.mode {
-                Mode::Import => {
-                    let parsed = crate::validate::import_batch(&source.header, &batch);
-                    let mut out = Vec::with_capacity(batch.len());
-                    for p in parsed {
-                        out.push(match p {
-                            Ok(p) => applier.import(&p)?.map(|(c, w)| Applied::Created(c, w)),
-                            Err(errors) => Err(errors),
-                        });
-                    }
-                    out
-                }
-                Mode::Update => {
-                    let prepared = crate::validate::update_batch(&source.header, &batch);
-                    let mut out = Vec::with_capacity(batch.len());
-                    for (raw, hash) in batch.iter().zip(prepared) {
-                        out.push(match hash {
-                            Ok(hash) => applier
-                                .update(&source.header, &full, raw, hash, opts.entity)?
-                                .map(|(u, w)| Applied::Updated(u, w)),
-                            Err(errors) => Err(errors),
-                        });
-                    }
-                    out
-                }
+            let prepared: Vec<Prepared> = match opts.mode {
+                Mode::Import => crate::validate::import_batch(&source.header, &batch)
+                    .into_iter()
+                    .map(Prepared::Import)
+                    .collect(),
+                Mode::Update => crate::validate::update_batch(&source.header, &batch)
+                    .into_iter()
+                    .map(Prepared::Update)
+                    .collect(),
             };
-            for (raw, outcome) in batch.into_iter().zip(outcomes) {
+            for (raw, prepared) in batch.into_iter().zip(prepared) {
+                let outcome = match prepared {
+                    Prepared::Import(Ok(p)) => {
+                        applier.import(&p)?.map(|(c, w)| Applied::Created(c, w))
+                    }
+                    Prepared::Update(Ok(hash)) => applier
+                        .update(&source.header, &full, &raw, hash, opts.entity)?
+                        .map(|(u, w)| Applied::Updated(u, w)),
+                    Prepared::Import(Err(e)) | Prepared::Update(Err(e)) => Err(e),
+                };
                 match outcome {
                     Ok(Applied::Created(created, warnings)) => report.created(created, warnings),
                     Ok(Applied::Updated(u, warnings)) => {
@@ -121,6 +114,12 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
         report.committed = true;
     }
     Ok(report)
+}
+
+/// A row after the parallel stage.
+enum Prepared {
+    Import(std::result::Result<crate::record::Parsed, Vec<crate::error::RowError>>),
+    Update(std::result::Result<Option<String>, Vec<crate::error::RowError>>),
 }
 
 /// What an applied row did.

@@ -16,8 +16,9 @@ pub fn run(
     apply: &ApplyArgs,
     dry_run: bool,
 ) -> Result<u8> {
-    let mut store = ctx.store()?;
+    // The input first: a file that cannot be read creates no database.
     let mut source = Source::open(&input.file, &input.options()?)?;
+    let mut store = ctx.store()?;
     let opts = ApplyOptions {
         command,
         mode,

@@ -11,7 +11,10 @@ pub fn run(ctx: &Context, reference: Option<&Path>) -> Result<u8> {
         Some(path) => ReferenceFile::read(&path.display().to_string())?,
         None => ReferenceFile::embedded_default(),
     };
-    Store::create(ctx.db, &data)?;
+    let origin = reference.map_or("the embedded default".to_string(), |p| {
+        p.display().to_string()
+    });
+    Store::create(ctx.db, &data, &origin)?;
     ctx.say(&format!(
         "ucsv: created database {} with {} reference data\n",
         ctx.db.display(),

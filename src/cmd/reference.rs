@@ -27,7 +27,7 @@ pub fn run(ctx: &Context, command: &ReferenceCommand) -> Result<u8> {
         }
         ReferenceCommand::Apply { file } => {
             let data = ReferenceFile::read(&file.display().to_string())?;
-            data.apply(&mut store)?;
+            data.apply(&mut store, &file.display().to_string())?;
             ctx.say(&format!(
                 "ucsv: applied reference data from {}\n",
                 file.display()

@@ -31,7 +31,10 @@ impl Store {
             return Ok((Store::open(path)?, false));
         }
         let reference = reference::ReferenceFile::embedded_default();
-        Ok((Store::create(path, &reference)?, true))
+        Ok((
+            Store::create(path, &reference, "the embedded default")?,
+            true,
+        ))
     }
 
     /// Opens an existing database and migrates it forward.
@@ -47,9 +50,14 @@ impl Store {
         Ok(store)
     }
 
-    /// Creates a new database with the schema and the given reference data. Refuses an
+    /// Creates a new database with the schema and the given reference data (`origin` names
+    /// it in messages). Refuses an
     /// existing file. On failure, the half-made file is removed.
-    pub fn create(path: &Path, reference: &reference::ReferenceFile) -> Result<Store> {
+    pub fn create(
+        path: &Path,
+        reference: &reference::ReferenceFile,
+        origin: &str,
+    ) -> Result<Store> {
         if path.exists() {
             return Err(Error::DatabaseExists(path.to_path_buf()));
         }
@@ -65,7 +73,7 @@ impl Store {
             };
             store.configure()?;
             store.migrate()?;
-            reference.apply(&mut store)?;
+            reference.apply(&mut store, origin)?;
             Ok(store)
         })();
         if made.is_err() {

@@ -247,9 +247,10 @@ impl ReferenceFile {
         Ok(())
     }
 
-    /// Adds or updates this reference data in the database, in one transaction.
-    pub fn apply(&self, store: &mut Store) -> Result<()> {
-        let path = store.path.display().to_string();
+    /// Adds or updates this reference data in the database, in one transaction; `origin`
+    /// names the data in messages (its file).
+    pub fn apply(&self, store: &mut Store, origin: &str) -> Result<()> {
+        let path = origin.to_string();
         let refuse = |message: String| Error::Reference {
             path: path.clone(),
             message,

@@ -1,1 +1,17 @@
+//! The CLI tests: the real `ucsv` binary run on files written into a temporary directory,
+//! its outcome checked in the JSON report, on stderr and in the SQLite database.
 
+mod columns_rules;
+mod contexts;
+mod cross_row;
+mod database;
+mod docs;
+mod export;
+mod groups;
+mod input;
+mod report;
+mod roundtrip;
+mod secrets;
+mod transaction;
+mod update;
+mod workdir;

@@ -72,7 +72,7 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
             let prepared: Vec<Prepared> = match opts.mode {
                 Mode::Import => crate::validate::import_batch(&source.header, &batch)
                     .into_iter()
-                    .map(Prepared::Import)
+                    .map(|p| Prepared::Import(p.map(Box::new)))
                     .collect(),
                 Mode::Update => crate::validate::update_batch(&source.header, &batch)
                     .into_iter()
@@ -118,7 +118,7 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
 
 /// A row after the parallel stage.
 enum Prepared {
-    Import(std::result::Result<crate::record::Parsed, Vec<crate::error::RowError>>),
+    Import(std::result::Result<Box<crate::record::Parsed>, Vec<crate::error::RowError>>),
     Update(std::result::Result<Option<String>, Vec<crate::error::RowError>>),
 }
 

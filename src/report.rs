@@ -294,8 +294,10 @@ impl Report {
         header: &Header,
         delimiter: u8,
     ) -> csv::Result<()> {
+        // Rejected rows keep their cells as they were, ragged ones included.
         let mut out = csv::WriterBuilder::new()
             .delimiter(delimiter)
+            .flexible(true)
             .from_writer(w);
         out.write_record(&header.names)?;
         for r in &self.rejected {

@@ -16,9 +16,12 @@ pub fn run(
     apply: &ApplyArgs,
     dry_run: bool,
 ) -> Result<u8> {
-    // The input first: a file that cannot be read creates no database.
+    // The input and the output files first: a file that cannot be read or written creates
+    // no database and writes nothing.
     let mut source = Source::open(&input.file, &input.options()?)?;
-    let mut store = ctx.store()?;
+    let rejects = apply.rejects.as_deref().map(super::create).transpose()?;
+    let errors = apply.errors.as_deref().map(super::create).transpose()?;
+    let (mut store, created) = ctx.store_created()?;
     let opts = ApplyOptions {
         command,
         mode,
@@ -32,15 +35,24 @@ pub fn run(
             true,
         ),
     };
-    let report = run::run(&mut store, &mut source, &opts)?;
-    if let Some(path) = &apply.rejects {
+    let report = match run::run(&mut store, &mut source, &opts) {
+        Ok(report) => report,
+        Err(e) => {
+            // A fatal error (e.g. a bad byte on line 5000) leaves no new database behind.
+            if created {
+                store.discard();
+            }
+            return Err(e);
+        }
+    };
+    if let (Some(file), Some(path)) = (rejects, &apply.rejects) {
         report
-            .write_rejects(super::create(path)?, &source.header, source.delimiter)
+            .write_rejects(file, &source.header, source.delimiter)
             .map_err(|e| output_error(path, e))?;
     }
-    if let Some(path) = &apply.errors {
+    if let (Some(file), Some(path)) = (errors, &apply.errors) {
         report
-            .write_errors(super::create(path)?)
+            .write_errors(file)
             .map_err(|e| output_error(path, e))?;
     }
     match apply.format {

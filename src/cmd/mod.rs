@@ -25,6 +25,11 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// Opens the database, creating it (and saying so) if there is none.
     pub fn store(&self) -> Result<Store> {
+        Ok(self.store_created()?.0)
+    }
+
+    /// Opens the database, creating it if there is none; says whether it was created.
+    pub fn store_created(&self) -> Result<(Store, bool)> {
         let (store, created) = Store::open_or_create(self.db)?;
         if created && !self.quiet {
             eprintln!(
@@ -32,7 +37,7 @@ impl Context<'_> {
                 self.db.display()
             );
         }
-        Ok(store)
+        Ok((store, created))
     }
 
     /// Prints a line for people on stderr, unless quiet.

@@ -77,16 +77,14 @@ impl Store {
             Ok(store)
         })();
         if made.is_err() {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut p = path.as_os_str().to_owned();
-                p.push(suffix);
-                let _ = std::fs::remove_file(p);
-            }
+            remove(path);
         }
         made
     }
 
     fn configure(&mut self) -> Result<()> {
+        // Every statement of the row path stays prepared (the default cache holds 16).
+        self.conn.set_prepared_statement_cache_capacity(128);
         self.conn
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| Error::db(&self.path, e))?;
@@ -94,7 +92,8 @@ impl Store {
         // leaves the database as it was.
         self.conn
             .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+                 PRAGMA cache_size = -65536;",
             )
             .map_err(|e| Error::db(&self.path, e))
     }
@@ -135,8 +134,25 @@ impl Store {
         Ok(())
     }
 
+    /// Closes and deletes a database this command created, when the command failed: a
+    /// fatal error leaves no new file behind.
+    pub fn discard(self) {
+        let path = self.path.clone();
+        drop(self);
+        remove(&path);
+    }
+
     /// Wraps a database error with this store's path.
     pub fn err(&self, e: impl std::fmt::Display) -> Error {
         Error::db(&self.path, e)
+    }
+}
+
+/// Removes a database file and its WAL companions.
+fn remove(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
     }
 }

@@ -74,3 +74,132 @@ fn import_and_validate_accept_no_progress() {
         .expect(0);
     assert_eq!(wd.count("users"), 1);
 }
+
+#[test]
+fn table_schema_file_is_in_sync_with_columns_frictionless() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/users.schema.json");
+    let in_repository = std::fs::read(&file).expect("read schemas/users.schema.json");
+    let wd = Workdir::new();
+    let run = wd
+        .bare_cmd(&["columns", "--format", "frictionless"])
+        .output()
+        .expect("run ucsv");
+    assert_eq!(run.status.code(), Some(0));
+    assert!(
+        in_repository == run.stdout,
+        "schemas/users.schema.json differs from `ucsv columns --format frictionless`; \
+         regenerate it with `ucsv columns --format frictionless > schemas/users.schema.json`"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_slice(&run.stdout).expect("the table schema is JSON");
+    assert!(
+        schema["fields"].is_array(),
+        "a Frictionless Table Schema has fields: {schema}"
+    );
+    assert!(!wd.db().exists(), "`columns` needs no database");
+}
+
+#[test]
+fn columns_json_lists_every_column_with_its_name_group_and_type() {
+    // SPEC §3: the export columns in their order, then `password` (never exported), each
+    // with its resource group and type.
+    let expected: [(&str, &str, &str); 45] = [
+        ("uuid", "user", "text"),
+        ("subscription_type", "user", "int"),
+        ("firstname", "user", "text"),
+        ("lastname", "user", "text"),
+        ("email", "user", "text"),
+        ("mobile_phone_number", "user", "text"),
+        ("outgoing_caller_id", "user", "text"),
+        ("language", "user", "text"),
+        ("call_permission_password", "user", "text"),
+        ("enabled", "user", "bool"),
+        ("ring_seconds", "user", "int"),
+        ("simultaneous_calls", "user", "int"),
+        ("supervision_enabled", "user", "bool"),
+        ("call_transfer_enabled", "user", "bool"),
+        ("dtmf_hangup_enabled", "user", "bool"),
+        ("call_record_outgoing_external_enabled", "user", "bool"),
+        ("call_record_outgoing_internal_enabled", "user", "bool"),
+        ("call_record_incoming_external_enabled", "user", "bool"),
+        ("call_record_incoming_internal_enabled", "user", "bool"),
+        ("online_call_record_enabled", "user", "bool"),
+        ("userfield", "user", "text"),
+        ("voicemail_name", "voicemail", "text"),
+        ("voicemail_number", "voicemail", "text"),
+        ("voicemail_context", "voicemail", "text"),
+        ("voicemail_password", "voicemail", "text"),
+        ("voicemail_email", "voicemail", "text"),
+        ("voicemail_attach_audio", "voicemail", "bool"),
+        ("voicemail_delete_messages", "voicemail", "bool"),
+        ("voicemail_ask_password", "voicemail", "bool"),
+        ("line_protocol", "line", "text"),
+        ("provisioning_code", "line", "text"),
+        ("context", "line", "text"),
+        ("sip_username", "line", "text"),
+        ("sip_secret", "line", "text"),
+        ("exten", "extension", "text"),
+        ("incall_exten", "incall", "text"),
+        ("incall_context", "incall", "text"),
+        ("call_permissions", "call_permissions", "text"),
+        ("username", "login", "text"),
+        ("entity_id", "user", "int"),
+        ("cti_profile_enabled", "cti_profile", "bool"),
+        ("cti_profile_name", "cti_profile", "text"),
+        ("incall_ring_seconds", "incall", "int"),
+        ("password_hash", "login", "text"),
+        ("password", "login", "text"),
+    ];
+    let wd = Workdir::new();
+    let run = wd
+        .bare_cmd(&["columns", "--format", "json"])
+        .output()
+        .expect("run ucsv");
+    assert_eq!(run.status.code(), Some(0));
+    let columns: Vec<serde_json::Value> =
+        serde_json::from_slice(&run.stdout).expect("`columns --format json` prints a JSON list");
+    let listed: Vec<(String, String, String)> = columns
+        .iter()
+        .map(|c| {
+            let field = |k: &str| {
+                c[k].as_str()
+                    .unwrap_or_else(|| panic!("no text field {k} in {c}"))
+                    .to_string()
+            };
+            (field("name"), field("group"), field("type"))
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(n, g, t)| (n.to_string(), g.to_string(), t.to_string()))
+        .collect();
+    assert_eq!(listed, expected);
+    let flagged = |flag: &str| -> Vec<&str> {
+        columns
+            .iter()
+            .filter(|c| c[flag] == true)
+            .filter_map(|c| c["name"].as_str())
+            .collect()
+    };
+    assert_eq!(
+        flagged("list"),
+        [
+            "incall_exten",
+            "incall_context",
+            "call_permissions",
+            "incall_ring_seconds"
+        ],
+        "the `;`-list columns"
+    );
+    assert_eq!(
+        flagged("secret"),
+        [
+            "call_permission_password",
+            "voicemail_password",
+            "sip_secret",
+            "password_hash",
+            "password"
+        ],
+        "the secret columns of SPEC §3"
+    );
+}

@@ -12,6 +12,7 @@ mod input;
 mod report;
 mod roundtrip;
 mod secrets;
+mod spreadsheets;
 mod transaction;
 mod update;
 mod workdir;

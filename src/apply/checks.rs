@@ -96,6 +96,9 @@ impl Applier<'_> {
         if self.rejected.contains(&(u, u.key(v))) {
             return Ok(true);
         }
+        if !self.probe {
+            return Ok(false);
+        }
         self.tx
             .prepare_cached(u.exists_sql())
             .and_then(|mut st| st.query_row(params![v, self.owner_id()], |r| r.get(0)))
@@ -124,6 +127,9 @@ impl Applier<'_> {
         exten: &str,
         context: &str,
     ) -> Result<std::result::Result<Option<i64>, ()>> {
+        if !self.probe {
+            return Ok(Ok(None));
+        }
         let row: Option<(i64, bool)> = self
             .tx
             .prepare_cached(
@@ -404,7 +410,8 @@ pub fn plan(
     }
 
     if let Some(vm) = &p.voicemail {
-        if context(a, Col::VoicemailContext, &vm.context, entity, None, errors).is_some() {
+        if context(a, Col::VoicemailContext, &vm.context, entity, None, errors).is_some() && a.probe
+        {
             let existing: Option<i64> =
                 a.tx.prepare_cached("SELECT id FROM voicemails WHERE number = ?1 AND context = ?2")
                     .and_then(|mut st| {

@@ -59,6 +59,8 @@ pub struct Applier<'t> {
     rejected: HashSet<(Unique, String)>,
     insert_user: String,
     update_user: String,
+    /// Whether checks query the database (the slow path) or leave it to the unique indexes.
+    probe: bool,
     /// On update: the user being changed (its own values are not "taken").
     owner: Option<Owner>,
 }
@@ -92,6 +94,7 @@ impl<'t> Applier<'t> {
             rejected: HashSet::new(),
             insert_user,
             update_user,
+            probe: true,
             owner: None,
         }
     }
@@ -115,20 +118,50 @@ impl<'t> Applier<'t> {
     }
 
     /// Checks one parsed row against the database and writes it if it passes.
+    ///
+    /// A row without errors of its own first takes the fast path: it is checked against the
+    /// reference data (in memory) and written without probing the database; the unique
+    /// indexes refuse a duplicate, an existing number or a shared voicemail box. Such a row
+    /// is taken back and replanned on the slow path, which probes every rule and reports
+    /// every error (or, for a free number or a shared box, reuses it).
     pub fn import(&mut self, p: &Parsed) -> Result<RowOutcome> {
+        if p.errors.is_empty() {
+            let mut errors = Vec::new();
+            let mut warnings = Vec::new();
+            self.probe = false;
+            let planned = checks::plan(self, p, &mut errors, &mut warnings);
+            self.probe = true;
+            let plan = planned?;
+            if errors.is_empty() {
+                let mut undo = Vec::new();
+                match self.write(p, plan, &mut undo) {
+                    Ok(created) => return Ok(Ok((created, warnings))),
+                    Err(e) if is_constraint(&e) => self.undo(undo).map_err(|e| self.db(e))?,
+                    Err(e) => return Err(self.db(e)),
+                }
+            }
+        }
         let mut errors = p.errors.clone();
         let mut warnings = Vec::new();
         let plan = checks::plan(self, p, &mut errors, &mut warnings)?;
         if !errors.is_empty() {
             return Ok(Err(errors));
         }
-        let created = self.write(p, plan)?;
+        let created = self
+            .write(p, plan, &mut Vec::new())
+            .map_err(|e| self.db(e))?;
         Ok(Ok((created, warnings)))
     }
 
-    fn write(&mut self, p: &Parsed, plan: checks::Plan) -> Result<Created> {
+    /// Writes a planned row. Each insert is recorded in `undo` so that a row the database
+    /// refuses half-way (a unique index, on the fast path) can be taken back exactly.
+    fn write(
+        &mut self,
+        p: &Parsed,
+        plan: checks::Plan,
+        undo: &mut Undo,
+    ) -> rusqlite::Result<Created> {
         let tx = self.tx;
-        let db = |e: rusqlite::Error| self.db(e);
         let mut values: Vec<Sql> = vec![
             Sql::Text(plan.uuid.clone()),
             Sql::Integer(plan.entity),
@@ -140,10 +173,10 @@ impl<'t> Applier<'t> {
         for (col, v) in record::user_fields().zip(&p.user.fields) {
             values.push(sql_value(col, v.as_ref()));
         }
-        tx.prepare_cached(&self.insert_user)
-            .and_then(|mut st| st.execute(rusqlite::params_from_iter(values)))
-            .map_err(db)?;
+        tx.prepare_cached(&self.insert_user)?
+            .execute(rusqlite::params_from_iter(values))?;
         let user_id = tx.last_insert_rowid();
+        undo.push(("DELETE FROM users WHERE id = ?1", user_id));
         let mut created = Created {
             row_number: p.row_number,
             line: p.line,
@@ -152,42 +185,62 @@ impl<'t> Applier<'t> {
             ..Created::default()
         };
         if let Some(line) = &p.phone {
-            let line_id = self.insert_line(user_id, line, &plan).map_err(db)?;
+            let line_id = self.insert_line(user_id, line, &plan)?;
+            undo.push(("DELETE FROM lines WHERE id = ?1", line_id));
             created.line_id = Some(line_id);
             if let Some(exten) = &p.exten {
-                created.extension_id = Some(
-                    self.claim_extension(exten, &line.context, plan.exten_id, Some(line_id))
-                        .map_err(db)?,
-                );
+                let id =
+                    self.claim_extension(exten, &line.context, plan.exten_id, Some(line_id))?;
+                if plan.exten_id.is_none() {
+                    undo.push(("DELETE FROM extensions WHERE id = ?1", id));
+                }
+                created.extension_id = Some(id);
             }
         }
         for (incall, existing) in p.incalls.iter().zip(&plan.incall_extens) {
-            let ext = self
-                .claim_extension(&incall.exten, &incall.context, *existing, None)
-                .map_err(db)?;
+            let ext = self.claim_extension(&incall.exten, &incall.context, *existing, None)?;
+            if existing.is_none() {
+                undo.push(("DELETE FROM extensions WHERE id = ?1", ext));
+            }
             tx.prepare_cached(
                 "INSERT INTO incalls (user_id, extension_id, ring_seconds) VALUES (?1, ?2, ?3)",
-            )
-            .and_then(|mut st| st.execute(params![user_id, ext, incall.ring_seconds]))
-            .map_err(db)?;
-            created.incall_ids.push(tx.last_insert_rowid());
+            )?
+            .execute(params![user_id, ext, incall.ring_seconds])?;
+            let id = tx.last_insert_rowid();
+            undo.push(("DELETE FROM incalls WHERE id = ?1", id));
+            created.incall_ids.push(id);
         }
         if let Some(vm) = &p.voicemail {
-            let (id, new) = self
-                .attach_voicemail(user_id, vm, plan.voicemail)
-                .map_err(db)?;
+            let (id, new) = self.attach_voicemail(user_id, vm, plan.voicemail)?;
+            if new {
+                undo.push(("DELETE FROM voicemails WHERE id = ?1", id));
+            }
+            undo.push(("DELETE FROM user_voicemails WHERE user_id = ?1", user_id));
             created.voicemail_created = new;
             created.voicemail_id = Some(id);
         }
         for id in &plan.permissions {
             tx.prepare_cached(
                 "INSERT INTO user_call_permissions (user_id, call_permission_id) VALUES (?1, ?2)",
-            )
-            .and_then(|mut st| st.execute(params![user_id, id]))
-            .map_err(db)?;
+            )?
+            .execute(params![user_id, id])?;
             created.call_permission_ids.push(*id);
         }
+        if !plan.permissions.is_empty() {
+            undo.push((
+                "DELETE FROM user_call_permissions WHERE user_id = ?1",
+                user_id,
+            ));
+        }
         Ok(created)
+    }
+
+    /// Takes back a half-written row, newest write first.
+    fn undo(&self, undo: Undo) -> rusqlite::Result<()> {
+        for (sql, id) in undo.into_iter().rev() {
+            self.tx.prepare_cached(sql)?.execute([id])?;
+        }
+        Ok(())
     }
 
     /// Creates the user's line with the planned credentials.
@@ -270,6 +323,14 @@ impl<'t> Applier<'t> {
             }
         }
     }
+}
+
+/// Writes to take back: a `DELETE ... WHERE ... = ?1` and its key.
+type Undo = Vec<(&'static str, i64)>;
+
+/// Whether the database refused a write for a constraint (a duplicate, on the fast path).
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)
 }
 
 fn opt_text(s: Option<String>) -> Sql {

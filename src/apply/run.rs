@@ -59,33 +59,38 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| crate::error::Error::db(&path, e))?;
-    {
+    let header = source.header.clone();
+    let bytes_read = source.bytes_read.clone();
+    let mode = opts.mode;
+    // Two stages overlap: this thread reads and checks the next batch (on all cores) while
+    // the applier writes the current one.
+    let (sender, batches) = std::sync::mpsc::sync_channel::<Result<Batch>>(2);
+    std::thread::scope(|scope| -> Result<()> {
+        scope.spawn(move || loop {
+            let batch = match source.next_batch(BATCH) {
+                Ok(b) if b.is_empty() => break,
+                Ok(b) => b,
+                Err(e) => {
+                    let _ = sender.send(Err(e));
+                    break;
+                }
+            };
+            let prepared = prepare(mode, &source.header, &batch);
+            if sender.send(Ok((batch, prepared))).is_err() {
+                break; // the applier stopped on a fatal error
+            }
+        });
         let mut applier = Applier::new(&tx, &reference, opts.entity);
         let full = super::update::full_header();
-        loop {
-            opts.progress
-                .set(source.bytes_read.load(std::sync::atomic::Ordering::Relaxed));
-            let batch = source.next_batch(BATCH)?;
-            if batch.is_empty() {
-                break;
-            }
-            let prepared: Vec<Prepared> = match opts.mode {
-                Mode::Import => crate::validate::import_batch(&source.header, &batch)
-                    .into_iter()
-                    .map(|p| Prepared::Import(p.map(Box::new)))
-                    .collect(),
-                Mode::Update => crate::validate::update_batch(&source.header, &batch)
-                    .into_iter()
-                    .map(Prepared::Update)
-                    .collect(),
-            };
+        for received in batches {
+            let (batch, prepared) = received?;
             for (raw, prepared) in batch.into_iter().zip(prepared) {
                 let outcome = match prepared {
                     Prepared::Import(Ok(p)) => {
                         applier.import(&p)?.map(|(c, w)| Applied::Created(c, w))
                     }
                     Prepared::Update(Ok(hash)) => applier
-                        .update(&source.header, &full, &raw, hash, opts.entity)?
+                        .update(&header, &full, &raw, hash, opts.entity)?
                         .map(|(u, w)| Applied::Updated(u, w)),
                     Prepared::Import(Err(e)) | Prepared::Update(Err(e)) => Err(e),
                 };
@@ -95,7 +100,7 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
                         report.updated(raw.row_number, raw.line, u, warnings)
                     }
                     Err(errors) => {
-                        applier.remember_rejected(&source.header, &raw.record);
+                        applier.remember_rejected(&header, &raw.record);
                         report.rejected(Rejected {
                             row_number: raw.row_number,
                             line: raw.line,
@@ -105,8 +110,11 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
                     }
                 }
             }
+            opts.progress
+                .set(bytes_read.load(std::sync::atomic::Ordering::Relaxed));
         }
-    }
+        Ok(())
+    })?;
     opts.progress.finish();
     let commit = !opts.dry_run && (report.summary.rejected == 0 || opts.keep_going);
     if commit {
@@ -114,6 +122,27 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
         report.committed = true;
     }
     Ok(report)
+}
+
+/// A batch of rows with what the parallel stage made of them.
+type Batch = (Vec<crate::read::RawRow>, Vec<Prepared>);
+
+/// The parallel stage of a batch, in input order.
+fn prepare(
+    mode: Mode,
+    header: &crate::read::Header,
+    batch: &[crate::read::RawRow],
+) -> Vec<Prepared> {
+    match mode {
+        Mode::Import => crate::validate::import_batch(header, batch)
+            .into_iter()
+            .map(|p| Prepared::Import(p.map(Box::new)))
+            .collect(),
+        Mode::Update => crate::validate::update_batch(header, batch)
+            .into_iter()
+            .map(Prepared::Update)
+            .collect(),
+    }
 }
 
 /// A row after the parallel stage.

@@ -39,8 +39,12 @@ impl Store {
 
     /// Opens an existing database and migrates it forward.
     pub fn open(path: &Path) -> Result<Store> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .map_err(|e| Error::db(path, e))?;
+        // One thread owns the connection: no per-call mutex.
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| Error::db(path, e))?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -64,7 +68,9 @@ impl Store {
         let made = (|| {
             let conn = Connection::open_with_flags(
                 path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
             .map_err(|e| Error::db(path, e))?;
             let mut store = Store {

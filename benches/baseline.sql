@@ -32,8 +32,9 @@ INSERT INTO users (id, uuid, entity_id, subscription_type, firstname, lastname, 
 INSERT INTO lines (id, user_id, protocol, context, sip_username, sip_secret, provisioning_code)
   SELECT rowid, rowid, line_protocol, context, nullif(sip_username, ''),
     CASE WHEN line_protocol = 'sip' THEN lower(hex(randomblob(8))) END, provisioning_code
-  FROM staging;
-INSERT INTO extensions (exten, context, line_id) SELECT exten, context, rowid FROM staging;
+  FROM staging WHERE line_protocol != '';
+INSERT INTO extensions (exten, context, line_id)
+  SELECT exten, context, rowid FROM staging WHERE line_protocol != '';
 INSERT INTO extensions (exten, context) SELECT incall_exten, incall_context FROM staging;
 INSERT INTO incalls (user_id, extension_id)
   SELECT s.rowid, e.id FROM staging s

@@ -1,7 +1,7 @@
 //! Generated benchmark rows, shared by the generator (gen.rs) and the stage benchmarks:
 //! every group filled (user, login, sip/sccp line with extension, voicemail, an incoming
-//! number, two call permissions), varied non-ASCII names and quoted fields, deterministic by
-//! seed, plus the reference data they need.
+//! number, two call permissions; every tenth user has no line), varied non-ASCII names and
+//! quoted fields, deterministic by seed, plus the reference data they need.
 
 use std::io::Write;
 
@@ -133,19 +133,28 @@ pub fn write_rows(
         } else {
             (phc.as_str(), String::new())
         };
+        // Provisioning codes have 6 digits, so a database holds at most a million lines. Every
+        // tenth user has no line; the codes of the first million users' numbers are theirs,
+        // and users numbered from a million on take the codes lineless users left free.
+        let line = if i % 10 == 9 {
+            ",,,,".to_string()
+        } else {
+            let code = if i < 1_000_000 { i } else { ((i - 1_000_000) * 10 + 9) % 1_000_000 };
+            format!(
+                "{},default,{},{},{code:06}",
+                if sip { "sip" } else { "sccp" },
+                10_000_000 + i,
+                if sip { format!("sip{i:07}") } else { String::new() },
+            )
+        };
         writeln!(
             w,
-            "{first},{last},user{i}@example.com,+33{:09},{},{},{},{},user.{i},{hash},{password},{},default,{},{},{},{},from-extern,\"{first} {i}\",{},default,vm{i}@example.com,international;mobile,{},{}",
+            "{first},{last},user{i}@example.com,+33{:09},{},{},{},{},user.{i},{hash},{password},{line},{},from-extern,\"{first} {i}\",{},default,vm{i}@example.com,international;mobile,{},{}",
             rng.next() % 1_000_000_000,
             rng.pick(LANG),
             u8::from(i % 50 != 0),
             5 * (rng.next() % 12 + 2),
             rng.next() % 20 + 1,
-            if sip { "sip" } else { "sccp" },
-            10_000_000 + i,
-            if sip { format!("sip{i:07}") } else { String::new() },
-            // 6-digit codes are unique for the first million users; later lines get generated ones.
-            if i < 1_000_000 { format!("{i:06}") } else { String::new() },
             20_000_000 + i,
             10_000_000 + i,
             u8::from(i % 10 == 0),

@@ -9,7 +9,7 @@ use crate::store::{reference::Reference, Store};
 use rusqlite::TransactionBehavior;
 
 /// Rows read and checked at a time.
-pub const BATCH: usize = 8192;
+pub const BATCH: usize = 2048;
 
 /// How rows are applied (the APPLY OPTIONS).
 #[derive(Clone)]

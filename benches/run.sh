@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# End-to-end benchmark of ucsv against the sqlite3 shell, on generated data, in one run on
+# one machine. Writes the figures into benches/README.md (between the results markers).
+#
+#   benches/run.sh                 # 1,000,000 rows (about 10 minutes on 2 cores)
+#   ROWS=100000 benches/run.sh     # a quicker run
+#
+# Needs: a Rust toolchain, the sqlite3 shell (apt-get install sqlite3) and GNU time
+# (/usr/bin/time, apt-get install time). Data goes to target/bench (never committed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+ROWS=${ROWS:-1000000}
+SMALL=${SMALL:-100000}
+EXTRA=${EXTRA:-10000}
+HASHED=${HASHED:-2000}
+WORK=${WORK:-$ROOT/target/bench}
+TIME=/usr/bin/time
+
+for tool in sqlite3 "$TIME"; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool is required" >&2; exit 2; }
+done
+
+cargo build --release --quiet --bin ucsv --example gen
+UCSV=$ROOT/target/release/ucsv
+GEN=$ROOT/target/release/examples/gen
+mkdir -p "$WORK"
+cd "$WORK"
+rm -f ./*.db ./*.db-wal ./*.db-shm results.tsv
+
+echo "generating data in $WORK" >&2
+"$GEN" --rows "$ROWS" --seed 1 -o "users_$ROWS.csv" --reference reference.toml
+"$GEN" --rows "$SMALL" --seed 1 -o "users_$SMALL.csv"
+"$GEN" --rows "$EXTRA" --seed 2 --offset "$ROWS" -o extra.csv
+"$GEN" --rows "$HASHED" --seed 3 --passwords -o passwords.csv
+
+# measure LABEL COMMAND...: runs COMMAND once, records wall seconds, CPU seconds and max RSS.
+measure() {
+  local label=$1
+  shift
+  "$TIME" -f "%e %U %S %M" -o time.txt "$@" >/dev/null
+  read -r wall user sys rss <time.txt
+  printf '%s\t%s\t%s\t%s\n' "$label" "$wall" "$(echo "$user + $sys" | bc)" "$rss" >>results.tsv
+  echo "$label: ${wall}s wall, $((rss / 1024)) MB max RSS" >&2
+}
+
+fresh() { # fresh DB: a new ucsv database with the generated reference data
+  rm -f "$1" "$1-wal" "$1-shm"
+  "$UCSV" --db "$1" -q init --reference reference.toml
+}
+
+# (a) ucsv import into a fresh database, full validation on.
+fresh a.db
+measure import_ucsv "$UCSV" --db a.db -q import "users_$ROWS.csv" --no-progress
+
+# (b) the sqlite3 shell: .import into a staging table, then INSERT ... SELECT into the same
+# schema (same unique indexes), no validation.
+rm -f base.db base.db-wal base.db-shm
+sqlite3 base.db <"$ROOT/schemas/0001_init.sql"
+ln -sf "users_$ROWS.csv" users.csv
+measure import_sqlite3 sh -c "sqlite3 base.db < '$ROOT/benches/baseline.sql'"
+
+# (c) export of all users vs the sqlite3 shell writing the same join as CSV.
+measure export_ucsv "$UCSV" --db a.db -q export -o export.csv --no-progress
+measure export_sqlite3 sh -c "sqlite3 a.db < '$ROOT/benches/export_baseline.sql'"
+
+# (e) memory at the smaller size, for the growth check.
+fresh small.db
+measure import_ucsv_small "$UCSV" --db small.db -q import "users_$SMALL.csv" --no-progress
+measure export_ucsv_small "$UCSV" --db small.db -q export -o export_small.csv --no-progress
+
+# (d) the same extra rows into an empty database and into the one holding ROWS users.
+fresh empty.db
+measure extra_into_empty "$UCSV" --db empty.db -q import extra.csv --no-progress
+measure extra_into_full "$UCSV" --db a.db -q import extra.csv --no-progress
+
+# Password hashing (argon2id) on its own: rows with plaintext passwords.
+fresh hashed.db
+measure hashing "$UCSV" --db hashed.db -q import passwords.csv --no-progress
+
+# The report.
+get() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { print $c }' results.tsv; }
+ratio() { echo "scale=2; $(get "$1" 2) / $(get "$2" 2)" | bc; }
+mb() { echo "$(($(get "$1" 4) / 1024))"; }
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+hash_rate=$(echo "scale=0; $HASHED / $(get hashing 2)" | bc)
+hash_cores=$(echo "scale=2; $(get hashing 3) / $(get hashing 2)" | bc)
+size=$(du -m "users_$ROWS.csv" | cut -f1)
+report=$(
+  cat <<EOF
+Measured $(date -u +%Y-%m-%d) by \`benches/run.sh\` on $(nproc) cores ($cpu), $(($(grep MemTotal /proc/meminfo | awk '{print $2}') / 1024 / 1024)) GiB,
+$(sqlite3 --version | cut -d' ' -f1) shell, ucsv with its bundled SQLite; data: $ROWS generated rows
+(${size} MB, every group filled, seed 1), one run each, wall-clock seconds.
+
+| measure | ucsv | sqlite3 shell | ratio | target |
+|---|---|---|---|---|
+| (a)/(b) import $ROWS rows into a fresh database | $(get import_ucsv 2) s | $(get import_sqlite3 2) s | $(ratio import_ucsv import_sqlite3) | ≤ 1.0 (stretch 0.8) |
+| (c) export $ROWS users as CSV | $(get export_ucsv 2) s | $(get export_sqlite3 2) s | $(ratio export_ucsv export_sqlite3) | ≤ 1.0 |
+| (d) import $EXTRA rows: into $ROWS users / into an empty database | $(get extra_into_full 2) s | $(get extra_into_empty 2) s | $(ratio extra_into_full extra_into_empty) | ≤ 1.5 |
+
+| (e) peak memory (max RSS) | $SMALL rows | $ROWS rows | target |
+|---|---|---|---|
+| import | $(mb import_ucsv_small) MB | $(mb import_ucsv) MB | ≤ 256 MB, flat |
+| export | $(mb export_ucsv_small) MB | $(mb export_ucsv) MB | ≤ 256 MB, flat |
+
+Password hashing, reported separately: $HASHED rows with plaintext passwords import in
+$(get hashing 2) s ($hash_rate rows/s), using $hash_cores cores on average (argon2id,
+default parameters, in the parallel stage).
+EOF
+)
+cd "$ROOT"
+python3 - "$report" <<'PY'
+import sys, re
+path = "benches/README.md"
+text = open(path).read()
+new = "<!-- results:begin -->\n" + sys.argv[1] + "\n<!-- results:end -->"
+text = re.sub(r"<!-- results:begin -->.*?<!-- results:end -->", lambda m: new, text, flags=re.S)
+open(path, "w").write(text)
+PY
+echo "$report"

@@ -139,12 +139,20 @@ pub fn write_rows(
         let line = if i % 10 == 9 {
             ",,,,".to_string()
         } else {
-            let code = if i < 1_000_000 { i } else { ((i - 1_000_000) * 10 + 9) % 1_000_000 };
+            let code = if i < 1_000_000 {
+                i
+            } else {
+                ((i - 1_000_000) * 10 + 9) % 1_000_000
+            };
             format!(
                 "{},default,{},{},{code:06}",
                 if sip { "sip" } else { "sccp" },
                 10_000_000 + i,
-                if sip { format!("sip{i:07}") } else { String::new() },
+                if sip {
+                    format!("sip{i:07}")
+                } else {
+                    String::new()
+                },
             )
         };
         writeln!(

@@ -3,7 +3,7 @@
 use super::{Fields, Value};
 use crate::columns::{Col, Group};
 use crate::error::RowError;
-use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+use argon2::password_hash::{rand_core::OsRng, rand_core::RngCore, SaltString};
 
 /// A user: its key, entity and plain fields (see [`super::user_fields`]).
 #[derive(Clone, Debug)]
@@ -85,14 +85,40 @@ impl Login {
     }
 }
 
-/// Hashes a password with argon2id and a random salt, in PHC format.
+thread_local! {
+    /// Each thread's argon2 working memory (19 MiB with the default parameters), allocated
+    /// once: a fresh allocation per hash costs more than the hash and fragments the heap.
+    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> =
+        std::cell::RefCell::new(vec![argon2::Block::default(); argon2::Params::DEFAULT.block_count()]);
+}
+
+/// Hashes a password with argon2id (default parameters) and a random salt, in PHC format.
 pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        // Hashing with default parameters and a fresh salt cannot fail on a 4..64 char input.
-        .unwrap_or_else(|e| unreachable!("argon2 hashing failed: {e}"))
+    let mut salt = [0u8; 16];
+    OsRng.fill_bytes(&mut salt);
+    let params = argon2::Params::DEFAULT;
+    let mut out = [0u8; argon2::Params::DEFAULT_OUTPUT_LEN];
+    BLOCKS
+        .with(|blocks| {
+            argon2::Argon2::default().hash_password_into_with_memory(
+                password.as_bytes(),
+                &salt,
+                &mut out,
+                blocks.borrow_mut().as_mut_slice(),
+            )
+        })
+        // Default parameters, a 16-byte salt and a 4..64 char password are always accepted.
+        .unwrap_or_else(|e| unreachable!("argon2 hashing failed: {e}"));
+    let salt = SaltString::encode_b64(&salt).unwrap_or_else(|e| unreachable!("salt: {e}"));
+    let out = argon2::password_hash::Output::new(&out).unwrap_or_else(|e| unreachable!("{e}"));
+    format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        salt.as_str(),
+        out
+    )
 }
 
 /// A CTI client profile assignment.
@@ -138,5 +164,23 @@ impl Cti {
             enabled,
             name: f.text(Col::CtiProfileName),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+
+    #[test]
+    fn hashes_are_phc_argon2id_that_verify_and_are_salted() {
+        let a = hash_password("correct horse");
+        let b = hash_password("correct horse");
+        assert_ne!(a, b, "a fresh salt each time");
+        let parsed = PasswordHash::new(&a).expect("PHC format");
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        let argon = argon2::Argon2::default();
+        assert!(argon.verify_password(b"correct horse", &parsed).is_ok());
+        assert!(argon.verify_password(b"wrong horse", &parsed).is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! its outcome checked in the JSON report, on stderr and in the SQLite database.
 
 mod columns_rules;
+mod concurrency;
 mod contexts;
 mod cross_row;
 mod database;

@@ -14,8 +14,10 @@ use crate::error::{Result, RowError};
 use crate::record::{self, Parsed, Value};
 use crate::store::reference::Reference;
 use rusqlite::types::Value as Sql;
-use rusqlite::{params, Transaction};
+use rusqlite::types::{Null, ToSqlOutput};
+use rusqlite::{params, Statement, Transaction};
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 pub use checks::Unique;
@@ -57,7 +59,8 @@ pub struct Applier<'t> {
     /// Unique values (lowercased where compared without case) of rejected rows: a later row
     /// repeating one is still "the second occurrence".
     rejected: HashSet<(Unique, String)>,
-    insert_user: String,
+    /// The statements of the fast path, prepared once for the whole run.
+    hot: Hot<'t>,
     update_user: String,
     /// Whether checks query the database (the slow path) or leave it to the unique indexes.
     probe: bool,
@@ -76,27 +79,51 @@ pub struct Owner {
 
 impl<'t> Applier<'t> {
     /// Prepares to apply rows; `entity` is `--entity`.
-    pub fn new(tx: &'t Transaction<'t>, reference: &'t Reference, entity: Option<i64>) -> Self {
+    pub fn new(
+        tx: &'t Transaction<'t>,
+        reference: &'t Reference,
+        entity: Option<i64>,
+    ) -> rusqlite::Result<Self> {
         let fields: Vec<&str> = record::user_fields().map(Col::name).collect();
         let insert_user = format!(
             "INSERT INTO users (uuid, entity_id, username, password_hash, cti_profile_enabled, cti_profile_id, {}) VALUES ({})",
             fields.join(", "),
             vec!["?"; fields.len() + 6].join(", ")
         );
+        let prepare = |sql: &str| tx.prepare(sql).map(RefCell::new);
+        let hot = Hot {
+            user: prepare(&insert_user)?,
+            line: prepare("INSERT INTO lines (user_id, protocol, context, sip_username, sip_secret, provisioning_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?,
+            extension: prepare("INSERT INTO extensions (exten, context, line_id) VALUES (?1, ?2, ?3)")?,
+            incall: prepare("INSERT INTO incalls (user_id, extension_id, ring_seconds) VALUES (?1, ?2, ?3)")?,
+            voicemail: prepare("INSERT INTO voicemails (name, number, context, password, email, attach_audio, delete_messages, ask_password) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?,
+            user_voicemail: prepare("INSERT INTO user_voicemails (user_id, voicemail_id) VALUES (?1, ?2)")?,
+            permission: prepare("INSERT INTO user_call_permissions (user_id, call_permission_id) VALUES (?1, ?2)")?,
+        };
         let update_user = format!(
             "UPDATE users SET entity_id = ?, username = ?, password_hash = ?, cti_profile_enabled = ?, cti_profile_id = ?, {} WHERE id = ?",
             fields.iter().map(|f| format!("{f} = ?")).collect::<Vec<_>>().join(", ")
         );
-        Applier {
+        Ok(Applier {
             tx,
             reference,
             default_entity: reference.default_entity(entity),
             rejected: HashSet::new(),
-            insert_user,
+            hot,
             update_user,
             probe: true,
             owner: None,
-        }
+        })
+    }
+
+    /// Runs an insert of the fast path; returns the new row's id.
+    fn insert(
+        &self,
+        st: &RefCell<Statement<'t>>,
+        params: impl rusqlite::Params,
+    ) -> rusqlite::Result<i64> {
+        st.borrow_mut().execute(params)?;
+        Ok(self.tx.last_insert_rowid())
     }
 
     fn owner_id(&self) -> Option<i64> {
@@ -161,21 +188,20 @@ impl<'t> Applier<'t> {
         plan: checks::Plan,
         undo: &mut Undo,
     ) -> rusqlite::Result<Created> {
-        let tx = self.tx;
-        let mut values: Vec<Sql> = vec![
-            Sql::Text(plan.uuid.clone()),
-            Sql::Integer(plan.entity),
-            opt_text(p.login.as_ref().map(|l| l.username.clone())),
-            opt_text(p.login.as_ref().and_then(|l| l.password_hash.clone())),
-            Sql::Integer(i64::from(p.cti.as_ref().is_some_and(|c| c.enabled))),
-            plan.cti_profile.map_or(Sql::Null, Sql::Integer),
+        let login = p.login.as_ref();
+        let mut values: Vec<ToSqlOutput<'_>> = vec![
+            ToSqlOutput::from(plan.uuid.as_str()),
+            ToSqlOutput::from(plan.entity),
+            opt_ref(login.map(|l| l.username.as_str())),
+            opt_ref(login.and_then(|l| l.password_hash.as_deref())),
+            ToSqlOutput::from(i64::from(p.cti.as_ref().is_some_and(|c| c.enabled))),
+            plan.cti_profile
+                .map_or(ToSqlOutput::from(Null), ToSqlOutput::from),
         ];
         for (col, v) in record::user_fields().zip(&p.user.fields) {
-            values.push(sql_value(col, v.as_ref()));
+            values.push(sql_ref(col, v.as_ref()));
         }
-        tx.prepare_cached(&self.insert_user)?
-            .execute(rusqlite::params_from_iter(values))?;
-        let user_id = tx.last_insert_rowid();
+        let user_id = self.insert(&self.hot.user, rusqlite::params_from_iter(values))?;
         undo.push(("DELETE FROM users WHERE id = ?1", user_id));
         let mut created = Created {
             row_number: p.row_number,
@@ -202,11 +228,7 @@ impl<'t> Applier<'t> {
             if existing.is_none() {
                 undo.push(("DELETE FROM extensions WHERE id = ?1", ext));
             }
-            tx.prepare_cached(
-                "INSERT INTO incalls (user_id, extension_id, ring_seconds) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![user_id, ext, incall.ring_seconds])?;
-            let id = tx.last_insert_rowid();
+            let id = self.insert(&self.hot.incall, params![user_id, ext, incall.ring_seconds])?;
             undo.push(("DELETE FROM incalls WHERE id = ?1", id));
             created.incall_ids.push(id);
         }
@@ -220,10 +242,7 @@ impl<'t> Applier<'t> {
             created.voicemail_id = Some(id);
         }
         for id in &plan.permissions {
-            tx.prepare_cached(
-                "INSERT INTO user_call_permissions (user_id, call_permission_id) VALUES (?1, ?2)",
-            )?
-            .execute(params![user_id, id])?;
+            self.insert(&self.hot.permission, params![user_id, id])?;
             created.call_permission_ids.push(*id);
         }
         if !plan.permissions.is_empty() {
@@ -250,19 +269,17 @@ impl<'t> Applier<'t> {
         line: &record::Line,
         plan: &checks::Plan,
     ) -> rusqlite::Result<i64> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO lines (user_id, protocol, context, sip_username, sip_secret, provisioning_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
+        self.insert(
+            &self.hot.line,
+            params![
                 user_id,
                 line.protocol.as_str(),
                 line.context,
                 plan.sip_username,
                 line.sip_secret,
                 plan.provisioning_code
-            ])?;
-        Ok(self.tx.last_insert_rowid())
+            ],
+        )
     }
 
     /// Associates the user with a shared box, or creates the box; returns (id, created).
@@ -275,11 +292,9 @@ impl<'t> Applier<'t> {
         let (id, created) = match shared {
             Some(id) => (id, false),
             None => {
-                self.tx
-                    .prepare_cached(
-                        "INSERT INTO voicemails (name, number, context, password, email, attach_audio, delete_messages, ask_password) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    )?
-                    .execute(params![
+                let id = self.insert(
+                    &self.hot.voicemail,
+                    params![
                         vm.name,
                         vm.number,
                         vm.context,
@@ -288,13 +303,12 @@ impl<'t> Applier<'t> {
                         vm.attach_audio,
                         vm.delete_messages,
                         vm.ask_password
-                    ])?;
-                (self.tx.last_insert_rowid(), true)
+                    ],
+                )?;
+                (id, true)
             }
         };
-        self.tx
-            .prepare_cached("INSERT INTO user_voicemails (user_id, voicemail_id) VALUES (?1, ?2)")?
-            .execute(params![user_id, id])?;
+        self.insert(&self.hot.user_voicemail, params![user_id, id])?;
         Ok((id, created))
     }
 
@@ -313,14 +327,7 @@ impl<'t> Applier<'t> {
                     .execute(params![id, line_id])?;
                 Ok(id)
             }
-            None => {
-                self.tx
-                    .prepare_cached(
-                        "INSERT INTO extensions (exten, context, line_id) VALUES (?1, ?2, ?3)",
-                    )?
-                    .execute(params![exten, context, line_id])?;
-                Ok(self.tx.last_insert_rowid())
-            }
+            None => self.insert(&self.hot.extension, params![exten, context, line_id]),
         }
     }
 }
@@ -333,8 +340,29 @@ fn is_constraint(e: &rusqlite::Error) -> bool {
     e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)
 }
 
-fn opt_text(s: Option<String>) -> Sql {
-    s.map_or(Sql::Null, Sql::Text)
+fn opt_ref(s: Option<&str>) -> ToSqlOutput<'_> {
+    s.map_or(ToSqlOutput::from(Null), ToSqlOutput::from)
+}
+
+/// The statements of the fast path.
+struct Hot<'t> {
+    user: RefCell<Statement<'t>>,
+    line: RefCell<Statement<'t>>,
+    extension: RefCell<Statement<'t>>,
+    incall: RefCell<Statement<'t>>,
+    voicemail: RefCell<Statement<'t>>,
+    user_voicemail: RefCell<Statement<'t>>,
+    permission: RefCell<Statement<'t>>,
+}
+
+/// A checked cell as a borrowed SQL value; an empty cell takes the column's default.
+fn sql_ref(col: Col, v: Option<&Value>) -> ToSqlOutput<'_> {
+    match v {
+        Some(Value::Text(s)) => ToSqlOutput::from(s.as_str()),
+        Some(Value::Int(i)) => ToSqlOutput::from(*i),
+        Some(Value::Bool(b)) => ToSqlOutput::from(i64::from(*b)),
+        other => ToSqlOutput::Owned(sql_value(col, other)),
+    }
 }
 
 /// A checked cell as an SQL value; an empty cell takes the column's default.

@@ -80,7 +80,8 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
                 break; // the applier stopped on a fatal error
             }
         });
-        let mut applier = Applier::new(&tx, &reference, opts.entity);
+        let mut applier = Applier::new(&tx, &reference, opts.entity)
+            .map_err(|e| crate::error::Error::db(&path, e))?;
         let full = super::update::full_header();
         for received in batches {
             let (batch, prepared) = received?;

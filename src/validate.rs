@@ -1,17 +1,53 @@
 //! The parallel stage: a batch of raw rows is parsed and checked on all cores (rayon), in
 //! input order. Password hashing and credential generation happen here too.
+//!
+//! The checking threads run at a lower scheduling priority than the single writer: when
+//! both have work, the writer (the bottleneck of an import) keeps its core; when the writer
+//! waits, as with files full of passwords to hash, the checks still use every core.
 
 use crate::error::RowError;
 use crate::read::{Header, RawRow};
 use crate::record::{self, Parsed};
 use rayon::prelude::*;
+use std::sync::OnceLock;
+
+/// The pool of checking threads, one per core, at a lower priority than the writer.
+fn pool() -> &'static rayon::ThreadPool {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("ucsv-check-{i}"))
+            .start_handler(|_| lower_priority())
+            .build()
+            // Building a pool fails only if threads cannot be spawned: use the global pool.
+            .unwrap_or_else(|_| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .build()
+                    .unwrap_or_else(|e| unreachable!("{e}"))
+            })
+    })
+}
+
+/// Lowers the calling thread's scheduling priority (a nice value of 10), where supported.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on the calling thread's own id has no memory effects; a failure
+    // only leaves the priority as it was.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}
 
 /// Parses and checks a batch for import; the results keep the batch's order.
 pub fn import_batch(header: &Header, batch: &[RawRow]) -> Vec<Result<Parsed, Vec<RowError>>> {
-    batch
-        .par_iter()
-        .map(|raw| record::parse_import(header, raw))
-        .collect()
+    pool().install(|| {
+        batch
+            .par_iter()
+            .map(|raw| record::parse_import(header, raw))
+            .collect()
+    })
 }
 
 /// The parallel part of a batch of update rows (shape checks and password hashes), in order.
@@ -19,8 +55,10 @@ pub fn update_batch(
     header: &Header,
     batch: &[RawRow],
 ) -> Vec<Result<Option<String>, Vec<RowError>>> {
-    batch
-        .par_iter()
-        .map(|raw| crate::apply::update::prepare(header, raw))
-        .collect()
+    pool().install(|| {
+        batch
+            .par_iter()
+            .map(|raw| crate::apply::update::prepare(header, raw))
+            .collect()
+    })
 }

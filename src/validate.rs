@@ -19,7 +19,7 @@ fn pool() -> &'static rayon::ThreadPool {
             .thread_name(|i| format!("ucsv-check-{i}"))
             .start_handler(|_| lower_priority())
             .build()
-            // Building a pool fails only if threads cannot be spawned: use the global pool.
+            // Building a pool fails only if threads cannot be spawned: fall back to one.
             .unwrap_or_else(|_| {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(1)

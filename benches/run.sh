@@ -80,11 +80,11 @@ measure hashing "$UCSV" --db hashed.db -q import passwords.csv --no-progress
 
 # The report.
 get() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { print $c }' results.tsv; }
-ratio() { echo "scale=2; $(get "$1" 2) / $(get "$2" 2)" | bc; }
+ratio() { printf '%.2f' "$(echo "scale=4; $(get "$1" 2) / $(get "$2" 2)" | bc)"; }
 mb() { echo "$(($(get "$1" 4) / 1024))"; }
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 hash_rate=$(echo "scale=0; $HASHED / $(get hashing 2)" | bc)
-hash_cores=$(echo "scale=2; $(get hashing 3) / $(get hashing 2)" | bc)
+hash_cores=$(printf '%.2f' "$(echo "scale=4; $(get hashing 3) / $(get hashing 2)" | bc)")
 size=$(du -m "users_$ROWS.csv" | cut -f1)
 report=$(
   cat <<EOF

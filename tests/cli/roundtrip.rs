@@ -229,22 +229,6 @@ fn export(wd: &Workdir) -> Vec<u8> {
     wd.read_bytes("export.csv")
 }
 
-fn dump(wd: &Workdir) -> Vec<Vec<String>> {
-    let mut all = Vec::new();
-    for t in [
-        "users",
-        "lines",
-        "extensions",
-        "incalls",
-        "voicemails",
-        "user_voicemails",
-        "user_call_permissions",
-    ] {
-        all.extend(wd.query_rows(&format!("SELECT '{t}', * FROM {t} ORDER BY 2, 3")));
-    }
-    all
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
@@ -262,12 +246,12 @@ proptest! {
         let second = export(&b);
         prop_assert_eq!(String::from_utf8_lossy(&first), String::from_utf8_lossy(&second));
 
-        let before = dump(&a);
+        let before = a.dump();
         let run = a.run(&["update", "export.csv", "--format", "json"]);
         prop_assert_eq!(run.code, 0, "update failed: {}", run.stdout);
         let report = run.report();
         prop_assert_eq!(&report["updated"], &serde_json::json!([]));
-        prop_assert_eq!(dump(&a), before);
+        prop_assert_eq!(a.dump(), before);
     }
 
     #[test]

@@ -54,23 +54,6 @@ fn update(wd: &Workdir, csv: &str, extra: &[&str]) -> Run {
     wd.run(&args)
 }
 
-/// Every user-related table, dumped, to compare before and after.
-fn dump(wd: &Workdir) -> Vec<Vec<String>> {
-    let mut all = Vec::new();
-    for t in [
-        "users",
-        "lines",
-        "extensions",
-        "incalls",
-        "voicemails",
-        "user_voicemails",
-        "user_call_permissions",
-    ] {
-        all.extend(wd.query_rows(&format!("SELECT '{t}', * FROM {t} ORDER BY 2, 3")));
-    }
-    all
-}
-
 #[test]
 fn update_changes_only_the_columns_in_the_header_and_keeps_ids() {
     let (wd, uuid) = one_full_user();
@@ -106,13 +89,13 @@ fn update_changes_only_the_columns_in_the_header_and_keeps_ids() {
 fn update_of_an_unchanged_export_changes_nothing() {
     let (wd, _) = one_full_user();
     wd.run(&["export", "-o", "export.csv"]).expect(0);
-    let before = dump(&wd);
+    let before = wd.dump();
     let run = wd.run(&["update", "export.csv", "--format", "json"]);
     run.expect(0);
     let report = run.report();
     assert_eq!(report["updated"], serde_json::json!([]));
     assert_eq!(report["summary"]["updated"]["unchanged"], 1);
-    assert_eq!(dump(&wd), before);
+    assert_eq!(wd.dump(), before);
 }
 
 #[test]
@@ -138,7 +121,7 @@ fn update_empty_cell_unsets_fields_that_may_be_unset() {
 #[test]
 fn update_refuses_to_empty_a_required_field() {
     let (wd, uuid) = one_full_user();
-    let before = dump(&wd);
+    let before = wd.dump();
     let run = update(
         &wd,
         &format!("uuid,firstname,exten,lastname\n{uuid},,,New\n"),
@@ -147,7 +130,7 @@ fn update_refuses_to_empty_a_required_field() {
     run.expect(1);
     let codes = run.report().codes();
     assert_eq!(codes, vec!["firstname.cannot_unset", "exten.cannot_unset"]);
-    assert_eq!(dump(&wd), before, "nothing written");
+    assert_eq!(wd.dump(), before, "nothing written");
 }
 
 #[test]
@@ -348,14 +331,14 @@ fn update_password_replaces_the_hash() {
     assert!(argon2::Argon2::default()
         .verify_password(b"n3w-passw0rd", &parsed)
         .is_ok());
-    let all = format!("{:?}", dump(&wd));
+    let all = format!("{:?}", wd.dump());
     assert!(!all.contains("n3w-passw0rd"), "the plaintext is not stored");
 }
 
 #[test]
 fn update_dry_run_and_validate_write_nothing() {
     let (wd, uuid) = one_full_user();
-    let before = dump(&wd);
+    let before = wd.dump();
     let csv = format!("uuid,lastname\n{uuid},Changed\n");
     let run = update(&wd, &csv, &["--dry-run"]);
     run.expect(0);
@@ -364,7 +347,7 @@ fn update_dry_run_and_validate_write_nothing() {
     assert_eq!(report["summary"]["updated"]["users"], 1);
     wd.write("v.csv", &csv);
     wd.run(&["validate", "--update", "v.csv"]).expect(0);
-    assert_eq!(dump(&wd), before);
+    assert_eq!(wd.dump(), before);
 }
 
 #[test]

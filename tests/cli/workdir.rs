@@ -322,6 +322,15 @@ impl Workdir {
         TABLES.iter().map(|t| (*t, self.count(t))).collect()
     }
 
+    /// Every row of the user-related tables, to compare the database before and after.
+    pub fn dump(&self) -> Vec<Vec<String>> {
+        let mut all = Vec::new();
+        for t in &TABLES[5..] {
+            all.extend(self.query_rows(&format!("SELECT '{t}', * FROM {t} ORDER BY 2, 3")));
+        }
+        all
+    }
+
     /// `reference show --format json`, parsed.
     pub fn reference(&self) -> Value {
         let run = self.run(&["reference", "show", "--format", "json"]);

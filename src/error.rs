@@ -128,6 +128,10 @@ pub struct RowError {
     pub code: String,
     /// What is wrong, never echoing a secret value.
     pub message: String,
+    /// What would be accepted, when the column's rule alone does not say (e.g. the contexts
+    /// of the user's entity with their ranges). Shown by the human report.
+    #[serde(skip)]
+    pub help: Option<String>,
 }
 
 impl RowError {
@@ -137,7 +141,14 @@ impl RowError {
             column: Some(column),
             code: format!("{column}.{kind}"),
             message: message.into(),
+            help: None,
         }
+    }
+
+    /// The same error with a help line.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
     }
 
     /// An error whose code does not start with the column's name.
@@ -146,6 +157,7 @@ impl RowError {
             column,
             code: code.to_string(),
             message: message.into(),
+            help: None,
         }
     }
 }

@@ -382,7 +382,10 @@ impl RowDiagnostic {
                 e.message
             ),
             code: e.code.clone(),
-            help: col.map(|c| format!("{}: {}", c.name(), c.def().rule.describe())),
+            help: e
+                .help
+                .clone()
+                .or_else(|| col.map(|c| format!("{}: {}", c.name(), c.def().rule.describe()))),
             src: RowSource {
                 name: source.to_string(),
                 text,

@@ -164,6 +164,7 @@ fn context<'r>(
     errors: &mut Vec<RowError>,
 ) -> Option<&'r Context> {
     let c = col.name();
+    let help = || contexts_help(a, entity, kind);
     let Some(ctx) = a.reference.contexts.get(name) else {
         let known: Vec<&str> = a
             .reference
@@ -174,40 +175,75 @@ fn context<'r>(
             })
             .map(|(n, _)| n.as_str())
             .collect();
-        errors.push(RowError::new(
-            c,
-            "unknown",
-            format!("{c} '{name}' does not exist (known: {})", sorted(known)),
-        ));
+        errors.push(
+            RowError::new(
+                c,
+                "unknown",
+                format!("{c} '{name}' does not exist (known: {})", sorted(known)),
+            )
+            .help(help()),
+        );
         return None;
     };
     if let Some(k) = kind {
         if ctx.kind != k {
-            errors.push(RowError::new(
-                c,
-                "wrong_type",
-                format!(
-                    "{c} '{name}' is an {} context; an {k} context is needed",
-                    ctx.kind
-                ),
-            ));
+            errors.push(
+                RowError::new(
+                    c,
+                    "wrong_type",
+                    format!(
+                        "{c} '{name}' is an {} context; an {k} context is needed",
+                        ctx.kind
+                    ),
+                )
+                .help(help()),
+            );
             return None;
         }
     }
     if let Some(e) = entity {
         if ctx.entity != e {
-            errors.push(RowError::new(
-                c,
-                "wrong_entity",
-                format!(
-                    "{c} '{name}' belongs to entity {}, not to the user's entity {e}",
-                    ctx.entity
-                ),
-            ));
+            errors.push(
+                RowError::new(
+                    c,
+                    "wrong_entity",
+                    format!(
+                        "{c} '{name}' belongs to entity {}, not to the user's entity {e}",
+                        ctx.entity
+                    ),
+                )
+                .help(help()),
+            );
             return None;
         }
     }
     Some(ctx)
+}
+
+/// The contexts a column may name, with their types and ranges, for the help line.
+fn contexts_help(a: &Applier<'_>, entity: Option<i64>, kind: Option<&str>) -> String {
+    let mut usable: Vec<String> = a
+        .reference
+        .contexts
+        .iter()
+        .filter(|(_, x)| kind.is_none_or(|k| x.kind == k) && entity.is_none_or(|e| x.entity == e))
+        .map(|(n, x)| {
+            let ranges: Vec<String> = x.ranges.iter().map(ToString::to_string).collect();
+            if ranges.is_empty() {
+                format!("{n} ({})", x.kind)
+            } else {
+                format!("{n} ({}, {})", x.kind, ranges.join(", "))
+            }
+        })
+        .collect();
+    usable.sort_unstable();
+    let whose = entity
+        .map(|e| format!(" of entity {e}"))
+        .unwrap_or_default();
+    match usable.is_empty() {
+        true => format!("there is no such context{whose}; see `ucsv reference show`"),
+        false => format!("contexts{whose}: {}", usable.join("; ")),
+    }
 }
 
 fn sorted(mut names: Vec<&str>) -> String {

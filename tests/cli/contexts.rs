@@ -337,3 +337,23 @@ fn import_reuses_a_free_existing_extension() {
         created["line_id"].to_string()
     );
 }
+
+#[test]
+fn human_report_helps_with_the_contexts_and_ranges_of_the_entity() {
+    let wd = Workdir::with_db();
+    wd.write(
+        "ctx.csv",
+        "firstname,line_protocol,context,incall_exten,incall_context\nAnn,sip,nowhere,2001,default\n",
+    );
+    let run = wd.run(&["import", "ctx.csv"]);
+    run.expect(1);
+    let text = run.stderr_flat();
+    assert!(
+        text.contains("help: contexts of entity 1: default (internal, 1000-1999)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("help: contexts of entity 1: from-extern (incall, 2000-2999)"),
+        "{text}"
+    );
+}

@@ -203,3 +203,55 @@ fn columns_json_lists_every_column_with_its_name_group_and_type() {
         "the secret columns of SPEC §3"
     );
 }
+
+/// The `--help` of the binary and of each command, concatenated.
+fn all_help(wd: &Workdir, commands: &[&str]) -> String {
+    let mut text = String::new();
+    for args in std::iter::once(vec!["--help"]).chain(
+        commands
+            .iter()
+            .map(|c| c.split(' ').chain(["--help"]).collect()),
+    ) {
+        let out = wd.bare_cmd(&args).output().expect("run ucsv --help");
+        assert_eq!(out.status.code(), Some(0), "ucsv {args:?}");
+        text.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    text
+}
+
+#[test]
+fn readme_command_tour_names_only_commands_and_options_that_exist() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("read README.md");
+    let start = readme
+        .find("ucsv [--db PATH]")
+        .expect("README has the command tour");
+    let tour = &readme[start..start + readme[start..].find("```").expect("end of the tour")];
+    let commands = [
+        "init",
+        "reference show",
+        "reference apply",
+        "import",
+        "update",
+        "validate",
+        "export",
+        "columns",
+    ];
+    for c in commands {
+        assert!(tour.contains(&format!("\n  {c} ")), "the tour shows `{c}`");
+    }
+    let wd = Workdir::new();
+    let help = all_help(&wd, &commands);
+    let options: std::collections::BTreeSet<&str> = tour
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .collect();
+    assert!(options.len() > 15, "the tour lists options: {options:?}");
+    for option in options {
+        assert!(
+            help.contains(option),
+            "README's command tour names {option}, which no --help mentions"
+        );
+    }
+}

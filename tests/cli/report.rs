@@ -447,3 +447,33 @@ fn closed_stdout_pipe_ends_quietly() {
     );
     assert_eq!(wd.count("users"), 2000, "the import itself is committed");
 }
+
+#[test]
+fn human_report_prints_twenty_rows_in_full_then_counts_the_rest() {
+    let wd = Workdir::with_db();
+    let mut csv = String::from("firstname,ring_seconds\n");
+    for i in 0..30 {
+        csv.push_str(&format!("User{i},31\n"));
+    }
+    wd.write("many.csv", &csv);
+    let run = wd.run(&["import", "many.csv", "--errors", "errors.csv"]);
+    run.expect(1);
+    let shown = run
+        .stderr
+        .matches("ring_seconds must be a multiple of 5")
+        .count();
+    assert_eq!(shown, 20, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("... and 10 more errors in 10 more rows"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("row 20 (line 21)"));
+    assert!(!run.stderr.contains("row 21 (line 22)"));
+    // Every error is still in the errors file and in the JSON report.
+    assert_eq!(wd.read("errors.csv").lines().count(), 1 + 30);
+    let json = wd.run(&["validate", "many.csv", "--format", "json"]);
+    json.expect(1);
+    assert_eq!(json.report().codes().len(), 30);
+}

@@ -477,3 +477,43 @@ fn human_report_prints_twenty_rows_in_full_then_counts_the_rest() {
     json.expect(1);
     assert_eq!(json.report().codes().len(), 30);
 }
+
+/// Runs the binary under a pseudo-terminal (util-linux `script`), so that stderr is a
+/// terminal; returns everything it printed.
+fn on_a_terminal(wd: &Workdir, args: &str) -> String {
+    let command = format!(
+        "{} --db {} {args}",
+        env!("CARGO_BIN_EXE_ucsv"),
+        wd.db().display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(wd.dir())
+        .output()
+        .expect("run `script` (util-linux) to get a terminal");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn progress_shows_on_a_terminal_unless_turned_off() {
+    let wd = Workdir::with_db();
+    let mut csv = String::from("firstname,email\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("User {i},user{i}@example.com\n"));
+    }
+    wd.write("a.csv", &csv);
+    wd.write("b.csv", csv.replace("@example.com", "@example.org"));
+    let shown = on_a_terminal(&wd, "import a.csv");
+    assert!(
+        shown.contains(" KiB/") || shown.contains(" MiB/"),
+        "no progress bar: {shown}"
+    );
+    assert!(shown.contains("import: imported 20000 users"), "{shown}");
+    let quiet = on_a_terminal(&wd, "import b.csv --no-progress");
+    assert!(
+        !quiet.contains("KiB/") && !quiet.contains("MiB/"),
+        "{quiet}"
+    );
+    assert!(quiet.contains("import: imported 20000 users"), "{quiet}");
+}

@@ -49,7 +49,13 @@ fn options() -> ApplyOptions {
 /// A fresh database holding the generated rows.
 fn imported(dir: &tempfile::TempDir, bytes: &[u8]) -> Store {
     let mut store = Store::create(&dir.path().join("b.db"), &reference(), "bench").expect("create");
-    let report = run::run(&mut store, &mut source(bytes), &options()).expect("import");
+    let report = run::run(
+        &mut store,
+        &mut source(bytes),
+        &options(),
+        Default::default(),
+    )
+    .expect("import");
     assert_eq!(report.summary.rejected, 0, "the generated rows are valid");
     store
 }

@@ -98,15 +98,96 @@ pub struct Report {
     pub updated: Vec<Updated>,
     pub errors: Vec<Issue>,
     pub warnings: Vec<Issue>,
-    /// The rejected rows with their cells.
+    /// The first rejected rows with their cells, for the human rendering.
     #[serde(skip)]
     pub rejected: Vec<Rejected>,
+    /// The number of errors (the list is kept only for the JSON report).
+    #[serde(skip)]
+    pub error_count: u64,
+    /// The number of warnings (the human report prints the first ones).
+    #[serde(skip)]
+    pub warning_count: u64,
     /// Whether the rows were updates (for the summary's wording).
     #[serde(skip)]
     pub is_update: bool,
-    /// Whether per-row `created` entries are kept (only the JSON report lists them).
+    /// Whether every per-row entry is kept (only the JSON report lists them); otherwise
+    /// memory stays bounded whatever the number of rows.
     #[serde(skip)]
     pub keep_created: bool,
+    /// Where rejected rows and errors are written as they come.
+    #[serde(skip)]
+    pub outputs: Outputs,
+}
+
+/// The `--rejects` and `--errors` files, written row by row during the run.
+#[derive(Default)]
+pub struct Outputs {
+    rejects: Option<csv::Writer<Box<dyn std::io::Write + Send>>>,
+    errors: Option<csv::Writer<Box<dyn std::io::Write + Send>>>,
+}
+
+impl std::fmt::Debug for Outputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outputs")
+            .field("rejects", &self.rejects.is_some())
+            .field("errors", &self.errors.is_some())
+            .finish()
+    }
+}
+
+impl Outputs {
+    /// Starts the files: the rejects file with the input's header and delimiter (ragged rows
+    /// kept as they were), the errors file with its own header.
+    pub fn new(
+        rejects: Option<Box<dyn std::io::Write + Send>>,
+        errors: Option<Box<dyn std::io::Write + Send>>,
+        header: &Header,
+        delimiter: u8,
+    ) -> csv::Result<Outputs> {
+        let rejects = rejects
+            .map(|w| {
+                let mut out = csv::WriterBuilder::new()
+                    .delimiter(delimiter)
+                    .flexible(true)
+                    .from_writer(w);
+                out.write_record(&header.names).map(|()| out)
+            })
+            .transpose()?;
+        let errors = errors
+            .map(|w| {
+                let mut out = csv::Writer::from_writer(w);
+                out.write_record(["row_number", "line", "column", "code", "message"])
+                    .map(|()| out)
+            })
+            .transpose()?;
+        Ok(Outputs { rejects, errors })
+    }
+
+    fn write(&mut self, row: &Rejected) -> csv::Result<()> {
+        if let Some(out) = &mut self.rejects {
+            out.write_record(&row.record)?;
+        }
+        if let Some(out) = &mut self.errors {
+            for e in &row.errors {
+                out.write_record([
+                    row.row_number.to_string().as_str(),
+                    &row.line.to_string(),
+                    e.column.unwrap_or_default(),
+                    &e.code,
+                    &e.message,
+                ])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes both files.
+    pub fn finish(&mut self) -> csv::Result<()> {
+        for out in [&mut self.rejects, &mut self.errors].into_iter().flatten() {
+            out.flush()?;
+        }
+        Ok(())
+    }
 }
 
 impl Report {
@@ -124,8 +205,19 @@ impl Report {
             errors: Vec::new(),
             warnings: Vec::new(),
             rejected: Vec::new(),
+            error_count: 0,
+            warning_count: 0,
             is_update: false,
             keep_created,
+            outputs: Outputs::default(),
+        }
+    }
+
+    /// Keeps a warning (all of them for the JSON report, the first ones otherwise).
+    fn warn(&mut self, w: Issue) {
+        self.warning_count += 1;
+        if self.keep_created || self.warnings.len() < MAX_ROWS_SHOWN {
+            self.warnings.push(w);
         }
     }
 
@@ -136,7 +228,7 @@ impl Report {
                 || " (see `ucsv columns`)".to_string(),
                 |c| format!("; did you mean '{c}'?"),
             );
-            self.warnings.push(Issue {
+            self.warn(Issue {
                 row_number: None,
                 line: 1,
                 column: Some(name.clone()),
@@ -150,7 +242,7 @@ impl Report {
     pub fn created(&mut self, c: Created, warnings: Vec<RowError>) {
         self.rows += 1;
         for w in &warnings {
-            self.warnings.push(Issue::at(c.row_number, c.line, w));
+            self.warn(Issue::at(c.row_number, c.line, w));
         }
         self.summary.created.add(&c);
         if self.keep_created {
@@ -168,7 +260,7 @@ impl Report {
     ) {
         self.rows += 1;
         for w in &warnings {
-            self.warnings.push(Issue::at(row_number, line, w));
+            self.warn(Issue::at(row_number, line, w));
         }
         let Some(u) = u else {
             *self.summary.updated.entry("unchanged".into()).or_default() += 1;
@@ -189,14 +281,21 @@ impl Report {
         }
     }
 
-    /// Records a rejected row.
-    pub fn rejected(&mut self, row: Rejected) {
+    /// Records a rejected row, writing it to the rejects and errors files.
+    pub fn rejected(&mut self, row: Rejected) -> csv::Result<()> {
         self.rows += 1;
         self.summary.rejected += 1;
-        for e in &row.errors {
-            self.errors.push(Issue::at(row.row_number, row.line, e));
+        self.error_count += row.errors.len() as u64;
+        self.outputs.write(&row)?;
+        if self.keep_created {
+            for e in &row.errors {
+                self.errors.push(Issue::at(row.row_number, row.line, e));
+            }
         }
-        self.rejected.push(row);
+        if self.rejected.len() < MAX_ROWS_SHOWN {
+            self.rejected.push(row);
+        }
+        Ok(())
     }
 
     /// The exit status: 0 when every row was (or would be) applied, 1 otherwise.
@@ -221,12 +320,19 @@ impl Report {
             };
             let _ = writeln!(out, "note: {source}: fields are separated by '{shown}'");
         }
-        for w in &self.warnings {
+        for w in self.warnings.iter().take(MAX_ROWS_SHOWN) {
             let at = match w.row_number {
                 Some(r) => format!("row {r} (line {})", w.line),
                 None => format!("line {}", w.line),
             };
             let _ = writeln!(out, "warning[{}]: {source}: {at}: {}", w.code, w.message);
+        }
+        if self.warning_count > MAX_ROWS_SHOWN as u64 {
+            let _ = writeln!(
+                out,
+                "... and {} more warnings (all are in --format json)",
+                self.warning_count - MAX_ROWS_SHOWN as u64
+            );
         }
         for row in self.rejected.iter().take(MAX_ROWS_SHOWN) {
             for e in &row.errors {
@@ -234,15 +340,14 @@ impl Report {
                 let _ = handler.render_report(&mut out, &d);
             }
         }
-        if self.rejected.len() > MAX_ROWS_SHOWN {
-            let more: usize = self.rejected[MAX_ROWS_SHOWN..]
-                .iter()
-                .map(|r| r.errors.len())
-                .sum();
+        let shown_rows = self.rejected.len() as u64;
+        if self.summary.rejected > shown_rows {
+            let shown: u64 = self.rejected.iter().map(|r| r.errors.len() as u64).sum();
+            let more = self.error_count - shown;
             let _ = writeln!(
                 out,
                 "... and {more} more errors in {} more rows (all are in --format json and --errors FILE)",
-                self.rejected.len() - MAX_ROWS_SHOWN
+                self.summary.rejected - shown_rows
             );
         }
         out.push_str(&self.summary_line());
@@ -282,46 +387,9 @@ impl Report {
             (_, true) => format!("{cmd}: {verb} {what}; {rejected} of {rows} rows rejected (--keep-going)"),
             (_, false) => format!(
                 "{cmd}: {rejected} of {rows} rows rejected ({} errors); {applied} rows were valid; nothing written",
-                self.errors.len()
+                self.error_count
             ),
         }
-    }
-
-    /// Writes the rejected rows as CSV with the original header and cells.
-    pub fn write_rejects<W: std::io::Write>(
-        &self,
-        w: W,
-        header: &Header,
-        delimiter: u8,
-    ) -> csv::Result<()> {
-        // Rejected rows keep their cells as they were, ragged ones included.
-        let mut out = csv::WriterBuilder::new()
-            .delimiter(delimiter)
-            .flexible(true)
-            .from_writer(w);
-        out.write_record(&header.names)?;
-        for r in &self.rejected {
-            out.write_record(&r.record)?;
-        }
-        out.flush()?;
-        Ok(())
-    }
-
-    /// Writes the error list as CSV (row_number, line, column, code, message).
-    pub fn write_errors<W: std::io::Write>(&self, w: W) -> csv::Result<()> {
-        let mut out = csv::Writer::from_writer(w);
-        out.write_record(["row_number", "line", "column", "code", "message"])?;
-        for e in &self.errors {
-            out.write_record([
-                e.row_number.map(|n| n.to_string()).unwrap_or_default(),
-                e.line.to_string(),
-                e.column.clone().unwrap_or_default(),
-                e.code.clone(),
-                e.message.clone(),
-            ])?;
-        }
-        out.flush()?;
-        Ok(())
     }
 }
 

@@ -18,7 +18,6 @@ use rusqlite::types::{Null, ToSqlOutput};
 use rusqlite::{params, Statement, Transaction};
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::HashSet;
 
 pub use checks::Unique;
 
@@ -56,9 +55,10 @@ pub struct Applier<'t> {
     tx: &'t Transaction<'t>,
     reference: &'t Reference,
     default_entity: Option<i64>,
-    /// Unique values (lowercased where compared without case) of rejected rows: a later row
+    /// Unique values (lowercased where compared without case) of rejected rows, by their
+    /// keyed 128-bit hash (memory stays small when a million rows are rejected): a later row
     /// repeating one is still "the second occurrence".
-    rejected: HashSet<(Unique, String)>,
+    rejected: checks::Seen,
     /// The statements of the fast path, prepared once for the whole run.
     hot: Hot<'t>,
     update_user: String,
@@ -108,7 +108,7 @@ impl<'t> Applier<'t> {
             tx,
             reference,
             default_entity: reference.default_entity(entity),
-            rejected: HashSet::new(),
+            rejected: checks::Seen::default(),
             hot,
             update_user,
             probe: true,
@@ -139,7 +139,7 @@ impl<'t> Applier<'t> {
     pub fn remember_rejected(&mut self, header: &crate::read::Header, record: &csv::StringRecord) {
         for u in Unique::ALL {
             if let Some(v) = header.cell(record, u.col()).value() {
-                self.rejected.insert((u, u.key(v)));
+                self.rejected.insert(u, v);
             }
         }
     }

@@ -40,8 +40,14 @@ pub enum Mode {
     Update,
 }
 
-/// Applies every row of `source` to `store` in one transaction.
-pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Result<Report> {
+/// Applies every row of `source` to `store` in one transaction; rejected rows and errors
+/// go to `outputs` as they come, and are complete before anything is committed.
+pub fn run(
+    store: &mut Store,
+    source: &mut Source,
+    opts: &ApplyOptions,
+    outputs: crate::report::Outputs,
+) -> Result<Report> {
     if opts.mode == Mode::Update && !source.header.has(crate::columns::Col::Uuid) {
         return Err(crate::error::Error::Header {
             path: source.name.clone(),
@@ -50,6 +56,7 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
         });
     }
     let mut report = Report::new(opts.command, opts.dry_run, opts.keep_created);
+    report.outputs = outputs;
     report.is_update = opts.mode == Mode::Update;
     report.delimiter = char::from(source.delimiter).to_string();
     report.header_warnings(&source.header);
@@ -102,12 +109,14 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
                     }
                     Err(errors) => {
                         applier.remember_rejected(&header, &raw.record);
-                        report.rejected(Rejected {
-                            row_number: raw.row_number,
-                            line: raw.line,
-                            record: raw.record,
-                            errors,
-                        });
+                        report
+                            .rejected(Rejected {
+                                row_number: raw.row_number,
+                                line: raw.line,
+                                record: raw.record,
+                                errors,
+                            })
+                            .map_err(output_error)?;
                     }
                 }
             }
@@ -117,6 +126,7 @@ pub fn run(store: &mut Store, source: &mut Source, opts: &ApplyOptions) -> Resul
         Ok(())
     })?;
     opts.progress.finish();
+    report.outputs.finish().map_err(output_error)?;
     let commit = !opts.dry_run && (report.summary.rejected == 0 || opts.keep_going);
     if commit {
         tx.commit().map_err(|e| crate::error::Error::db(&path, e))?;
@@ -156,4 +166,15 @@ enum Prepared {
 enum Applied {
     Created(super::Created, Vec<crate::error::RowError>),
     Updated(Option<super::update::Updated>, Vec<crate::error::RowError>),
+}
+
+/// A failure to write the rejects or errors file: fatal, before anything is committed.
+fn output_error(e: csv::Error) -> crate::error::Error {
+    crate::error::Error::Output {
+        path: "--rejects/--errors file".into(),
+        source: match e.into_kind() {
+            csv::ErrorKind::Io(e) => e,
+            other => std::io::Error::other(format!("{other:?}")),
+        },
+    }
 }

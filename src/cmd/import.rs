@@ -5,6 +5,7 @@ use crate::apply::run::{self, ApplyOptions, Mode};
 use crate::cli::{ApplyArgs, InputArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::read::Source;
+use crate::report::Outputs;
 use std::io::IsTerminal;
 
 /// Runs an import or update (with `dry_run`, a validation); returns the exit status.
@@ -19,8 +20,20 @@ pub fn run(
     // The input and the output files first: a file that cannot be read or written creates
     // no database and writes nothing.
     let mut source = Source::open(&input.file, &input.options()?)?;
-    let rejects = apply.rejects.as_deref().map(super::create).transpose()?;
-    let errors = apply.errors.as_deref().map(super::create).transpose()?;
+    let file =
+        |path: &Option<std::path::PathBuf>| -> Result<Option<Box<dyn std::io::Write + Send>>> {
+            Ok(match path {
+                Some(p) => Some(Box::new(std::io::BufWriter::new(super::create(p)?))),
+                None => None,
+            })
+        };
+    let outputs = Outputs::new(
+        file(&apply.rejects)?,
+        file(&apply.errors)?,
+        &source.header,
+        source.delimiter,
+    )
+    .map_err(|e| output_error(apply.rejects.as_deref().or(apply.errors.as_deref()), e))?;
     let (mut store, created) = ctx.store_created()?;
     let opts = ApplyOptions {
         command,
@@ -35,7 +48,7 @@ pub fn run(
             true,
         ),
     };
-    let report = match run::run(&mut store, &mut source, &opts) {
+    let report = match run::run(&mut store, &mut source, &opts, outputs) {
         Ok(report) => report,
         Err(e) => {
             // A fatal error (e.g. a bad byte on line 5000) leaves no new database behind.
@@ -45,16 +58,6 @@ pub fn run(
             return Err(e);
         }
     };
-    if let (Some(file), Some(path)) = (rejects, &apply.rejects) {
-        report
-            .write_rejects(file, &source.header, source.delimiter)
-            .map_err(|e| output_error(path, e))?;
-    }
-    if let (Some(file), Some(path)) = (errors, &apply.errors) {
-        report
-            .write_errors(file)
-            .map_err(|e| output_error(path, e))?;
-    }
     match apply.format {
         ReportFormat::Json => {
             let mut json = serde_json::to_vec_pretty(&report).map_err(|e| Error::Output {
@@ -80,9 +83,9 @@ pub fn run(
     Ok(report.exit_code())
 }
 
-fn output_error(path: &std::path::Path, e: csv::Error) -> Error {
+fn output_error(path: Option<&std::path::Path>, e: csv::Error) -> Error {
     Error::Output {
-        path: path.display().to_string(),
+        path: path.map(|p| p.display().to_string()).unwrap_or_default(),
         source: std::io::Error::other(e.to_string()),
     }
 }

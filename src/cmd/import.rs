@@ -59,14 +59,7 @@ pub fn run(
         }
     };
     match apply.format {
-        ReportFormat::Json => {
-            let mut json = serde_json::to_vec_pretty(&report).map_err(|e| Error::Output {
-                path: "<stdout>".into(),
-                source: e.into(),
-            })?;
-            json.push(b'\n');
-            super::stdout(&json)?;
-        }
+        ReportFormat::Json => super::json_to_stdout(&report)?,
         ReportFormat::Human => {
             let color = std::io::stderr().is_terminal();
             let text = report.human(&source.name, &source.header, source.delimiter, color);

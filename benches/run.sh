@@ -4,6 +4,10 @@
 #
 #   benches/run.sh                 # 1,000,000 rows (about 10 minutes on 2 cores)
 #   ROWS=100000 benches/run.sh     # a quicker run
+#   REPEAT=1 benches/run.sh        # one run of each comparison instead of three
+#
+# Each comparison runs REPEAT times, ucsv and the sqlite3 shell taking turns, and the report
+# gives the median: the machines this runs on are shared and noisy.
 #
 # Needs: a Rust toolchain, the sqlite3 shell (apt-get install sqlite3) and GNU time
 # (/usr/bin/time, apt-get install time). Data goes to target/bench (never committed).
@@ -14,6 +18,7 @@ ROWS=${ROWS:-1000000}
 SMALL=${SMALL:-100000}
 EXTRA=${EXTRA:-10000}
 HASHED=${HASHED:-2000}
+REPEAT=${REPEAT:-3}
 WORK=${WORK:-$ROOT/target/bench}
 TIME=/usr/bin/time
 
@@ -49,37 +54,48 @@ fresh() { # fresh DB: a new ucsv database with the generated reference data
   "$UCSV" --db "$1" -q init --reference reference.toml
 }
 
-# (a) ucsv import into a fresh database, full validation on.
-fresh a.db
-measure import_ucsv "$UCSV" --db a.db -q import "users_$ROWS.csv" --no-progress
-
-# (b) the sqlite3 shell: .import into a staging table, then INSERT ... SELECT into the same
-# schema (same unique indexes), no validation.
-rm -f base.db base.db-wal base.db-shm
-sqlite3 base.db <"$ROOT/schemas/0001_init.sql"
+# (a) ucsv import into a fresh database, full validation on, and (b) the sqlite3 shell:
+# .import into a staging table, then INSERT ... SELECT into the same schema (same unique
+# indexes), no validation. Taking turns.
 ln -sf "users_$ROWS.csv" users.csv
-measure import_sqlite3 sh -c "sqlite3 base.db < '$ROOT/benches/baseline.sql'"
+for _ in $(seq "$REPEAT"); do
+  fresh a.db
+  measure import_ucsv "$UCSV" --db a.db -q import "users_$ROWS.csv" --no-progress
+  rm -f base.db base.db-wal base.db-shm
+  sqlite3 base.db <"$ROOT/schemas/0001_init.sql"
+  measure import_sqlite3 sh -c "sqlite3 base.db < '$ROOT/benches/baseline.sql'"
+done
 
 # (c) export of all users vs the sqlite3 shell writing the same join as CSV.
-measure export_ucsv "$UCSV" --db a.db -q export -o export.csv --no-progress
-measure export_sqlite3 sh -c "sqlite3 a.db < '$ROOT/benches/export_baseline.sql'"
+for _ in $(seq "$REPEAT"); do
+  measure export_ucsv "$UCSV" --db a.db -q export -o export.csv --no-progress
+  measure export_sqlite3 sh -c "sqlite3 a.db < '$ROOT/benches/export_baseline.sql'"
+done
 
 # (e) memory at the smaller size, for the growth check.
 fresh small.db
 measure import_ucsv_small "$UCSV" --db small.db -q import "users_$SMALL.csv" --no-progress
 measure export_ucsv_small "$UCSV" --db small.db -q export -o export_small.csv --no-progress
 
-# (d) the same extra rows into an empty database and into the one holding ROWS users.
-fresh empty.db
-measure extra_into_empty "$UCSV" --db empty.db -q import extra.csv --no-progress
-measure extra_into_full "$UCSV" --db a.db -q import extra.csv --no-progress
+# (d) the same extra rows into an empty database and into a copy of the one holding ROWS users.
+for _ in $(seq "$REPEAT"); do
+  fresh empty.db
+  measure extra_into_empty "$UCSV" --db empty.db -q import extra.csv --no-progress
+  cp a.db full.db
+  rm -f full.db-wal full.db-shm
+  measure extra_into_full "$UCSV" --db full.db -q import extra.csv --no-progress
+done
 
 # Password hashing (argon2id) on its own: rows with plaintext passwords.
 fresh hashed.db
 measure hashing "$UCSV" --db hashed.db -q import passwords.csv --no-progress
 
 # The report.
-get() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { print $c }' results.tsv; }
+# get LABEL COLUMN: the median over the runs (column 2 wall, 3 CPU, 4 max RSS).
+get() {
+  awk -F'\t' -v k="$1" -v c="$2" '$1 == k { print $c }' results.tsv | sort -g |
+    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
 ratio() { printf '%.2f' "$(echo "scale=4; $(get "$1" 2) / $(get "$2" 2)" | bc)"; }
 mb() { echo "$(($(get "$1" 4) / 1024))"; }
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
@@ -90,7 +106,7 @@ report=$(
   cat <<EOF
 Measured $(date -u +%Y-%m-%d) by \`benches/run.sh\` on $(nproc) cores ($cpu), $(($(grep MemTotal /proc/meminfo | awk '{print $2}') / 1024 / 1024)) GiB,
 $(sqlite3 --version | cut -d' ' -f1) shell, ucsv with its bundled SQLite; data: $ROWS generated rows
-(${size} MB, every group filled, seed 1), one run each, wall-clock seconds.
+(${size} MB, every group filled, seed 1); wall-clock seconds, median of $REPEAT runs taking turns.
 
 | measure | ucsv | sqlite3 shell | ratio | target |
 |---|---|---|---|---|

@@ -106,7 +106,7 @@ size=$(du -m "users_$ROWS.csv" | cut -f1)
 report=$(
   cat <<EOF
 Measured $(date -u +%Y-%m-%d) by \`benches/run.sh\` on $(nproc) cores ($cpu), $(($(grep MemTotal /proc/meminfo | awk '{print $2}') / 1024 / 1024)) GiB,
-$(sqlite3 --version | cut -d' ' -f1) shell, ucsv with its bundled SQLite; data: $ROWS generated rows
+sqlite3 $(sqlite3 --version | cut -d' ' -f1) shell, ucsv with its bundled SQLite; data: $ROWS generated rows
 (${size} MB, every group filled, seed 1); wall-clock seconds, median of $REPEAT runs taking turns.
 
 | measure | ucsv | sqlite3 shell | ratio | target |

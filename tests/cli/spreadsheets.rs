@@ -83,6 +83,15 @@ fn records(text: &[u8], delimiter: u8) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Each user with its line and extension: firstname, lastname, protocol, context, exten.
+fn users_with_lines(wd: &Workdir) -> Vec<Vec<String>> {
+    wd.query_rows(
+        "SELECT u.firstname, u.lastname, l.protocol, l.context, e.exten \
+         FROM users u JOIN lines l ON l.user_id = u.id \
+         JOIN extensions e ON e.line_id = l.id ORDER BY u.id",
+    )
+}
+
 fn strings(rows: &[&[&str]]) -> Vec<Vec<String>> {
     rows.iter()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
@@ -286,11 +295,7 @@ fn semicolon_fixture_keeps_a_quoted_semicolon_inside_a_name() {
     assert_eq!(report.created("extensions"), 2);
     assert_eq!(created_positions(&report), [(1, 2), (2, 3)]);
     assert_eq!(
-        wd.query_rows(
-            "SELECT u.firstname, u.lastname, l.protocol, l.context, e.exten \
-             FROM users u JOIN lines l ON l.user_id = u.id \
-             JOIN extensions e ON e.line_id = l.id ORDER BY u.id"
-        ),
+        users_with_lines(&wd),
         strings(&[
             &["Ann", "Lee", "sip", "default", "1001"],
             &["Bob; Jr", "Roe", "sccp", "default", "1002"],
@@ -358,11 +363,7 @@ fn crlf_fixture_reports_physical_lines_and_stores_no_carriage_returns() {
     assert_eq!(created_positions(&report), [(1, 2), (2, 3)]);
     assert_eq!(report.created("extensions"), 2);
     assert_eq!(
-        wd.query_rows(
-            "SELECT u.firstname, u.lastname, l.protocol, l.context, e.exten \
-             FROM users u JOIN lines l ON l.user_id = u.id \
-             JOIN extensions e ON e.line_id = l.id ORDER BY u.id"
-        ),
+        users_with_lines(&wd),
         strings(&[
             &["Ann", "Lee", "sip", "default", "1001"],
             &["Bob", "Roe", "sip", "default", "1002"],

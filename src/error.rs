@@ -136,7 +136,8 @@ pub struct RowError {
 
 impl RowError {
     /// An error about a column; the code is `<column>.<kind>`.
-    pub fn new(column: &'static str, kind: &str, message: impl Into<String>) -> Self {
+    pub fn new(col: crate::columns::Col, kind: &str, message: impl Into<String>) -> Self {
+        let column = col.name();
         RowError {
             column: Some(column),
             code: format!("{column}.{kind}"),

@@ -139,7 +139,7 @@ impl Applier<'_> {
         if self.taken(u, v)? {
             let name = u.col().name();
             errors.push(RowError::new(
-                name,
+                u.col(),
                 "duplicate",
                 format!(
                     "{name} {} is already used by another user (in the database or an earlier row)",
@@ -207,7 +207,7 @@ fn context<'r>(
             .collect();
         errors.push(
             RowError::new(
-                c,
+                col,
                 "unknown",
                 format!("{c} '{name}' does not exist (known: {})", sorted(known)),
             )
@@ -219,7 +219,7 @@ fn context<'r>(
         if ctx.kind != k {
             errors.push(
                 RowError::new(
-                    c,
+                    col,
                     "wrong_type",
                     format!(
                         "{c} '{name}' is an {} context; an {k} context is needed",
@@ -235,7 +235,7 @@ fn context<'r>(
         if ctx.entity != e {
             errors.push(
                 RowError::new(
-                    c,
+                    col,
                     "wrong_entity",
                     format!(
                         "{c} '{name}' belongs to entity {}, not to the user's entity {e}",
@@ -299,7 +299,7 @@ fn in_range(
     let ranges: Vec<String> = ctx.ranges.iter().map(ToString::to_string).collect();
     let c = col.name();
     errors.push(RowError::new(
-        c,
+        col,
         "outside_range",
         format!(
             "{c} '{exten}' is outside the ranges of context '{ctx_name}' ({})",
@@ -324,7 +324,7 @@ pub fn plan(
     let entity = match p.user.entity_id.or(a.default_entity) {
         None => {
             errors.push(RowError::new(
-                "entity_id",
+                Col::EntityId,
                 "required",
                 "entity_id is required: the database has several entities and no --entity was given",
             ));
@@ -332,7 +332,7 @@ pub fn plan(
         }
         Some(e) if !a.reference.entities.contains(&e) => {
             errors.push(RowError::new(
-                "entity_id",
+                Col::EntityId,
                 "unknown",
                 format!("entity {e} does not exist"),
             ));
@@ -366,7 +366,7 @@ pub fn plan(
                     .map(String::as_str)
                     .collect();
                 errors.push(RowError::new(
-                    "cti_profile_name",
+                    Col::CtiProfileName,
                     "unknown",
                     format!(
                         "CTI profile '{name}' does not exist (known: {})",
@@ -414,7 +414,7 @@ pub fn plan(
                 )?;
                 if a.taken(Unique::ProvisioningCode, &code)? {
                     errors.push(RowError::new(
-                        "provisioning_code",
+                        Col::ProvisioningCode,
                         "exhausted",
                         "no free provisioning code was found; give one in provisioning_code",
                     ));
@@ -427,7 +427,7 @@ pub fn plan(
                 match a.extension_state(exten, &line.context)? {
                     Ok(id) => plan.exten_id = id,
                     Err(()) => errors.push(RowError::new(
-                        "exten",
+                        Col::Exten,
                         "in_use",
                         format!(
                             "extension {exten}@{} already belongs to another line or incall",
@@ -461,7 +461,7 @@ pub fn plan(
                 let free = a.extension_state(&incall.exten, &incall.context)?;
                 if free.is_err() || !seen.insert((&incall.exten, &incall.context)) {
                     errors.push(RowError::new(
-                        "incall_exten",
+                        Col::IncallExten,
                         "in_use",
                         format!(
                             "incoming number {}@{} already routes to someone",
@@ -489,7 +489,7 @@ pub fn plan(
                 existing.filter(|id| a.owner.is_none_or(|o| o.voicemail_id != Some(*id)))
             {
                 warnings.push(RowError::new(
-                    "voicemail_number",
+                    Col::VoicemailNumber,
                     "shared",
                     format!(
                         "voicemail {}@{} already exists: the user shares it; its settings are not changed",
@@ -514,7 +514,7 @@ pub fn plan(
                         .map(|(_, n)| n.as_str())
                         .collect();
                     errors.push(RowError::new(
-                        "call_permissions",
+                        Col::CallPermissions,
                         "unknown",
                         format!("call permission '{name}' does not exist in entity {entity} (known: {})", sorted(known)),
                     ));

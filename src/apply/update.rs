@@ -169,7 +169,7 @@ impl Applier<'_> {
             },
             _ => {
                 return Ok(Err(vec![RowError::new(
-                    "uuid",
+                    Col::Uuid,
                     "required",
                     "uuid is required on update: it names the user to change",
                 )]))
@@ -180,7 +180,7 @@ impl Applier<'_> {
                 .map(|e| format!(" in entity {e}"))
                 .unwrap_or_default();
             return Ok(Err(vec![RowError::new(
-                "uuid",
+                Col::Uuid,
                 "unknown",
                 format!("no user has uuid {uuid}{scope}"),
             )]));
@@ -194,7 +194,7 @@ impl Applier<'_> {
                 c.col != Col::Password && merged[c.col as usize] != cur.cells[c.col as usize]
             })
             .map(|c| c.name)
-            .chain(hash.as_ref().map(|_| "password"))
+            .chain(hash.as_ref().map(|_| Col::Password.name()))
             .collect();
         let parsed = record::parse_import(
             full,
@@ -470,7 +470,7 @@ fn merge(
             Cell::Absent => {}
             Cell::Empty if cur.cells[i].is_empty() || c.is_unsettable() => merged[i].clear(),
             Cell::Empty => errors.push(RowError::new(
-                c.name,
+                c.col,
                 "cannot_unset",
                 format!(
                     "{} cannot be emptied by an update; give a new value or leave the column out",
@@ -487,7 +487,7 @@ fn merge(
     let hash_given = header.cell(record, Col::PasswordHash);
     if let (Cell::Value(_), Cell::Value(_)) = (password, hash_given) {
         errors.push(RowError::new(
-            "password_hash",
+            Col::PasswordHash,
             "exclusive",
             "give either password or password_hash, not both",
         ));
@@ -505,7 +505,7 @@ fn merge(
     let proto = Col::LineProtocol as usize;
     if !cur.cells[proto].is_empty() && merged[proto] != cur.cells[proto] {
         errors.push(RowError::new(
-            "line_protocol",
+            Col::LineProtocol,
             "immutable",
             format!(
                 "the user's line is {}; its protocol cannot be changed by an update",
@@ -534,7 +534,7 @@ fn merge(
                 .is_some_and(|v| !v.contains(';'))
             {
                 errors.push(RowError::new(
-                    col.name(),
+                    col,
                     "several",
                     format!(
                         "the user has {} incoming numbers: give incall_exten, incall_context (and incall_ring_seconds) as ;-lists that replace them all",

@@ -88,7 +88,7 @@ fn columns_of(args: &ExportArgs) -> Result<Vec<Col>> {
                 None => Err(Error::Usage {
                     message: format!("--columns: '{name}' is not an exported column"),
                     help: match columns::closest(name) {
-                        Some(c) if c != "password" => format!("did you mean '{c}'? (see `ucsv columns`)"),
+                        Some(c) if c != Col::Password.name() => format!("did you mean '{c}'? (see `ucsv columns`)"),
                         _ => "see `ucsv columns`; password is never exported (password_hash is)".into(),
                     },
                 }),

@@ -63,7 +63,7 @@ pub fn check(col: Col, text: &str) -> Result<Value, RowError> {
 
 fn check_one(col: Col, rule: &Rule, text: &str) -> Result<Value, RowError> {
     let name = col.name();
-    let bad = |kind: &str, why: String| Err(RowError::new(name, kind, why));
+    let bad = |kind: &str, why: String| Err(RowError::new(col, kind, why));
     match *rule {
         Rule::Text { min, max } => {
             let n = text.chars().count();
@@ -139,7 +139,7 @@ fn check_one(col: Col, rule: &Rule, text: &str) -> Result<Value, RowError> {
         Rule::Int { min, max, step, .. } => {
             let n = parse_int(text).ok_or_else(|| {
                 RowError::new(
-                    name,
+                    col,
                     "not_int",
                     format!("{name} must be a whole number written with digits only, not {}", shown(col, text)),
                 )
@@ -157,7 +157,7 @@ fn check_one(col: Col, rule: &Rule, text: &str) -> Result<Value, RowError> {
         }
         Rule::EntityId => parse_int(text).map(Value::Int).ok_or_else(|| {
             RowError::new(
-                name,
+                col,
                 "not_int",
                 format!("{name} must be an entity id (digits), not {}", shown(col, text)),
             )

@@ -37,7 +37,7 @@ impl Incall {
         ] {
             if len != n && !(col == Col::IncallRingSeconds && len == 0) {
                 errors.push(RowError::new(
-                    col.name(),
+                    col,
                     "list_length",
                     format!(
                         "{} has {len} items but incall_exten has {n}: the lists must align",
@@ -50,9 +50,9 @@ impl Incall {
             if e.is_empty() || c.is_empty() {
                 errors.push(RowError::new(
                     if e.is_empty() {
-                        "incall_exten"
+                        Col::IncallExten
                     } else {
-                        "incall_context"
+                        Col::IncallContext
                     },
                     "empty_item",
                     format!("item {} of the incall lists is empty", i + 1),

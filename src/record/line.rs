@@ -69,7 +69,7 @@ impl Line {
             for col in [Col::SipUsername, Col::SipSecret] {
                 if f.filled(col) {
                     f.push(RowError::new(
-                        col.name(),
+                        col,
                         "not_applicable",
                         format!("{} applies to sip and webrtc lines, not sccp", col.name()),
                     ));
@@ -120,7 +120,7 @@ pub fn build_exten(f: &mut Fields) -> Option<String> {
     }
     if !f.group_filled(Group::Line) {
         f.push(RowError::new(
-            "exten",
+            Col::Exten,
             "needs_line",
             "an extension needs a line: fill line_protocol and context",
         ));

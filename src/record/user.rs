@@ -21,7 +21,7 @@ impl User {
     pub fn build(f: &mut Fields) -> User {
         if !f.filled(Col::Firstname) {
             f.push(RowError::new(
-                "firstname",
+                Col::Firstname,
                 "required",
                 "firstname is required: every row creates a user",
             ));
@@ -63,7 +63,7 @@ impl Login {
         }
         if f.filled(Col::Password) && f.filled(Col::PasswordHash) {
             f.push(RowError::new(
-                "password_hash",
+                Col::PasswordHash,
                 "exclusive",
                 "give either password or password_hash, not both",
             ));
@@ -141,19 +141,23 @@ impl Cti {
         if enabled {
             let mut missing = Vec::new();
             if !f.filled(Col::CtiProfileName) {
-                missing.push("cti_profile_name");
+                missing.push(Col::CtiProfileName);
             }
             if !f.filled(Col::Username) {
-                missing.push("username");
+                missing.push(Col::Username);
             }
             if !f.filled(Col::Password) && !f.filled(Col::PasswordHash) {
-                missing.push("password");
+                missing.push(Col::Password);
             }
             for m in &missing {
                 f.push(RowError::with_code(
-                    Some(m),
+                    Some(m.name()),
                     "cti_profile.incomplete",
-                    format!("{m} is required when cti_profile_enabled is 1"),
+                    format!(
+                        "{} is required when {} is 1",
+                        m.name(),
+                        Col::CtiProfileEnabled.name()
+                    ),
                 ));
             }
             if !missing.is_empty() {

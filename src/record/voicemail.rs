@@ -34,7 +34,7 @@ impl Voicemail {
         let delete_messages = f.bool(Col::VoicemailDeleteMessages).unwrap_or(false);
         if delete_messages && !f.filled(Col::VoicemailEmail) {
             f.push(RowError::new(
-                "voicemail_email",
+                Col::VoicemailEmail,
                 "required",
                 "voicemail_email is required when voicemail_delete_messages is 1",
             ));

@@ -100,6 +100,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// A CSV writer that could not write `path` (its I/O error kept as the cause).
+    pub fn csv_output(path: impl Into<String>, e: csv::Error) -> Self {
+        Error::Output {
+            path: path.into(),
+            source: match e.into_kind() {
+                csv::ErrorKind::Io(e) => e,
+                other => std::io::Error::other(format!("{other:?}")),
+            },
+        }
+    }
+
     /// A database error without a specific remedy.
     pub fn db(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
         let message = e.to_string();

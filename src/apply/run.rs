@@ -55,6 +55,8 @@ pub fn run(
             help: "start from `ucsv export`, which writes the uuid of every user".into(),
         });
     }
+    // A failure to write the rejects or errors file is fatal, before anything is committed.
+    let output_error = |e| crate::error::Error::csv_output("--rejects/--errors file", e);
     let mut report = Report::new(opts.command, opts.dry_run, opts.keep_created);
     report.outputs = outputs;
     report.is_update = opts.mode == Mode::Update;
@@ -166,15 +168,4 @@ enum Prepared {
 enum Applied {
     Created(super::Created, Vec<crate::error::RowError>),
     Updated(Option<super::update::Updated>, Vec<crate::error::RowError>),
-}
-
-/// A failure to write the rejects or errors file: fatal, before anything is committed.
-fn output_error(e: csv::Error) -> crate::error::Error {
-    crate::error::Error::Output {
-        path: "--rejects/--errors file".into(),
-        source: match e.into_kind() {
-            csv::ErrorKind::Io(e) => e,
-            other => std::io::Error::other(format!("{other:?}")),
-        },
-    }
 }

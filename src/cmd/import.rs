@@ -33,7 +33,10 @@ pub fn run(
         &source.header,
         source.delimiter,
     )
-    .map_err(|e| output_error(apply.rejects.as_deref().or(apply.errors.as_deref()), e))?;
+    .map_err(|e| {
+        let path = apply.rejects.as_deref().or(apply.errors.as_deref());
+        Error::csv_output(path.map(|p| p.display().to_string()).unwrap_or_default(), e)
+    })?;
     let (mut store, created) = ctx.store_created()?;
     let opts = ApplyOptions {
         command,
@@ -74,11 +77,4 @@ pub fn run(
         }
     }
     Ok(report.exit_code())
-}
-
-fn output_error(path: Option<&std::path::Path>, e: csv::Error) -> Error {
-    Error::Output {
-        path: path.map(|p| p.display().to_string()).unwrap_or_default(),
-        source: std::io::Error::other(e.to_string()),
-    }
 }

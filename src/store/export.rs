@@ -115,13 +115,7 @@ pub fn write<W: std::io::Write>(
     opts: &ExportOptions,
     out: &mut csv::Writer<W>,
 ) -> crate::error::Result<u64> {
-    let io = |e: csv::Error| crate::error::Error::Output {
-        path: "export".into(),
-        source: match e.into_kind() {
-            csv::ErrorKind::Io(e) => e,
-            other => std::io::Error::other(format!("{other:?}")),
-        },
-    };
+    let io = |e| crate::error::Error::csv_output("export", e);
     out.write_record(opts.columns.iter().map(|c| c.name()))
         .map_err(io)?;
     let sql = select(&opts.columns, "(?1 IS NULL OR u.entity_id = ?1)");

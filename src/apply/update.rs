@@ -119,11 +119,11 @@ impl Applier<'_> {
             .map_err(|e| self.db(e))?;
         let incalls = self
             .tx
-            .prepare_cached(
+            .prepare_cached(concat!(
                 "SELECT i.id, i.extension_id, e.exten, e.context, i.ring_seconds FROM incalls i
-                 JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = ?1
-                 ORDER BY length(e.exten), e.exten, e.context",
-            )
+                     JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = ?1 ",
+                crate::incall_order!()
+            ))
             .and_then(|mut st| {
                 st.query_map([user_id], |r| {
                     Ok(CurrentIncall {

@@ -5,6 +5,16 @@
 use crate::columns::{Col, COLUMNS};
 use rusqlite::types::ValueRef;
 
+/// The order of a user's incoming numbers: by number (shorter first), then context. The
+/// export's three incall lists and the update's current numbers all follow it.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! incall_order {
+    () => {
+        "ORDER BY length(e.exten), e.exten, e.context"
+    };
+}
+
 /// The SQL expression giving a column's exported text for the user `u`.
 fn expr(col: Col) -> &'static str {
     match col {
@@ -47,13 +57,13 @@ fn expr(col: Col) -> &'static str {
         }
         // Incoming numbers: sorted by number, the three lists aligned.
         Col::IncallExten => {
-            "(SELECT group_concat(e.exten, ';' ORDER BY length(e.exten), e.exten, e.context) FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)"
+            concat!("(SELECT group_concat(e.exten, ';' ", incall_order!(), ") FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)")
         }
         Col::IncallContext => {
-            "(SELECT group_concat(e.context, ';' ORDER BY length(e.exten), e.exten, e.context) FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)"
+            concat!("(SELECT group_concat(e.context, ';' ", incall_order!(), ") FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)")
         }
         Col::IncallRingSeconds => {
-            "(SELECT CASE WHEN count(i.ring_seconds) = 0 AND count(*) <= 1 THEN NULL ELSE group_concat(coalesce(i.ring_seconds, ''), ';' ORDER BY length(e.exten), e.exten, e.context) END FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)"
+            concat!("(SELECT CASE WHEN count(i.ring_seconds) = 0 AND count(*) <= 1 THEN NULL ELSE group_concat(coalesce(i.ring_seconds, ''), ';' ", incall_order!(), ") END FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)")
         }
         Col::CallPermissions => {
             "(SELECT group_concat(p.name, ';' ORDER BY p.name) FROM user_call_permissions up JOIN call_permissions p ON p.id = up.call_permission_id WHERE up.user_id = u.id)"

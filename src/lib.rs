@@ -14,6 +14,7 @@ pub mod cli;
 pub mod cmd;
 pub mod columns;
 pub mod error;
+pub mod outfile;
 pub mod progress;
 pub mod read;
 pub mod record;

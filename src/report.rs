@@ -4,7 +4,8 @@
 use crate::apply::update::Updated;
 use crate::apply::Created;
 use crate::columns;
-use crate::error::RowError;
+use crate::error::{Result, RowError};
+use crate::outfile::AtomicFile;
 use crate::read::Header;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, SourceCode, SourceSpan, SpanContents,
@@ -119,11 +120,42 @@ pub struct Report {
     pub outputs: Outputs,
 }
 
-/// The `--rejects` and `--errors` files, written row by row during the run.
+/// The `--rejects` and `--errors` files, written row by row during the run into temporary
+/// files that [`Outputs::finish`] puts in place.
 #[derive(Default)]
 pub struct Outputs {
-    rejects: Option<csv::Writer<Box<dyn std::io::Write + Send>>>,
-    errors: Option<csv::Writer<Box<dyn std::io::Write + Send>>>,
+    rejects: Option<OutputCsv>,
+    errors: Option<OutputCsv>,
+}
+
+/// One output CSV: the writer and the file it is renamed to when complete.
+struct OutputCsv {
+    writer: csv::Writer<std::io::BufWriter<std::fs::File>>,
+    file: AtomicFile,
+}
+
+impl OutputCsv {
+    fn start(file: AtomicFile, builder: csv::WriterBuilder, header: &[&str]) -> Result<Self> {
+        let writer = builder.from_writer(std::io::BufWriter::new(file.writer()?));
+        let mut out = OutputCsv { writer, file };
+        out.write(header)?;
+        Ok(out)
+    }
+
+    fn write<I, T>(&mut self, record: I) -> Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        self.writer
+            .write_record(record)
+            .map_err(|e| self.file.csv_error(e))
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.writer.flush().map_err(|e| self.file.error(e))?;
+        self.file.commit()
+    }
 }
 
 impl std::fmt::Debug for Outputs {
@@ -139,37 +171,38 @@ impl Outputs {
     /// Starts the files: the rejects file with the input's header and delimiter (ragged rows
     /// kept as they were), the errors file with its own header.
     pub fn new(
-        rejects: Option<Box<dyn std::io::Write + Send>>,
-        errors: Option<Box<dyn std::io::Write + Send>>,
+        rejects: Option<AtomicFile>,
+        errors: Option<AtomicFile>,
         header: &Header,
         delimiter: u8,
-    ) -> csv::Result<Outputs> {
+    ) -> Result<Outputs> {
+        let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
         let rejects = rejects
-            .map(|w| {
-                let mut out = csv::WriterBuilder::new()
-                    .delimiter(delimiter)
-                    .flexible(true)
-                    .from_writer(w);
-                out.write_record(&header.names).map(|()| out)
+            .map(|f| {
+                let mut b = csv::WriterBuilder::new();
+                b.delimiter(delimiter).flexible(true);
+                OutputCsv::start(f, b, &names)
             })
             .transpose()?;
         let errors = errors
-            .map(|w| {
-                let mut out = csv::Writer::from_writer(w);
-                out.write_record(["row_number", "line", "column", "code", "message"])
-                    .map(|()| out)
+            .map(|f| {
+                OutputCsv::start(
+                    f,
+                    csv::WriterBuilder::new(),
+                    &["row_number", "line", "column", "code", "message"],
+                )
             })
             .transpose()?;
         Ok(Outputs { rejects, errors })
     }
 
-    fn write(&mut self, row: &Rejected) -> csv::Result<()> {
+    fn write(&mut self, row: &Rejected) -> Result<()> {
         if let Some(out) = &mut self.rejects {
-            out.write_record(&row.record)?;
+            out.write(&row.record)?;
         }
         if let Some(out) = &mut self.errors {
             for e in &row.errors {
-                out.write_record([
+                out.write([
                     row.row_number.to_string().as_str(),
                     &row.line.to_string(),
                     e.column.unwrap_or_default(),
@@ -181,10 +214,13 @@ impl Outputs {
         Ok(())
     }
 
-    /// Flushes both files.
-    pub fn finish(&mut self) -> csv::Result<()> {
-        for out in [&mut self.rejects, &mut self.errors].into_iter().flatten() {
-            out.flush()?;
+    /// Completes both files and puts them in place (before the run commits).
+    pub fn finish(&mut self) -> Result<()> {
+        for out in [self.rejects.take(), self.errors.take()]
+            .into_iter()
+            .flatten()
+        {
+            out.finish()?;
         }
         Ok(())
     }
@@ -282,7 +318,7 @@ impl Report {
     }
 
     /// Records a rejected row, writing it to the rejects and errors files.
-    pub fn rejected(&mut self, row: Rejected) -> csv::Result<()> {
+    pub fn rejected(&mut self, row: Rejected) -> crate::error::Result<()> {
         self.rows += 1;
         self.summary.rejected += 1;
         self.error_count += row.errors.len() as u64;

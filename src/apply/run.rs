@@ -55,8 +55,6 @@ pub fn run(
             help: "start from `ucsv export`, which writes the uuid of every user".into(),
         });
     }
-    // A failure to write the rejects or errors file is fatal, before anything is committed.
-    let output_error = |e| crate::error::Error::csv_output("--rejects/--errors file", e);
     let mut report = Report::new(opts.command, opts.dry_run, opts.keep_created);
     report.outputs = outputs;
     report.is_update = opts.mode == Mode::Update;
@@ -111,14 +109,12 @@ pub fn run(
                     }
                     Err(errors) => {
                         applier.remember_rejected(&header, &raw.record);
-                        report
-                            .rejected(Rejected {
-                                row_number: raw.row_number,
-                                line: raw.line,
-                                record: raw.record,
-                                errors,
-                            })
-                            .map_err(output_error)?;
+                        report.rejected(Rejected {
+                            row_number: raw.row_number,
+                            line: raw.line,
+                            record: raw.record,
+                            errors,
+                        })?;
                     }
                 }
             }
@@ -128,7 +124,8 @@ pub fn run(
         Ok(())
     })?;
     opts.progress.finish();
-    report.outputs.finish().map_err(output_error)?;
+    // A failure to write the rejects or errors file is fatal, before anything is committed.
+    report.outputs.finish()?;
     let commit = !opts.dry_run && (report.summary.rejected == 0 || opts.keep_going);
     if commit {
         tx.commit().map_err(|e| crate::error::Error::db(&path, e))?;

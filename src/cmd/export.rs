@@ -4,6 +4,7 @@ use super::Context;
 use crate::cli::ExportArgs;
 use crate::columns::{self, Col};
 use crate::error::{Error, Result};
+use crate::outfile::AtomicFile;
 use crate::store::export::{self, ExportOptions};
 use crate::write::{Encoder, Target};
 use std::io::Write;
@@ -14,6 +15,15 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<u8> {
     let target = Target::for_label(&args.encoding)
         .ok_or_else(|| Error::UnknownEncoding(args.encoding.clone()))?;
     let delimiter = super::delimiter(&args.delimiter)?;
+    let path = std::path::Path::new(&args.output);
+    let to_file = args.output != "-";
+    if to_file {
+        let out = crate::outfile::Output {
+            flag: "--output",
+            path,
+        };
+        super::refuse_clobber(ctx, None, &[out])?;
+    }
     let store = ctx.store()?;
     let wanted = !args.no_progress && !ctx.quiet && args.output != "-";
     let total = if wanted {
@@ -34,10 +44,11 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<u8> {
         columns,
         progress: crate::progress::Progress::new(wanted, total, false),
     };
-    let sink: Box<dyn Write> = if args.output == "-" {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(super::create(std::path::Path::new(&args.output))?)
+    // A file is written beside its target and put in place only when complete.
+    let file = to_file.then(|| AtomicFile::create(path)).transpose()?;
+    let sink: Box<dyn Write> = match &file {
+        None => Box::new(std::io::stdout().lock()),
+        Some(f) => Box::new(f.writer()?),
     };
     let out_err = |source: std::io::Error| Error::Output {
         path: args.output.clone(),
@@ -52,9 +63,15 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<u8> {
     let mut writer = csv::WriterBuilder::new()
         .delimiter(delimiter)
         .from_writer(encoder);
-    match export::write(&store, &opts, &mut writer) {
+    let written = export::write(&store, &opts, &mut writer).and_then(|n| {
+        writer.flush().map_err(out_err)?;
+        drop(writer);
+        file.map_or(Ok(()), AtomicFile::commit)?;
+        Ok(n)
+    });
+    match written {
         Ok(n) => {
-            if args.output != "-" {
+            if to_file {
                 ctx.say(&format!("export: wrote {n} users to {}\n", args.output));
             }
             Ok(0)

@@ -3,7 +3,8 @@
 use super::Context;
 use crate::apply::run::{self, ApplyOptions, Mode};
 use crate::cli::{ApplyArgs, InputArgs, ReportFormat};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::outfile::AtomicFile;
 use crate::read::Source;
 use crate::report::Outputs;
 use std::io::IsTerminal;
@@ -17,26 +18,32 @@ pub fn run(
     apply: &ApplyArgs,
     dry_run: bool,
 ) -> Result<u8> {
-    // The input and the output files first: a file that cannot be read or written creates
-    // no database and writes nothing.
-    let mut source = Source::open(&input.file, &input.options()?)?;
-    let file =
-        |path: &Option<std::path::PathBuf>| -> Result<Option<Box<dyn std::io::Write + Send>>> {
-            Ok(match path {
-                Some(p) => Some(Box::new(std::io::BufWriter::new(super::create(p)?))),
-                None => None,
+    // No output may be the input or the database; then the input and the output files
+    // first: a file that cannot be read or written creates no database and writes nothing.
+    let outputs_asked: Vec<crate::outfile::Output> =
+        [("--rejects", &apply.rejects), ("--errors", &apply.errors)]
+            .into_iter()
+            .filter_map(|(flag, p)| {
+                p.as_deref()
+                    .map(|path| crate::outfile::Output { flag, path })
             })
-        };
+            .collect();
+    super::refuse_clobber(ctx, Some(&input.file), &outputs_asked)?;
+    let mut source = Source::open(&input.file, &input.options()?)?;
     let outputs = Outputs::new(
-        file(&apply.rejects)?,
-        file(&apply.errors)?,
+        apply
+            .rejects
+            .as_deref()
+            .map(AtomicFile::create)
+            .transpose()?,
+        apply
+            .errors
+            .as_deref()
+            .map(AtomicFile::create)
+            .transpose()?,
         &source.header,
         source.delimiter,
-    )
-    .map_err(|e| {
-        let path = apply.rejects.as_deref().or(apply.errors.as_deref());
-        Error::csv_output(path.map(|p| p.display().to_string()).unwrap_or_default(), e)
-    })?;
+    )?;
     let (mut store, created) = ctx.store_created()?;
     let opts = ApplyOptions {
         command,

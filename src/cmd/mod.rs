@@ -9,6 +9,7 @@ pub mod reference;
 
 use crate::cli::InputArgs;
 use crate::error::{Error, Result};
+use crate::outfile::{Output, Protected};
 use crate::read::InputOptions;
 use crate::store::Store;
 use std::io::Write;
@@ -100,10 +101,19 @@ pub fn json_to_stdout(value: &impl serde::Serialize) -> Result<()> {
     }
 }
 
-/// Creates an output file.
-pub fn create(path: &Path) -> Result<std::fs::File> {
-    std::fs::File::create(path).map_err(|source| Error::Output {
-        path: path.display().to_string(),
-        source,
-    })
+/// Refuses outputs that are the input (unless `-`), the database or its WAL files, or each
+/// other: checked before anything is opened for writing.
+pub fn refuse_clobber(ctx: &Context, input: Option<&str>, outputs: &[Output]) -> Result<()> {
+    let db = crate::outfile::database(ctx.db);
+    let mut protected: Vec<Protected> = db
+        .iter()
+        .map(|(what, path)| Protected { what, path })
+        .collect();
+    if let Some(file) = input.filter(|f| *f != "-") {
+        protected.push(Protected {
+            what: "the input file",
+            path: Path::new(file),
+        });
+    }
+    crate::outfile::refuse_clobber(&protected, outputs)
 }

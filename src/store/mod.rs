@@ -66,6 +66,7 @@ impl Store {
             return Err(Error::DatabaseExists(path.to_path_buf()));
         }
         let made = (|| {
+            owner_only_file(path)?;
             let conn = Connection::open_with_flags(
                 path,
                 OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -152,6 +153,21 @@ impl Store {
     pub fn err(&self, e: impl std::fmt::Display) -> Error {
         Error::db(&self.path, e)
     }
+}
+
+/// Creates the empty database file readable and writable by its owner only (0600, whatever
+/// the umask): it holds password hashes and SIP secrets. SQLite gives the -wal and -shm files
+/// the database file's mode.
+fn owner_only_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::db(path, e))?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| Error::db(path, e))
 }
 
 /// Removes a database file and its WAL companions.

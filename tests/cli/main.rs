@@ -10,6 +10,7 @@ mod docs;
 mod export;
 mod groups;
 mod input;
+mod outputs;
 mod report;
 mod roundtrip;
 mod secrets;

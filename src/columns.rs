@@ -469,9 +469,40 @@ pub fn closest(name: &str) -> Option<&'static str> {
         .map(|(_, n)| n)
 }
 
+/// Whether an unknown column's name suggests that it holds a secret: its closest known
+/// column is a secret one, or the name speaks of a password, PIN, secret or hash. Such cells
+/// are masked wherever a row is echoed, like the secret columns.
+pub fn looks_secret(name: &str) -> bool {
+    let lower = name.trim().to_ascii_lowercase();
+    let secret_close = closest(&lower)
+        .and_then(lookup)
+        .is_some_and(|c| c.def().is_secret());
+    secret_close
+        || ["pass", "pwd", "secret", "pin", "hash"]
+            .iter()
+            .any(|w| lower.contains(w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_suggest_a_secret_look_secret() {
+        for name in [
+            "passwd",
+            "PIN",
+            "sip_secret2",
+            "pwd",
+            "user_hash",
+            "voicemail_pasword",
+        ] {
+            assert!(looks_secret(name), "{name}");
+        }
+        for name in ["firstname", "nickname", "office"] {
+            assert!(!looks_secret(name), "{name}");
+        }
+    }
 
     #[test]
     fn registry_index_matches_identifier() {

@@ -341,6 +341,7 @@ impl Report {
 
     /// Renders the report for people: each error with its row, then a summary.
     pub fn human(&self, source: &str, header: &Header, delimiter: u8, color: bool) -> String {
+        let source = &escape(source);
         let mut out = String::new();
         let theme = if color {
             GraphicalTheme::unicode()
@@ -361,7 +362,12 @@ impl Report {
                 Some(r) => format!("row {r} (line {})", w.line),
                 None => format!("line {}", w.line),
             };
-            let _ = writeln!(out, "warning[{}]: {source}: {at}: {}", w.code, w.message);
+            let _ = writeln!(
+                out,
+                "warning[{}]: {source}: {at}: {}",
+                escape(&w.code),
+                escape(&w.message)
+            );
         }
         if self.warning_count > MAX_ROWS_SHOWN as u64 {
             let _ = writeln!(
@@ -483,12 +489,13 @@ impl RowDiagnostic {
                 e.column
                     .map(|c| format!(", column {c}"))
                     .unwrap_or_default(),
-                e.message
+                escape(&e.message)
             ),
             code: e.code.clone(),
             help: e
                 .help
-                .clone()
+                .as_deref()
+                .map(|h| escape(h).into_owned())
                 .or_else(|| col.map(|c| format!("{}: {}", c.name(), c.def().rule.describe()))),
             src: RowSource {
                 name: source.to_string(),
@@ -528,7 +535,15 @@ impl Diagnostic for RowDiagnostic {
     }
 }
 
-/// The row as CSV text with secret cells masked, and the span of field `at`.
+/// Fields shown on each side of the bad one; the rest of the row is elided.
+const NEIGHBOURS: usize = 3;
+/// Characters of a cell shown before it is elided with its length.
+const CELL_SHOWN: usize = 40;
+
+/// A window of the row as CSV text around field `at` (the first fields when no field is at
+/// fault), and the span of field `at` in it. Secret cells, and cells of unknown columns whose
+/// name suggests a secret, are masked; long cells are elided with their length; control and
+/// bidi characters are escaped, so the text is one short, inert line whatever the row holds.
 fn row_text(
     header: &Header,
     delimiter: u8,
@@ -539,27 +554,155 @@ fn row_text(
         .iter()
         .filter(|c| c.is_secret())
         .filter_map(|c| header.position(c.col))
+        .chain(
+            header
+                .unknown
+                .iter()
+                .filter(|(_, name, _)| columns::looks_secret(name))
+                .map(|(i, _, _)| *i),
+        )
         .collect();
+    let n = record.len();
+    let last_field = n.saturating_sub(1);
+    let centre = at.unwrap_or(NEIGHBOURS).min(last_field);
+    let first = centre.saturating_sub(NEIGHBOURS);
+    let last = (centre + NEIGHBOURS).min(last_field);
+    let sep = char::from(delimiter);
     let mut text = String::new();
     let mut span = None;
-    for (i, field) in record.iter().enumerate() {
+    if first > 0 {
+        text.push('…');
+    }
+    for (i, field) in record.iter().enumerate().take(last + 1).skip(first) {
         if i > 0 {
-            text.push(char::from(delimiter));
+            text.push(sep);
         }
         let shown = if secret.contains(&i) && !field.is_empty() {
             "********".to_string()
-        } else if field.contains([char::from(delimiter), '"', '\n', '\r']) {
-            format!("\"{}\"", field.replace('"', "\"\""))
         } else {
-            field.to_string()
+            let short = elide(field);
+            if field.contains([sep, '"', '\n', '\r']) {
+                format!("\"{}\"", short.replace('"', "\"\""))
+            } else {
+                short
+            }
         };
         if Some(i) == at {
             span = Some(SourceSpan::from((text.len(), shown.len().max(1))));
         }
         text.push_str(&shown);
     }
+    if last < last_field {
+        text.push(sep);
+        text.push('…');
+    }
     if span.is_some_and(|s| s.offset() >= text.len()) {
         text.push(' '); // an empty last field still gets its marker
     }
     (text, span)
+}
+
+/// A cell for the row text: escaped, and cut with its length when long.
+fn elide(field: &str) -> String {
+    let count = field.chars().count();
+    if count <= CELL_SHOWN {
+        return escape(field).into_owned();
+    }
+    let head: String = field.chars().take(CELL_SHOWN / 2).collect();
+    format!("{}… ({count} characters)", escape(&head))
+}
+
+/// Text from the input made safe for a terminal: control characters (C0, DEL, C1), bidi
+/// controls, line separators and the BOM are shown as escapes (`\t`, `\n`, `\u{1b}`), never
+/// raw, so a cell cannot retitle, clear or reorder the terminal.
+pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}' | '\u{feff}'
+        )
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(names: &[&str]) -> Header {
+        Header::resolve("t", names.iter().map(|s| s.to_string()).collect(), false).unwrap()
+    }
+
+    #[test]
+    fn escape_shows_control_and_bidi_characters() {
+        assert_eq!(escape("plain é"), "plain é");
+        assert_eq!(escape("\u{1b}]0;x\u{7}"), "\\u{1b}]0;x\\u{7}");
+        assert_eq!(escape("a\tb\r\n"), "a\\tb\\r\\n");
+        assert_eq!(escape("\u{202e}abc"), "\\u{202e}abc");
+    }
+
+    #[test]
+    fn row_text_is_a_window_around_the_bad_field_with_long_cells_elided() {
+        let h = header(&["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]);
+        let long = "x".repeat(1_000_000);
+        let record = csv::StringRecord::from(vec![
+            "0",
+            "1",
+            "2",
+            "3",
+            "4",
+            "5",
+            long.as_str(),
+            "7",
+            "8",
+            "9",
+        ]);
+        let (text, span) = row_text(&h, b',', &record, Some(6));
+        assert_eq!(
+            text,
+            format!("…,3,4,5,{}… (1000000 characters),7,8,9", "x".repeat(20))
+        );
+        let span = span.unwrap();
+        assert_eq!(
+            &text[span.offset()..span.offset() + span.len()],
+            format!("{}… (1000000 characters)", "x".repeat(20))
+        );
+        let (text, _) = row_text(&h, b',', &record, Some(0));
+        assert_eq!(text, "0,1,2,3,…");
+    }
+
+    #[test]
+    fn row_text_of_a_ragged_row_without_the_field_shows_its_last_fields() {
+        let h = header(&["a", "b", "c", "d", "e", "f"]);
+        let record = csv::StringRecord::from(vec!["0", "1", "2", "3", "4"]);
+        let (text, span) = row_text(&h, b',', &record, Some(5));
+        assert_eq!((text.as_str(), span), ("…,1,2,3,4", None));
+    }
+
+    #[test]
+    fn unknown_columns_that_look_secret_are_masked() {
+        let h = header(&["firstname", "passwd"]);
+        let record = csv::StringRecord::from(vec!["Ann", "hunter2"]);
+        let (text, _) = row_text(&h, b',', &record, Some(0));
+        assert_eq!(text, "Ann,********");
+    }
 }

@@ -15,6 +15,7 @@ mod report;
 mod roundtrip;
 mod secrets;
 mod spreadsheets;
+mod terminal;
 mod transaction;
 mod update;
 mod workdir;

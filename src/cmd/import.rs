@@ -45,6 +45,8 @@ pub fn run(
         source.delimiter,
     )?;
     let (mut store, created) = ctx.store_created()?;
+    // A dry run works on a snapshot: it never holds the database's write lock.
+    let mut copy = dry_run.then(|| store.snapshot()).transpose()?;
     let opts = ApplyOptions {
         command,
         mode,
@@ -58,7 +60,12 @@ pub fn run(
             true,
         ),
     };
-    let report = match run::run(&mut store, &mut source, &opts, outputs) {
+    let report = match run::run(
+        copy.as_mut().unwrap_or(&mut store),
+        &mut source,
+        &opts,
+        outputs,
+    ) {
         Ok(report) => report,
         Err(e) => {
             // A fatal error (e.g. a bad byte on line 5000) leaves no new database behind.

@@ -141,6 +141,55 @@ impl Store {
         Ok(())
     }
 
+    /// A private copy of the database as it is now (one consistent read snapshot), for dry
+    /// runs: they run exactly the code of a real run, writes included, on the copy, so they
+    /// never take the database's write lock (they run beside an import) and give the answers
+    /// a real run would give against the same snapshot. The copy is an unnamed temporary
+    /// file, deleted when closed.
+    pub fn snapshot(&self) -> Result<Store> {
+        let db = |e: rusqlite::Error| Error::db(&self.path, e);
+        let mut conn = Connection::open_with_flags(
+            "",
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db)?;
+        {
+            // One step copies every page inside one read transaction: a consistent snapshot.
+            use rusqlite::backup::{Backup, StepResult};
+            let backup = Backup::new(&self.conn, &mut conn).map_err(db)?;
+            let started = std::time::Instant::now();
+            loop {
+                match backup.step(-1).map_err(db)? {
+                    StepResult::Done => break,
+                    // WAL readers are not blocked by writers; a checkpoint may briefly be.
+                    _ if started.elapsed() < BUSY_TIMEOUT => {
+                        std::thread::sleep(Duration::from_millis(20))
+                    }
+                    _ => {
+                        return Err(db(rusqlite::Error::SqliteFailure(
+                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                            Some("the database stayed busy while it was being read".into()),
+                        )))
+                    }
+                }
+            }
+        }
+        let copy = Store {
+            conn,
+            path: self.path.clone(),
+        };
+        copy.conn.set_prepared_statement_cache_capacity(128);
+        // Nothing of the copy outlives the run: no syncing.
+        copy.conn
+            .execute_batch(
+                "PRAGMA synchronous = OFF; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
+            )
+            .map_err(db)?;
+        Ok(copy)
+    }
+
     /// Closes and deletes a database this command created, when the command failed: a
     /// fatal error leaves no new file behind.
     pub fn discard(self) {

@@ -11,6 +11,7 @@ mod export;
 mod groups;
 mod input;
 mod outputs;
+mod readers;
 mod report;
 mod roundtrip;
 mod secrets;

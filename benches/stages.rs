@@ -102,6 +102,7 @@ fn stages(c: &mut Criterion) {
                 entity: None,
                 columns: ucsv::store::export::exported().collect(),
                 progress: ucsv::progress::Progress::none(),
+                excel_safe: false,
             };
             let mut w = csv::Writer::from_writer(std::io::sink());
             ucsv::store::export::write(&store, &opts, &mut w).expect("export")

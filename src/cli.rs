@@ -193,6 +193,12 @@ pub struct ExportArgs {
     #[arg(long)]
     pub bom: bool,
 
+    /// Prefix with ' the cells a spreadsheet would run as a formula (starting with =, @, TAB,
+    /// CR, or + or - not followed by a number), for files opened in a spreadsheet. Such a file
+    /// no longer re-imports byte for byte.
+    #[arg(long)]
+    pub excel_safe: bool,
+
     /// No progress bar (it shows only when stderr is a terminal and -o names a file).
     #[arg(long)]
     pub no_progress: bool,

@@ -43,6 +43,7 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<u8> {
         entity: args.entity,
         columns,
         progress: crate::progress::Progress::new(wanted, total, false),
+        excel_safe: args.excel_safe,
     };
     // A file is written beside its target and put in place only when complete.
     let file = to_file.then(|| AtomicFile::create(path)).transpose()?;

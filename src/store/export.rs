@@ -116,6 +116,26 @@ pub struct ExportOptions {
     pub columns: Vec<Col>,
     /// Where to show progress (users written).
     pub progress: crate::progress::Progress,
+    /// Prefix cells that a spreadsheet would run as a formula with `'`.
+    pub excel_safe: bool,
+}
+
+/// Whether a spreadsheet would take the cell for a formula (OWASP's CSV injection list):
+/// it starts with `=`, `@`, TAB or CR, or with `+` or `-` not followed by a plain number
+/// (`+33123456789` and `-5` are numbers and stay as they are).
+pub fn formula_like(cell: &[u8]) -> bool {
+    match cell.first() {
+        Some(b'=' | b'@' | b'\t' | b'\r') => true,
+        Some(b'+' | b'-') => !plain_number(&cell[1..]),
+        _ => false,
+    }
+}
+
+/// Digits, optionally with one decimal point between digits.
+fn plain_number(s: &[u8]) -> bool {
+    let mut parts = s.splitn(2, |&b| b == b'.');
+    let digits = |p: &[u8]| !p.is_empty() && p.iter().all(u8::is_ascii_digit);
+    parts.next().is_some_and(digits) && parts.next().is_none_or(digits)
 }
 
 /// Streams the users as CSV records (header first) into `out`; returns the number of users.
@@ -138,6 +158,9 @@ pub fn write<W: std::io::Write>(
         for i in 0..opts.columns.len() {
             let v = row.get_ref(i + 1).map_err(|e| store.err(e))?;
             match v {
+                ValueRef::Text(t) if opts.excel_safe && formula_like(t) => {
+                    record.push_field(&[b"'", t].concat())
+                }
                 ValueRef::Text(t) => record.push_field(t),
                 other => record.push_field(text(other).as_bytes()),
             }
@@ -151,4 +174,29 @@ pub fn write<W: std::io::Write>(
     opts.progress.finish();
     out.flush().map_err(|e| io(e.into()))?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::formula_like;
+
+    #[test]
+    fn formula_like_cells_are_those_a_spreadsheet_would_run() {
+        for cell in [
+            "=1+1",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "+",
+            "-1.",
+            "+.5",
+        ] {
+            assert!(formula_like(cell.as_bytes()), "{cell:?}");
+        }
+        for cell in ["+33123456789", "-5", "-1.25", "Ann", "a=b", "", "1000"] {
+            assert!(!formula_like(cell.as_bytes()), "{cell:?}");
+        }
+    }
 }

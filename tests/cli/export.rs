@@ -339,3 +339,44 @@ fn export_of_a_wazo_file_imported_with_entity_keeps_its_values() {
     assert_eq!(cell(&h, &rows[1], "line_protocol"), "sccp");
     assert_eq!(cell(&h, &rows[1], "entity_id"), "1");
 }
+
+#[test]
+fn excel_safe_prefixes_formula_cells_and_leaves_phone_numbers_alone() {
+    let wd = Workdir::with_db();
+    wd.import_ok(
+        "firstname,lastname,mobile_phone_number,userfield,outgoing_caller_id\n\
+         =HYPERLINK(\"http://x\"),@SUM(A1),+33123456789,-2+3,+1 555\n\
+         Ann,-5,+4412,plain,\"\ttabbed\"\n",
+    );
+    let plain = wd.run(&[
+        "export",
+        "--columns",
+        "firstname,lastname,mobile_phone_number,userfield,outgoing_caller_id",
+    ]);
+    plain.expect(0);
+    assert!(
+        plain
+            .stdout
+            .contains("\"=HYPERLINK(\"\"http://x\"\")\",@SUM(A1),+33123456789,-2+3,+1 555"),
+        "off by default, the round trip stays exact: {}",
+        plain.stdout
+    );
+    let safe = wd.run(&[
+        "export",
+        "--excel-safe",
+        "--columns",
+        "firstname,lastname,mobile_phone_number,userfield,outgoing_caller_id",
+    ]);
+    safe.expect(0);
+    assert!(
+        safe.stdout
+            .contains("\"'=HYPERLINK(\"\"http://x\"\")\",'@SUM(A1),+33123456789,'-2+3,'+1 555"),
+        "{}",
+        safe.stdout
+    );
+    assert!(
+        safe.stdout.contains("Ann,-5,+4412,plain,'\ttabbed"),
+        "{}",
+        safe.stdout
+    );
+}

@@ -58,6 +58,17 @@ pub enum Error {
     )]
     Encoding { path: String, line: u64 },
 
+    /// The input is not text in its encoding: a malformed sequence in a decoded encoding,
+    /// NUL bytes, UTF-16 without a byte-order mark.
+    #[error("{path}: line {line}: {message}")]
+    #[diagnostic(code(input::encoding), help("{help}"))]
+    Decode {
+        path: String,
+        line: u64,
+        message: String,
+        help: String,
+    },
+
     /// An unknown `--encoding` label.
     #[error("unknown encoding '{0}'")]
     #[diagnostic(

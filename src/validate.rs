@@ -40,12 +40,18 @@ fn lower_priority() {
     }
 }
 
+/// The errors found while reading a row (broken quoting): its cells cannot be trusted, so
+/// they are the row's only errors.
+fn read_errors(raw: &RawRow) -> Option<Vec<RowError>> {
+    (!raw.errors.is_empty()).then(|| raw.errors.clone())
+}
+
 /// Parses and checks a batch for import; the results keep the batch's order.
 pub fn import_batch(header: &Header, batch: &[RawRow]) -> Vec<Result<Parsed, Vec<RowError>>> {
     pool().install(|| {
         batch
             .par_iter()
-            .map(|raw| record::parse_import(header, raw))
+            .map(|raw| read_errors(raw).map_or_else(|| record::parse_import(header, raw), Err))
             .collect()
     })
 }
@@ -58,7 +64,9 @@ pub fn update_batch(
     pool().install(|| {
         batch
             .par_iter()
-            .map(|raw| crate::apply::update::prepare(header, raw))
+            .map(|raw| {
+                read_errors(raw).map_or_else(|| crate::apply::update::prepare(header, raw), Err)
+            })
             .collect()
     })
 }

@@ -92,7 +92,7 @@ pub fn run(
         let full = super::update::full_header();
         for received in batches {
             let (batch, prepared) = received?;
-            for (raw, prepared) in batch.into_iter().zip(prepared) {
+            for (mut raw, prepared) in batch.into_iter().zip(prepared) {
                 let outcome = match prepared {
                     Prepared::Import(Ok(p)) => {
                         applier.import(&p)?.map(|(c, w)| Applied::Created(c, w))
@@ -102,10 +102,21 @@ pub fn run(
                         .map(|(u, w)| Applied::Updated(u, w)),
                     Prepared::Import(Err(e)) | Prepared::Update(Err(e)) => Err(e),
                 };
+                // Warnings from reading the row (a BOM removed) come before the row's own.
+                let read_warnings = std::mem::take(&mut raw.warnings);
+                let warned = |warnings: Vec<_>| {
+                    if read_warnings.is_empty() {
+                        warnings
+                    } else {
+                        [read_warnings, warnings].concat()
+                    }
+                };
                 match outcome {
-                    Ok(Applied::Created(created, warnings)) => report.created(created, warnings),
+                    Ok(Applied::Created(created, warnings)) => {
+                        report.created(created, warned(warnings))
+                    }
                     Ok(Applied::Updated(u, warnings)) => {
-                        report.updated(raw.row_number, raw.line, u, warnings)
+                        report.updated(raw.row_number, raw.line, u, warned(warnings))
                     }
                     Err(errors) => {
                         applier.remember_rejected(&header, &raw.record);

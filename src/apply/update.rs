@@ -202,6 +202,8 @@ impl Applier<'_> {
                 row_number: raw.row_number,
                 line: raw.line,
                 record: merged_record,
+                errors: Vec::new(),
+                warnings: Vec::new(),
             },
         )
         .unwrap_or_else(|e| unreachable!("merged records have every field: {e:?}"));

@@ -103,6 +103,25 @@ impl Header {
         self.index[col as usize]
     }
 
+    /// The registry column of a field, if the field names one.
+    pub fn col_at(&self, field: usize) -> Option<Col> {
+        columns::COLUMNS
+            .iter()
+            .map(|c| c.col)
+            .find(|&col| self.index[col as usize] == Some(field))
+    }
+
+    /// How messages name a field: its column name as written, or its number past the
+    /// header's width.
+    pub fn describe(&self, field: usize) -> String {
+        match self.names.get(field) {
+            Some(name) if !name.trim().is_empty() => {
+                format!("column '{}'", name.trim_start_matches('\u{feff}').trim())
+            }
+            _ => format!("field {}", field + 1),
+        }
+    }
+
     /// The number of fields the header has.
     pub fn width(&self) -> usize {
         self.names.len()

@@ -33,6 +33,14 @@ impl Recent {
         }
         line + newlines
     }
+
+    /// The text from the record last placed by [`Recent::first_line`] up to the stream
+    /// offset `end` (the CSV reader's position after the record): the record's raw text,
+    /// possibly with blank lines before it and its terminator.
+    pub fn text(&self, end: u64) -> &[u8] {
+        let len = (end.saturating_sub(self.base) as usize).min(self.buf.len() - self.start);
+        &self.buf[self.start..self.start + len]
+    }
 }
 
 /// A reader that keeps what passes through it in a shared [`Recent`].

@@ -1,18 +1,25 @@
 //! Reading: bytes → decoded UTF-8 text → CSV records, in batches, with the header resolved
 //! against the column registry.
 //!
-//! Decoding happens once, here, as a stream: a BOM selects UTF-8 or UTF-16, `--encoding`
-//! names any other WHATWG encoding, and plain input is checked as UTF-8 record by record so
-//! that a bad byte is reported with its line. Row numbers and lines are defined here and only
-//! here: `row_number` counts data rows from 1 (blank rows skipped), `line` is the physical line
-//! where the record starts (the header is line 1).
+//! Decoding happens once, here, as a stream (see [`decode`]): a BOM selects UTF-8 or
+//! UTF-16, `--encoding` names any other WHATWG encoding, and plain input is checked as UTF-8
+//! record by record so that a bad byte is reported with its line. Row numbers and lines are
+//! defined here and only here: `row_number` counts data rows from 1 (blank rows skipped),
+//! `line` is the physical line where the record starts (the header is line 1).
+//!
+//! The CSV reader is lenient where leniency loses data, so the raw text of each record is
+//! checked too: NUL bytes in the header (a binary file, or UTF-16 without a BOM) and broken
+//! quoting in the header are fatal; broken quoting in a row is a row error (see [`quotes`]);
+//! a BOM inside the file (two exports joined together) is removed with a warning.
 
+mod decode;
 mod header;
 mod lines;
+mod quotes;
 
 pub use header::{Cell, Header};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, RowError};
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -28,15 +35,20 @@ pub struct InputOptions {
     pub strict: bool,
 }
 
-/// One data row as read: its position and its raw cells.
+/// One data row as read: its position, its raw cells, and what reading found wrong.
 #[derive(Clone, Debug)]
 pub struct RawRow {
     /// 1-based index of the data row (header and blank rows not counted).
     pub row_number: u64,
     /// Physical line where the record starts (header = 1).
     pub line: u64,
-    /// The cells, as written.
+    /// The cells, as written (less any BOM, see `warnings`).
     pub record: csv::StringRecord,
+    /// Errors found while reading (broken quoting): the cells cannot be trusted, so the row
+    /// is rejected with these alone.
+    pub errors: Vec<RowError>,
+    /// Warnings found while reading (a BOM removed), reported with the row's own.
+    pub warnings: Vec<RowError>,
 }
 
 /// An open CSV input with its resolved header.
@@ -59,6 +71,13 @@ pub struct Source {
 
 /// The delimiters sniffed from the header, in order of preference on a tie.
 const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// The most of the first line read for sniffing the delimiter (the CSV reader reads the
+/// header in full; this only bounds the look-ahead on a file without line breaks).
+const SNIFF_LIMIT: u64 = 1 << 20;
+
+/// The byte-order mark, as it appears in decoded text.
+const BOM: char = '\u{feff}';
 
 impl Source {
     /// Opens `path` (`-` for standard input), decodes it and reads the header.
@@ -87,15 +106,24 @@ impl Source {
     ) -> Result<Source> {
         let bytes_read = Arc::new(AtomicU64::new(0));
         let counted = Box::new(crate::progress::Counting::new(raw, bytes_read.clone()));
-        let decoded = decoder(counted, opts.encoding.as_deref())?;
+        let decoded = decode::open(&name, counted, opts.encoding.as_deref())?;
         let mut buffered = BufReader::with_capacity(1 << 16, decoded);
         let mut first = Vec::new();
-        buffered
+        (&mut buffered)
+            .take(SNIFF_LIMIT)
             .read_until(b'\n', &mut first)
-            .map_err(|source| Error::Input {
-                path: name.clone(),
-                source,
-            })?;
+            .map_err(|e| decode::io_error(&name, e))?;
+        let labelled = opts.encoding.is_some();
+        if first.contains(&0) {
+            // Refused before the CSV reader would read a whole binary file as the header.
+            let text = HeaderText {
+                path: &name,
+                offset: 0,
+                labelled,
+                delimiter: b',',
+            };
+            return Err(text.nul_error(1, &first));
+        }
         let delimiter = opts.delimiter.unwrap_or_else(|| sniff(&first));
         let (tap, recent) = lines::Tap::new(Cursor::new(first).chain(buffered));
         let chained: Box<dyn Read + Send> = Box::new(tap);
@@ -110,6 +138,13 @@ impl Source {
             .read_byte_record(&mut byte)
             .map_err(|e| csv_error(&name, e))?;
         let fields = if read {
+            let text = HeaderText {
+                path: &name,
+                offset: byte.position().map_or(0, csv::Position::byte),
+                labelled,
+                delimiter,
+            };
+            inspect(&recent, &byte, &reader, |line, raw| text.check(line, raw))?;
             csv::StringRecord::from_byte_record(byte.clone())
                 .map_err(|_| Error::Encoding {
                     path: name.clone(),
@@ -135,18 +170,6 @@ impl Source {
         })
     }
 
-    /// The physical line where the record just read starts.
-    fn line_of_record(&self) -> u64 {
-        let (line, byte) = self
-            .byte
-            .position()
-            .map_or((0, 0), |p| (p.line(), p.byte()));
-        match self.recent.lock() {
-            Ok(mut r) => r.first_line(line, byte),
-            Err(_) => line,
-        }
-    }
-
     /// Reads up to `max` rows; an empty batch means the end of the input.
     pub fn next_batch(&mut self, max: usize) -> Result<Vec<RawRow>> {
         let mut batch = Vec::with_capacity(max.min(4096));
@@ -161,40 +184,229 @@ impl Source {
             if self.byte.iter().all(<[u8]>::is_empty) {
                 continue; // a blank row, e.g. a spreadsheet's trailing ",,,,"
             }
-            let line = self.line_of_record();
-            let record = csv::StringRecord::from_byte_record(std::mem::take(&mut self.byte))
+            let delimiter = self.delimiter;
+            let (line, quoting) = inspect(&self.recent, &self.byte, &self.reader, |line, raw| {
+                (line, quotes::check(raw, delimiter))
+            });
+            // 0xEF starts the UTF-8 form of U+FEFF: a cheap test before looking at cells.
+            let maybe_bom = self.byte.as_slice().contains(&0xEF);
+            let mut record = csv::StringRecord::from_byte_record(std::mem::take(&mut self.byte))
                 .map_err(|_| Error::Encoding {
                     path: self.name.clone(),
                     line,
                 })?;
+            let mut warnings = Vec::new();
+            if maybe_bom && record.iter().any(|cell| cell.contains(BOM)) {
+                record = self.remove_boms(&record, &mut warnings);
+                if record.iter().all(str::is_empty) {
+                    continue; // nothing but a BOM: a blank row
+                }
+            }
+            let errors = quoting.map_or_else(Vec::new, |q| self.quote_errors(&q, line));
             self.rows += 1;
             batch.push(RawRow {
                 row_number: self.rows,
                 line,
                 record,
+                errors,
+                warnings,
             });
         }
         Ok(batch)
     }
-}
 
-/// Wraps the byte stream in a decoder that yields UTF-8.
-fn decoder(raw: Box<dyn Read + Send>, label: Option<&str>) -> Result<Box<dyn Read + Send>> {
-    let mut builder = encoding_rs_io::DecodeReaderBytesBuilder::new();
-    builder.bom_override(true).strip_bom(true);
-    match label {
-        Some(label) => {
-            let enc = encoding_rs::Encoding::for_label(label.trim().as_bytes())
-                .ok_or_else(|| Error::UnknownEncoding(label.to_string()))?;
-            builder.encoding(Some(enc));
-        }
-        // Without a label, text that is not announced by a BOM passes through untouched and
-        // is checked as UTF-8 record by record, so the error can name the line.
-        None => {
-            builder.utf8_passthru(true);
+    /// The record without its BOMs, with a warning for each cell that had one.
+    fn remove_boms(
+        &self,
+        record: &csv::StringRecord,
+        warnings: &mut Vec<RowError>,
+    ) -> csv::StringRecord {
+        record
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if !cell.contains(BOM) {
+                    return cell.to_string();
+                }
+                let column = self.header.col_at(i).map(crate::columns::Col::name);
+                warnings.push(RowError::with_code(
+                    column,
+                    "row.bom",
+                    format!(
+                        "a byte-order mark (U+FEFF) was removed from {}: were two files \
+                         joined together here?",
+                        self.cell_name(i)
+                    ),
+                ));
+                cell.replace(BOM, "")
+            })
+            .collect()
+    }
+
+    /// How a message names a cell: the report already names a registry column, so only
+    /// other fields (unknown columns, cells past the header) are named here.
+    fn cell_name(&self, field: usize) -> String {
+        match self.header.col_at(field) {
+            Some(_) => "the cell".into(),
+            None => format!("the cell of {}", self.header.describe(field)),
         }
     }
-    Ok(Box::new(builder.build(raw)))
+
+    /// The row errors of a record's broken quoting, whose first line is `line`.
+    fn quote_errors(&self, q: &quotes::Quoting, line: u64) -> Vec<RowError> {
+        let column = |i| self.header.col_at(i).map(crate::columns::Col::name);
+        let mut errors: Vec<RowError> = q
+            .stray
+            .iter()
+            .map(|&i| {
+                RowError::with_code(
+                    column(i),
+                    "row.bad_quote",
+                    format!(
+                        "{} has a quote but is not quoted as a whole, so it would be read \
+                         changed",
+                        self.cell_name(i)
+                    ),
+                )
+                .help(
+                    "quote the whole cell and double each quote inside it: \
+                     \"Ja\"\"ne\" for Ja\"ne",
+                )
+            })
+            .collect();
+        if let Some(u) = q.unterminated {
+            let opened = line + u.opened;
+            let last = line + u.last;
+            let span = if last > opened {
+                format!("lines {opened}-{last}, to the end of the file, were")
+            } else {
+                format!("line {opened}, to the end of the file, was")
+            };
+            errors.push(
+                RowError::with_code(
+                    column(u.field),
+                    "row.unterminated_quote",
+                    format!(
+                        "the quote that opens {} on line {opened} is never closed: {span} \
+                         read into this one cell",
+                        self.cell_name(u.field)
+                    ),
+                )
+                .help(format!(
+                    "close the quote on line {opened}, or double it (\"\") if it is part of \
+                     the text; no row after it was read"
+                )),
+            );
+        }
+        errors
+    }
+}
+
+/// Runs `f` on the record just read: its physical first line and its raw text.
+fn inspect<T>(
+    recent: &Mutex<lines::Recent>,
+    record: &csv::ByteRecord,
+    reader: &csv::Reader<Box<dyn Read + Send>>,
+    f: impl FnOnce(u64, &[u8]) -> T,
+) -> T {
+    let (line, byte) = record.position().map_or((0, 0), |p| (p.line(), p.byte()));
+    let end = reader.position().byte();
+    match recent.lock() {
+        Ok(mut r) => {
+            let line = r.first_line(line, byte);
+            f(line, r.text(end))
+        }
+        Err(_) => f(line, &[]),
+    }
+}
+
+/// What the check of the header's raw text needs to know.
+struct HeaderText<'a> {
+    path: &'a str,
+    /// The header's offset in the decoded stream (the parity of UTF-16 code units).
+    offset: u64,
+    /// `--encoding` was given.
+    labelled: bool,
+    delimiter: u8,
+}
+
+impl HeaderText<'_> {
+    /// Refuses a header whose raw text holds NUL bytes (a binary file, or UTF-16 without a
+    /// BOM) or broken quoting (the header would swallow or change column names).
+    fn check(&self, line: u64, raw: &[u8]) -> Result<()> {
+        if raw.contains(&0) {
+            return Err(self.nul_error(line, raw));
+        }
+        let Some(q) = quotes::check(raw, self.delimiter) else {
+            return Ok(());
+        };
+        let path = self.path.to_string();
+        if let Some(u) = q.unterminated {
+            let (opened, last) = (line + u.opened, line + u.last);
+            return Err(Error::Csv {
+                path,
+                line: opened,
+                message: format!(
+                    "the quote that opens header field {} is never closed: lines \
+                     {opened}-{last}, to the end of the file, were read as the header",
+                    u.field + 1
+                ),
+                help: "close the quote (a column name needs no quotes)".into(),
+            });
+        }
+        let field = q.stray.first().map_or(1, |i| i + 1);
+        Err(Error::Csv {
+            path,
+            line,
+            message: format!("header field {field} has a stray quote"),
+            help: "a column name needs no quotes; a quoted one must be quoted as a whole, \
+                   e.g. \"firstname\""
+                .into(),
+        })
+    }
+
+    /// The error of a header with NUL bytes, naming UTF-16 when the NULs say so.
+    fn nul_error(&self, line: u64, raw: &[u8]) -> Error {
+        // UTF-16 of mostly ASCII text has a NUL in every other byte: after the character
+        // in little-endian (odd offsets), before it in big-endian (even offsets).
+        let (mut even, mut odd) = (0usize, 0usize);
+        for (i, _) in raw.iter().enumerate().filter(|(_, &b)| b == 0) {
+            if (self.offset + i as u64) % 2 == 0 {
+                even += 1;
+            } else {
+                odd += 1;
+            }
+        }
+        let half = raw.len() / 2;
+        let utf16 = |many: usize, few: usize| {
+            !self.labelled && many > 0 && many * 4 >= half && few * 8 <= many
+        };
+        let (message, help) = if utf16(odd, even) || utf16(even, odd) {
+            let label = if odd > even { "utf-16le" } else { "utf-16be" };
+            (
+                format!(
+                    "the header holds NUL bytes: the file looks like {} without a \
+                     byte-order mark",
+                    label.to_uppercase()
+                ),
+                format!("give --encoding {label}"),
+            )
+        } else {
+            (
+                "the header holds NUL bytes: this is not CSV text".to_string(),
+                "check that the file is a CSV export and not a spreadsheet (.xlsx, .ods) or \
+                 another binary file; UTF-16 without a byte-order mark needs --encoding \
+                 utf-16le or utf-16be"
+                    .to_string(),
+            )
+        };
+        Error::Decode {
+            path: self.path.to_string(),
+            line,
+            message,
+            help,
+        }
+    }
 }
 
 /// Picks the delimiter that occurs most in the header line, outside quotes.
@@ -223,10 +435,7 @@ fn sniff(header: &[u8]) -> u8 {
 fn csv_error(name: &str, e: csv::Error) -> Error {
     let line = e.position().map_or(0, |p| p.line());
     match e.into_kind() {
-        csv::ErrorKind::Io(source) => Error::Input {
-            path: name.to_string(),
-            source,
-        },
+        csv::ErrorKind::Io(source) => decode::io_error(name, source),
         other => Error::Csv {
             path: name.to_string(),
             line,

@@ -9,6 +9,7 @@ mod database;
 mod docs;
 mod export;
 mod groups;
+mod hostile_input;
 mod input;
 mod outputs;
 mod readers;

@@ -121,8 +121,22 @@ pub enum Rule {
     OneOf(&'static [&'static str]),
     /// A UUID.
     Uuid,
-    /// A PHC-format argon2id hash.
-    PhcHash,
+    /// A PHC-format argon2id hash whose cost parameters stay within bounds. Whoever checks
+    /// a password against the hash later spends `m` KiB of memory and `m × t` KiB of memory
+    /// passes on it, as the hash dictates: an unbounded hash would make each login attempt a
+    /// denial of service (`m=4294967295` asks for 4 TiB). argon2id is the only algorithm
+    /// accepted, so no other algorithm's cost (bcrypt's rounds, PBKDF2's iterations) needs a
+    /// bound; accepting one would need its own.
+    PhcHash {
+        /// The most memory, in KiB (`m`).
+        max_m: u32,
+        /// The most passes over the memory (`t`).
+        max_t: u32,
+        /// The most lanes (`p`).
+        max_p: u32,
+        /// The most work, `m × t` in KiB passes (so `m` and `t` are not both at their maximum).
+        max_work: u64,
+    },
     /// The name of reference data (checked against the database in the plan stage).
     Name { max: usize },
     /// The id of an entity (checked against the database in the plan stage).
@@ -205,7 +219,16 @@ impl Rule {
             }
             Rule::OneOf(words) => format!("one of {}", words.join(", ")),
             Rule::Uuid => "a UUID".into(),
-            Rule::PhcHash => "a PHC-format argon2id hash ($argon2id$...)".into(),
+            Rule::PhcHash {
+                max_m,
+                max_t,
+                max_p,
+                max_work,
+            } => format!(
+                "a PHC-format argon2id hash ($argon2id$v=19$m=M,t=T,p=P$salt$hash) with \
+                 8 × P ≤ M ≤ {max_m} (KiB of memory), 1 ≤ T ≤ {max_t}, 1 ≤ P ≤ {max_p} \
+                 and M × T ≤ {max_work}"
+            ),
             Rule::Name { max } => {
                 format!("a name from the reference data, at most {max} characters")
             }
@@ -224,6 +247,10 @@ pub const REQUIRED: u8 = 4;
 pub const UNSET: u8 = 8;
 /// Not written by export.
 pub const NO_EXPORT: u8 = 16;
+/// The text may span several lines: line feeds and carriage returns are allowed in it.
+/// Every other column is one line, because its value ends up where a line break does harm
+/// (a SIP header, a phone's display, a login form): see [`crate::record::check`].
+pub const MULTILINE: u8 = 32;
 
 /// One CSV column.
 #[derive(Debug)]
@@ -236,7 +263,7 @@ pub struct Column {
     pub group: Group,
     /// What its cells must hold.
     pub rule: Rule,
-    /// `LIST | SECRET | REQUIRED | UNSET | NO_EXPORT`.
+    /// `LIST | SECRET | REQUIRED | UNSET | NO_EXPORT | MULTILINE`.
     pub flags: u8,
     /// One line for the column reference.
     pub doc: &'static str,
@@ -263,6 +290,10 @@ impl Column {
     pub fn is_exported(&self) -> bool {
         self.flags & NO_EXPORT == 0
     }
+    /// Whether the text may hold line breaks (LF, CR).
+    pub fn is_multiline(&self) -> bool {
+        self.flags & MULTILINE != 0
+    }
 }
 
 macro_rules! registry {
@@ -283,6 +314,15 @@ const B0: Rule = Rule::Bool {
 };
 const B1: Rule = Rule::Bool {
     default: Some(true),
+};
+/// Bounds of an argon2id password_hash: at most 1 GiB of memory, 16 passes, 16 lanes, and
+/// 4 GiB of memory passes in all (a check then takes a few seconds at worst; the default
+/// parameters, 19 MiB × 2 passes, and RFC 9106's second recommendation, 64 MiB × 3, pass).
+const PHC: Rule = Rule::PhcHash {
+    max_m: 1 << 20,
+    max_t: 16,
+    max_p: 16,
+    max_work: 1 << 22,
 };
 const RING: Rule = Rule::Int {
     min: 0,
@@ -318,7 +358,7 @@ registry! {
     CallRecordIncomingExternalEnabled = "call_record_incoming_external_enabled", User, B0, 0, "record incoming external calls";
     CallRecordIncomingInternalEnabled = "call_record_incoming_internal_enabled", User, B0, 0, "record incoming internal calls";
     OnlineCallRecordEnabled = "online_call_record_enabled", User, B0, 0, "on-demand call recording";
-    Userfield = "userfield", User, Rule::Text { min: 0, max: 128 }, UNSET, "free field";
+    Userfield = "userfield", User, Rule::Text { min: 0, max: 128 }, UNSET | MULTILINE, "free field";
     VoicemailName = "voicemail_name", Voicemail, Rule::Text { min: 1, max: 80 }, REQUIRED, "voicemail box name";
     VoicemailNumber = "voicemail_number", Voicemail, Rule::Chars { class: Class::Digits, min: 1, max: 40, plus: false }, REQUIRED,
         "voicemail box number";
@@ -354,7 +394,7 @@ registry! {
     CtiProfileName = "cti_profile_name", Cti, Rule::Name { max: 128 }, 0, "a CTI profile of the reference data";
     IncallRingSeconds = "incall_ring_seconds", Incall, Rule::Int { min: 0, max: 10800, step: 1, default: None }, LIST | UNSET,
         "seconds an incoming call rings";
-    PasswordHash = "password_hash", Login, Rule::PhcHash, SECRET,
+    PasswordHash = "password_hash", Login, PHC, SECRET,
         "a PHC-format argon2id hash, stored as given; exclusive with password";
     Password = "password", Login, Rule::Text { min: 4, max: 64 }, SECRET | UNSET | NO_EXPORT,
         "4 to 64 characters; stored only as an argon2id hash";

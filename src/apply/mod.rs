@@ -154,7 +154,7 @@ impl<'t> Applier<'t> {
     pub fn import(&mut self, p: &Parsed) -> Result<RowOutcome> {
         if p.errors.is_empty() {
             let mut errors = Vec::new();
-            let mut warnings = Vec::new();
+            let mut warnings = p.warnings.clone();
             self.probe = false;
             let planned = checks::plan(self, p, &mut errors, &mut warnings);
             self.probe = true;
@@ -169,7 +169,7 @@ impl<'t> Applier<'t> {
             }
         }
         let mut errors = p.errors.clone();
-        let mut warnings = Vec::new();
+        let mut warnings = p.warnings.clone();
         let plan = checks::plan(self, p, &mut errors, &mut warnings)?;
         if !errors.is_empty() {
             return Ok(Err(errors));

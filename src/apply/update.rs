@@ -215,7 +215,14 @@ impl Applier<'_> {
             user_id: cur.user_id,
             voicemail_id: cur.voicemail_id,
         });
-        let mut warnings = Vec::new();
+        // The row's own cells are the ones warned about: the merged record also holds the
+        // stored values, warned about when they were written.
+        let mut warnings: Vec<RowError> = COLUMNS
+            .iter()
+            .filter(|c| changed.contains(&c.name))
+            .filter_map(|c| header.cell(&raw.record, c.col).value().map(|v| (c.col, v)))
+            .filter_map(|(col, v)| record::bidi_warning(col, v))
+            .collect();
         let planned = checks::plan(self, &parsed, &mut errors, &mut warnings);
         self.owner = None;
         let plan = planned?;

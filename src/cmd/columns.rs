@@ -40,6 +40,7 @@ pub fn run(format: ColumnsFormat) -> Result<u8> {
                         "list": c.is_list(),
                         "required_in_group": c.is_required(),
                         "secret": c.is_secret(),
+                        "multiline": c.is_multiline(),
                         "exported": c.is_exported(),
                         "unset_on_update": c.is_unsettable(),
                         "rule": c.rule.describe(),
@@ -63,6 +64,9 @@ pub fn markdown() -> String {
         let mut notes = vec![c.doc.replace('|', "\\|")];
         if c.is_list() {
             notes.push("`;`-list".into());
+        }
+        if c.is_multiline() {
+            notes.push("may hold line breaks".into());
         }
         if c.is_secret() {
             notes.push("secret: never echoed".into());

@@ -66,7 +66,7 @@ impl Incall {
             .map(|(i, (e, c))| Incall {
                 exten: e.clone(),
                 context: c.clone(),
-                ring_seconds: rings.get(i).and_then(|r| super::parse_int(r)),
+                ring_seconds: rings.get(i).and_then(|r| super::parse_int(r).ok()),
             })
             .collect();
         if errors.is_empty() {

@@ -10,7 +10,7 @@ mod line;
 mod user;
 mod voicemail;
 
-pub use cell::{check, parse_int, shown, Value};
+pub use cell::{bidi_warning, check, check_warn, parse_int, shown, IntError, Value};
 pub use incall::Incall;
 pub use line::{generate_provisioning_code, generate_sip_username, Line, Protocol};
 pub use user::{hash_password, Cti, Login, User};
@@ -34,27 +34,38 @@ pub struct Fields {
     states: Vec<State>,
     /// Every problem found so far.
     pub errors: Vec<RowError>,
+    /// What is worth a look but does not stop the row (e.g. a bidirectional control).
+    pub warnings: Vec<RowError>,
 }
 
 impl Fields {
     /// Checks every cell of `record` that the header names.
     pub fn check(header: &Header, record: &csv::StringRecord) -> Fields {
         let mut errors = Vec::new();
+        let mut warnings = Vec::new();
         let states = crate::columns::COLUMNS
             .iter()
             .map(|c| match header.cell(record, c.col) {
                 Cell::Absent => State::Absent,
                 Cell::Empty => State::Empty,
-                Cell::Value(text) => match check(c.col, text) {
-                    Ok(v) => State::Good(v),
-                    Err(e) => {
-                        errors.push(e);
-                        State::Bad
+                Cell::Value(text) => {
+                    let (checked, warning) = check_warn(c.col, text);
+                    warnings.extend(warning);
+                    match checked {
+                        Ok(v) => State::Good(v),
+                        Err(e) => {
+                            errors.push(e);
+                            State::Bad
+                        }
                     }
-                },
+                }
             })
             .collect();
-        Fields { states, errors }
+        Fields {
+            states,
+            errors,
+            warnings,
+        }
     }
 
     /// Whether the column is in the header.
@@ -167,6 +178,8 @@ pub struct Parsed {
     pub permissions: Option<Vec<String>>,
     /// The row-local errors; a row with any is checked against the database but not written.
     pub errors: Vec<RowError>,
+    /// The row-local warnings, reported with the row if it is written.
+    pub warnings: Vec<RowError>,
 }
 
 /// Parses and checks one row for import. A row with the wrong number of fields is refused
@@ -199,6 +212,7 @@ pub fn parse_import(header: &Header, raw: &RawRow) -> Result<Parsed, Vec<RowErro
         voicemail,
         permissions,
         errors: f.errors,
+        warnings: f.warnings,
     })
 }
 

@@ -345,7 +345,7 @@ fn excel_safe_prefixes_formula_cells_and_leaves_phone_numbers_alone() {
     let wd = Workdir::with_db();
     wd.import_ok(
         "firstname,lastname,mobile_phone_number,userfield,outgoing_caller_id\n\
-         =HYPERLINK(\"http://x\"),@SUM(A1),+33123456789,-2+3,+1 555\n\
+         \"=HYPERLINK(\"\"http://x\"\")\",@SUM(A1),+33123456789,-2+3,+1 555\n\
          Ann,-5,+4412,plain,\"\ttabbed\"\n",
     );
     let plain = wd.run(&[

@@ -94,3 +94,21 @@ fn unknown_columns_whose_name_suggests_a_secret_are_masked() {
         run.stderr
     );
 }
+
+#[test]
+fn an_unknown_column_name_in_a_fatal_error_is_escaped() {
+    let wd = Workdir::with_db();
+    wd.write("h.csv", "firstname,\x1b]0;PWNED\x07\nAnn,x\n");
+    let run = wd.run(&["validate", "h.csv", "--strict"]);
+    run.expect(2);
+    assert!(!run.stderr.contains('\x1b'), "{:?}", run.stderr);
+    assert!(
+        run.stderr.contains("\\u{1b}]0;PWNED\\u{7}"),
+        "{}",
+        run.stderr
+    );
+    // Without --strict it is a warning, escaped the same way.
+    let run = wd.run(&["validate", "h.csv"]);
+    run.expect(0);
+    assert!(!run.stderr.contains('\x1b'), "{:?}", run.stderr);
+}

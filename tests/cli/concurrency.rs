@@ -1,5 +1,6 @@
 //! Two writers: the second waits a few seconds for the first, then fails with a clear
-//! message, and the database stays whole.
+//! message, and the database stays whole. A writer killed mid-write leaves the database as
+//! it was.
 
 use crate::workdir::Workdir;
 
@@ -39,32 +40,91 @@ fn a_second_writer_waits_then_fails_clearly_and_writes_nothing() {
     );
 }
 
+/// Polls `ready` every 10 ms until it holds, or panics with `what` after `limit`.
+#[track_caller]
+fn wait_for(what: &str, limit: std::time::Duration, mut ready: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !ready() {
+        assert!(
+            started.elapsed() < limit,
+            "gave up after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn an_interrupted_import_leaves_the_database_as_it_was() {
     let wd = Workdir::with_db();
-    wd.import_ok("firstname\nAnn\n");
-    let rows = 300_000;
+    wd.import_ok("firstname,lastname,exten,context,line_protocol\nAnn,Before,1000,default,sip\n");
+    let before = wd.dump();
+    let counts_before = wd.counts();
+    // Every 50th row lacks its firstname. With --keep-going a finished run would commit the
+    // other rows, so "nothing changed" can only come from the kill; and the rejected rows are
+    // written to --errors as the single writer reaches them, inside its transaction: the
+    // file growing is the positive sign that rows are being written (a sleep would kill at a
+    // time that means nothing on a fast or a loaded machine).
+    let rows = 200_000;
     let mut csv = String::from("firstname,lastname,email\n");
     for i in 0..rows {
-        csv.push_str(&format!("User {i},Last,user{i}@example.com\n"));
+        let first = if i % 50 == 49 {
+            String::new()
+        } else {
+            format!("User {i}")
+        };
+        csv.push_str(&format!("{first},Last,user{i}@example.com\n"));
     }
     wd.write("big.csv", &csv);
+    let stderr = std::fs::File::create(wd.path("stderr.txt")).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ucsv"))
         .args(["--db", wd.db().to_str().unwrap(), "-q", "import", "big.csv"])
-        .current_dir(wd.path("."))
+        .args(["--keep-going", "--errors", "errors.csv", "--no-progress"])
+        .current_dir(wd.dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("start ucsv");
-    std::thread::sleep(std::time::Duration::from_millis(700));
-    let _ = child.kill(); // SIGKILL: no chance to clean up
+    // The errors file is buffered (8 KiB): 16 KiB on disk means about 200 rejected rows, so
+    // some 10,000 rows applied, with some 190,000 still to go before the commit.
+    let errors = wd.path("errors.csv");
+    let mut exited = None;
+    wait_for(
+        "the import to write 16 KiB of errors",
+        std::time::Duration::from_secs(60),
+        || {
+            exited = child.try_wait().expect("poll ucsv");
+            exited.is_some() || std::fs::metadata(&errors).is_ok_and(|m| m.len() >= 16 << 10)
+        },
+    );
+    assert!(
+        exited.is_none(),
+        "ucsv ended ({exited:?}) before it could be killed mid-write; stderr:\n{}",
+        wd.read("stderr.txt")
+    );
+    child.kill().expect("SIGKILL ucsv"); // no chance to clean up or roll back
     let status = child.wait().expect("wait for ucsv");
-    let users = wd.count("users");
-    if status.success() {
-        assert_eq!(users, 1 + rows, "a finished import is all there");
-    } else {
-        assert_eq!(users, 1, "a killed import wrote nothing");
-    }
+    assert!(
+        !status.success(),
+        "the import finished before the kill landed ({status}); it must be killed mid-write"
+    );
+    assert_eq!(
+        wd.counts(),
+        counts_before,
+        "a killed import wrote nothing: table counts are as before"
+    );
+    assert_eq!(
+        wd.dump(),
+        before,
+        "every user row is as it was before the import"
+    );
     assert_eq!(wd.query_one("PRAGMA integrity_check"), "ok");
-    // The database is usable afterwards.
-    wd.import_ok("firstname\nBob\n");
-    assert_eq!(wd.count("users"), users + 1);
+    assert_eq!(
+        wd.query_strings("PRAGMA foreign_key_check"),
+        Vec::<String>::new(),
+        "no dangling reference"
+    );
+    // The database is usable afterwards: an import and its rows are there.
+    let report = wd.import_ok("firstname,exten,context,line_protocol\nBob,1001,default,sip\n");
+    assert_eq!(report.created("users"), 1);
+    assert_eq!(wd.count("users"), 2, "Ann from before and Bob from after");
 }

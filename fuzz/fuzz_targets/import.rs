@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use ucsv::apply::run::{self, ApplyOptions, Mode};
 use ucsv::read::{InputOptions, Source};
+use ucsv::outfile::AtomicFile;
 use ucsv::report::Outputs;
 use ucsv::store::Store;
 
@@ -98,15 +99,12 @@ fn options(mode: Mode, dry_run: bool, keep_going: bool) -> ApplyOptions {
     }
 }
 
-/// `--rejects` and `--errors` writing into nothing: their CSV writing still runs.
+/// `--rejects` and `--errors` writing into /dev/null (a device is written in place, not
+/// through a temporary file): their CSV writing still runs.
 fn outputs(source: &Source) -> Outputs {
-    Outputs::new(
-        Some(Box::new(std::io::sink())),
-        Some(Box::new(std::io::sink())),
-        &source.header,
-        source.delimiter,
-    )
-    .expect("writing to a sink cannot fail")
+    let null = || AtomicFile::create(std::path::Path::new("/dev/null")).expect("open /dev/null");
+    Outputs::new(Some(null()), Some(null()), &source.header, source.delimiter)
+        .expect("writing to /dev/null cannot fail")
 }
 
 /// One run of `data` in `mode`; returns whether it committed anything.

@@ -84,16 +84,24 @@ fn an_interrupted_import_leaves_the_database_as_it_was() {
         .stderr(stderr)
         .spawn()
         .expect("start ucsv");
-    // The errors file is buffered (8 KiB): 16 KiB on disk means about 200 rejected rows, so
-    // some 10,000 rows applied, with some 190,000 still to go before the commit.
-    let errors = wd.path("errors.csv");
+    // The errors file is buffered (8 KiB) and written beside its target as `.ucsv-*.tmp`
+    // until the run completes: 16 KiB there means about 200 rejected rows, so some 10,000
+    // rows applied, with some 190,000 still to go before the commit.
+    let growing = || {
+        std::fs::read_dir(wd.dir())
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".ucsv-"))
+            .any(|e| e.metadata().is_ok_and(|m| m.len() >= 16 << 10))
+    };
     let mut exited = None;
     wait_for(
         "the import to write 16 KiB of errors",
         std::time::Duration::from_secs(60),
         || {
             exited = child.try_wait().expect("poll ucsv");
-            exited.is_some() || std::fs::metadata(&errors).is_ok_and(|m| m.len() >= 16 << 10)
+            exited.is_some() || growing()
         },
     );
     assert!(
@@ -111,6 +119,10 @@ fn an_interrupted_import_leaves_the_database_as_it_was() {
         wd.counts(),
         counts_before,
         "a killed import wrote nothing: table counts are as before"
+    );
+    assert!(
+        !wd.path("errors.csv").exists(),
+        "a killed run puts no partial errors file in place"
     );
     assert_eq!(
         wd.dump(),

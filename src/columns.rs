@@ -238,19 +238,56 @@ impl Rule {
 }
 
 /// Cells hold a `;`-separated list.
-pub const LIST: u8 = 1;
+pub const LIST: u16 = 1;
 /// The value is a secret: never echoed in messages.
-pub const SECRET: u8 = 2;
+pub const SECRET: u16 = 2;
 /// Required for its group to be complete.
-pub const REQUIRED: u8 = 4;
+pub const REQUIRED: u16 = 4;
 /// May be unset by an empty cell on update.
-pub const UNSET: u8 = 8;
+pub const UNSET: u16 = 8;
 /// Not written by export.
-pub const NO_EXPORT: u8 = 16;
+pub const NO_EXPORT: u16 = 16;
 /// The text may span several lines: line feeds and carriage returns are allowed in it.
 /// Every other column is one line, because its value ends up where a line break does harm
 /// (a SIP header, a phone's display, a login form): see [`crate::record::check`].
-pub const MULTILINE: u8 = 32;
+pub const MULTILINE: u16 = 32;
+/// Unique across all users (and among the rows of a file).
+pub const UNIQUE: u16 = 64;
+/// Compared without case (with [`UNIQUE`]): `Ann@Example.com` and `ann@example.com` clash.
+pub const NOCASE: u16 = 128;
+
+/// Where a column's value is stored, for any backend: the store turns a binding into its
+/// own SQL (the export's select list, the uniqueness probes), so no backend lists columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// The column of `users` named like the CSV column.
+    User,
+    /// A column of the user's (first) line, in `lines`.
+    Line(&'static str),
+    /// A column of the user's voicemail box, in `voicemails`.
+    Voicemail(&'static str),
+    /// The number of the first extension of the user's line.
+    LineExten,
+    /// One field of the user's incoming calls, a `;`-list in number order.
+    Incalls(IncallField),
+    /// The names of the user's call permissions, a `;`-list in name order.
+    PermissionNames,
+    /// The name of the user's CTI profile.
+    CtiProfileName,
+    /// Not stored as such (the password is kept only as its hash).
+    Nothing,
+}
+
+/// The fields of an incoming call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IncallField {
+    /// The incoming number (an extension).
+    Exten,
+    /// The incall context (the extension's context).
+    Context,
+    /// How long it rings.
+    RingSeconds,
+}
 
 /// One CSV column.
 #[derive(Debug)]
@@ -263,8 +300,10 @@ pub struct Column {
     pub group: Group,
     /// What its cells must hold.
     pub rule: Rule,
-    /// `LIST | SECRET | REQUIRED | UNSET | NO_EXPORT | MULTILINE`.
-    pub flags: u8,
+    /// `LIST | SECRET | REQUIRED | UNSET | NO_EXPORT | MULTILINE | UNIQUE | NOCASE`.
+    pub flags: u16,
+    /// Where the value is stored.
+    pub storage: Storage,
     /// One line for the column reference.
     pub doc: &'static str,
 }
@@ -294,17 +333,29 @@ impl Column {
     pub fn is_multiline(&self) -> bool {
         self.flags & MULTILINE != 0
     }
+    /// Whether the value must be unique across users.
+    pub fn is_unique(&self) -> bool {
+        self.flags & UNIQUE != 0
+    }
+    /// The value as uniqueness compares it (lowercased for [`NOCASE`] columns).
+    pub fn unique_key(&self, v: &str) -> String {
+        if self.flags & NOCASE != 0 {
+            v.to_lowercase()
+        } else {
+            v.to_string()
+        }
+    }
 }
 
 macro_rules! registry {
-    ($($var:ident = $name:literal, $group:ident, $rule:expr, $flags:expr, $doc:literal;)*) => {
+    ($($var:ident = $name:literal, $group:ident, $rule:expr, $flags:expr, $storage:expr, $doc:literal;)*) => {
         /// A column's identifier; `Col::X as usize` is its index in [`COLUMNS`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Col { $($var),* }
 
         /// Every column, in export order (columns not exported come last).
         pub static COLUMNS: &[Column] = &[
-            $(Column { col: Col::$var, name: $name, group: Group::$group, rule: $rule, flags: $flags, doc: $doc }),*
+            $(Column { col: Col::$var, name: $name, group: Group::$group, rule: $rule, flags: $flags, storage: $storage, doc: $doc }),*
         ];
     };
 }
@@ -331,72 +382,75 @@ const RING: Rule = Rule::Int {
     default: Some(30),
 };
 
+/// Stored in `users` under the column's own name.
+const U: Storage = Storage::User;
+
 registry! {
-    Uuid = "uuid", User, Rule::Uuid, 0,
+    Uuid = "uuid", User, Rule::Uuid, UNIQUE | NOCASE, U,
         "import: the user's UUID (optional, must be unused); update: the key";
-    SubscriptionType = "subscription_type", User, Rule::Int { min: 0, max: 10, step: 1, default: Some(0) }, 0,
+    SubscriptionType = "subscription_type", User, Rule::Int { min: 0, max: 10, step: 1, default: Some(0) }, 0, U,
         "subscription level";
-    Firstname = "firstname", User, Rule::Text { min: 1, max: 128 }, REQUIRED,
+    Firstname = "firstname", User, Rule::Text { min: 1, max: 128 }, REQUIRED, U,
         "first name (required)";
-    Lastname = "lastname", User, Rule::Text { min: 0, max: 128 }, UNSET, "last name";
-    Email = "email", User, Rule::Email { max: 254 }, UNSET, "e-mail address, unique among users";
-    MobilePhoneNumber = "mobile_phone_number", User, Rule::Chars { class: Class::Dial, min: 1, max: 80, plus: true }, UNSET,
+    Lastname = "lastname", User, Rule::Text { min: 0, max: 128 }, UNSET, U, "last name";
+    Email = "email", User, Rule::Email { max: 254 }, UNSET | UNIQUE | NOCASE, U, "e-mail address, unique among users";
+    MobilePhoneNumber = "mobile_phone_number", User, Rule::Chars { class: Class::Dial, min: 1, max: 80, plus: true }, UNSET, U,
         "mobile phone number";
-    OutgoingCallerId = "outgoing_caller_id", User, Rule::Text { min: 0, max: 80 }, UNSET, "caller id for outgoing calls";
-    Language = "language", User, Rule::Language, UNSET, "language, e.g. en_US, fr_FR";
-    CallPermissionPassword = "call_permission_password", User, Rule::Chars { class: Class::Dial, min: 1, max: 16, plus: false }, SECRET | UNSET,
+    OutgoingCallerId = "outgoing_caller_id", User, Rule::Text { min: 0, max: 80 }, UNSET, U, "caller id for outgoing calls";
+    Language = "language", User, Rule::Language, UNSET, U, "language, e.g. en_US, fr_FR";
+    CallPermissionPassword = "call_permission_password", User, Rule::Chars { class: Class::Dial, min: 1, max: 16, plus: false }, SECRET | UNSET, U,
         "password for restricted calls";
-    Enabled = "enabled", User, B1, 0, "the user may use the system";
-    RingSeconds = "ring_seconds", User, RING, 0, "seconds a call rings";
-    SimultaneousCalls = "simultaneous_calls", User, Rule::Int { min: 1, max: 20, step: 1, default: Some(5) }, 0,
+    Enabled = "enabled", User, B1, 0, U, "the user may use the system";
+    RingSeconds = "ring_seconds", User, RING, 0, U, "seconds a call rings";
+    SimultaneousCalls = "simultaneous_calls", User, Rule::Int { min: 1, max: 20, step: 1, default: Some(5) }, 0, U,
         "calls at once";
-    SupervisionEnabled = "supervision_enabled", User, B1, 0, "supervision";
-    CallTransferEnabled = "call_transfer_enabled", User, B0, 0, "call transfer";
-    DtmfHangupEnabled = "dtmf_hangup_enabled", User, B0, 0, "hang up by DTMF";
-    CallRecordOutgoingExternalEnabled = "call_record_outgoing_external_enabled", User, B0, 0, "record outgoing external calls";
-    CallRecordOutgoingInternalEnabled = "call_record_outgoing_internal_enabled", User, B0, 0, "record outgoing internal calls";
-    CallRecordIncomingExternalEnabled = "call_record_incoming_external_enabled", User, B0, 0, "record incoming external calls";
-    CallRecordIncomingInternalEnabled = "call_record_incoming_internal_enabled", User, B0, 0, "record incoming internal calls";
-    OnlineCallRecordEnabled = "online_call_record_enabled", User, B0, 0, "on-demand call recording";
-    Userfield = "userfield", User, Rule::Text { min: 0, max: 128 }, UNSET | MULTILINE, "free field";
-    VoicemailName = "voicemail_name", Voicemail, Rule::Text { min: 1, max: 80 }, REQUIRED, "voicemail box name";
-    VoicemailNumber = "voicemail_number", Voicemail, Rule::Chars { class: Class::Digits, min: 1, max: 40, plus: false }, REQUIRED,
+    SupervisionEnabled = "supervision_enabled", User, B1, 0, U, "supervision";
+    CallTransferEnabled = "call_transfer_enabled", User, B0, 0, U, "call transfer";
+    DtmfHangupEnabled = "dtmf_hangup_enabled", User, B0, 0, U, "hang up by DTMF";
+    CallRecordOutgoingExternalEnabled = "call_record_outgoing_external_enabled", User, B0, 0, U, "record outgoing external calls";
+    CallRecordOutgoingInternalEnabled = "call_record_outgoing_internal_enabled", User, B0, 0, U, "record outgoing internal calls";
+    CallRecordIncomingExternalEnabled = "call_record_incoming_external_enabled", User, B0, 0, U, "record incoming external calls";
+    CallRecordIncomingInternalEnabled = "call_record_incoming_internal_enabled", User, B0, 0, U, "record incoming internal calls";
+    OnlineCallRecordEnabled = "online_call_record_enabled", User, B0, 0, U, "on-demand call recording";
+    Userfield = "userfield", User, Rule::Text { min: 0, max: 128 }, UNSET | MULTILINE, U, "free field";
+    VoicemailName = "voicemail_name", Voicemail, Rule::Text { min: 1, max: 80 }, REQUIRED, Storage::Voicemail("name"), "voicemail box name";
+    VoicemailNumber = "voicemail_number", Voicemail, Rule::Chars { class: Class::Digits, min: 1, max: 40, plus: false }, REQUIRED, Storage::Voicemail("number"),
         "voicemail box number";
-    VoicemailContext = "voicemail_context", Voicemail, Rule::Name { max: 79 }, REQUIRED,
+    VoicemailContext = "voicemail_context", Voicemail, Rule::Name { max: 79 }, REQUIRED, Storage::Voicemail("context"),
         "a context of the user's entity";
-    VoicemailPassword = "voicemail_password", Voicemail, Rule::Chars { class: Class::Pin, min: 1, max: 80, plus: false }, SECRET | UNSET,
+    VoicemailPassword = "voicemail_password", Voicemail, Rule::Chars { class: Class::Pin, min: 1, max: 80, plus: false }, SECRET | UNSET, Storage::Voicemail("password"),
         "voicemail PIN";
-    VoicemailEmail = "voicemail_email", Voicemail, Rule::Email { max: 254 }, UNSET, "where messages are sent";
-    VoicemailAttachAudio = "voicemail_attach_audio", Voicemail, B0, UNSET, "attach the audio to e-mails";
-    VoicemailDeleteMessages = "voicemail_delete_messages", Voicemail, B0, 0,
+    VoicemailEmail = "voicemail_email", Voicemail, Rule::Email { max: 254 }, UNSET, Storage::Voicemail("email"), "where messages are sent";
+    VoicemailAttachAudio = "voicemail_attach_audio", Voicemail, B0, UNSET, Storage::Voicemail("attach_audio"), "attach the audio to e-mails";
+    VoicemailDeleteMessages = "voicemail_delete_messages", Voicemail, B0, 0, Storage::Voicemail("delete_messages"),
         "delete messages once e-mailed (needs voicemail_email)";
-    VoicemailAskPassword = "voicemail_ask_password", Voicemail, B1, 0, "ask the PIN";
-    LineProtocol = "line_protocol", Line, Rule::OneOf(&["sip", "sccp", "webrtc"]), REQUIRED, "sip, sccp or webrtc";
-    ProvisioningCode = "provisioning_code", Line, Rule::Chars { class: Class::Digits, min: 6, max: 6, plus: false }, 0,
+    VoicemailAskPassword = "voicemail_ask_password", Voicemail, B1, 0, Storage::Voicemail("ask_password"), "ask the PIN";
+    LineProtocol = "line_protocol", Line, Rule::OneOf(&["sip", "sccp", "webrtc"]), REQUIRED, Storage::Line("protocol"), "sip, sccp or webrtc";
+    ProvisioningCode = "provisioning_code", Line, Rule::Chars { class: Class::Digits, min: 6, max: 6, plus: false }, UNIQUE, Storage::Line("provisioning_code"),
         "6 digits, unique; generated when empty";
-    Context = "context", Line, Rule::Name { max: 79 }, REQUIRED, "an internal context of the user's entity";
-    SipUsername = "sip_username", Line, Rule::Chars { class: Class::Sip, min: 1, max: 79, plus: false }, 0,
+    Context = "context", Line, Rule::Name { max: 79 }, REQUIRED, Storage::Line("context"), "an internal context of the user's entity";
+    SipUsername = "sip_username", Line, Rule::Chars { class: Class::Sip, min: 1, max: 79, plus: false }, UNIQUE, Storage::Line("sip_username"),
         "unique; generated on sip/webrtc lines when empty";
-    SipSecret = "sip_secret", Line, Rule::Text { min: 1, max: 128 }, SECRET, "generated when empty";
-    Exten = "exten", Extension, Rule::Chars { class: Class::Digits, min: 1, max: 40, plus: false }, REQUIRED,
+    SipSecret = "sip_secret", Line, Rule::Text { min: 1, max: 128 }, SECRET, Storage::Line("sip_secret"), "generated when empty";
+    Exten = "exten", Extension, Rule::Chars { class: Class::Digits, min: 1, max: 40, plus: false }, REQUIRED, Storage::LineExten,
         "internal extension, inside a user range of `context` (needs a line)";
-    IncallExten = "incall_exten", Incall, Rule::Chars { class: Class::Digits, min: 1, max: 40, plus: false }, LIST | REQUIRED,
+    IncallExten = "incall_exten", Incall, Rule::Chars { class: Class::Digits, min: 1, max: 40, plus: false }, LIST | REQUIRED, Storage::Incalls(IncallField::Exten),
         "incoming number(s), inside a range of incall_context";
-    IncallContext = "incall_context", Incall, Rule::Name { max: 79 }, LIST | REQUIRED,
+    IncallContext = "incall_context", Incall, Rule::Name { max: 79 }, LIST | REQUIRED, Storage::Incalls(IncallField::Context),
         "incall context(s) of the user's entity";
-    CallPermissions = "call_permissions", Permissions, Rule::Name { max: 128 }, LIST | UNSET,
+    CallPermissions = "call_permissions", Permissions, Rule::Name { max: 128 }, LIST | UNSET, Storage::PermissionNames,
         "call permissions of the user's entity; the user gets exactly this set";
-    Username = "username", Login, Rule::Chars { class: Class::Login, min: 2, max: 254, plus: false }, REQUIRED | UNSET,
+    Username = "username", Login, Rule::Chars { class: Class::Login, min: 2, max: 254, plus: false }, REQUIRED | UNSET | UNIQUE, U,
         "login, unique";
-    EntityId = "entity_id", User, Rule::EntityId, 0,
+    EntityId = "entity_id", User, Rule::EntityId, 0, U,
         "the user's entity; may be omitted with --entity or when there is one entity";
-    CtiProfileEnabled = "cti_profile_enabled", Cti, B0, 0, "when 1: username, a password and cti_profile_name are required";
-    CtiProfileName = "cti_profile_name", Cti, Rule::Name { max: 128 }, 0, "a CTI profile of the reference data";
-    IncallRingSeconds = "incall_ring_seconds", Incall, Rule::Int { min: 0, max: 10800, step: 1, default: None }, LIST | UNSET,
+    CtiProfileEnabled = "cti_profile_enabled", Cti, B0, 0, U, "when 1: username, a password and cti_profile_name are required";
+    CtiProfileName = "cti_profile_name", Cti, Rule::Name { max: 128 }, 0, Storage::CtiProfileName, "a CTI profile of the reference data";
+    IncallRingSeconds = "incall_ring_seconds", Incall, Rule::Int { min: 0, max: 10800, step: 1, default: None }, LIST | UNSET, Storage::Incalls(IncallField::RingSeconds),
         "seconds an incoming call rings";
-    PasswordHash = "password_hash", Login, PHC, SECRET,
+    PasswordHash = "password_hash", Login, PHC, SECRET, U,
         "a PHC-format argon2id hash, stored as given; exclusive with password";
-    Password = "password", Login, Rule::Text { min: 4, max: 64 }, SECRET | UNSET | NO_EXPORT,
+    Password = "password", Login, Rule::Text { min: 4, max: 64 }, SECRET | UNSET | NO_EXPORT, Storage::Nothing,
         "4 to 64 characters; stored only as an argon2id hash";
 }
 

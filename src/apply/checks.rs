@@ -8,66 +8,16 @@ use crate::record::{Parsed, Value};
 use crate::store::reference::Context;
 use rusqlite::{params, OptionalExtension};
 
-/// A value that must be unique across the database and the file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Unique {
-    /// users.uuid
-    Uuid,
-    /// users.email (compared without case)
-    Email,
-    /// users.username
-    Username,
-    /// lines.sip_username
-    SipUsername,
-    /// lines.provisioning_code
-    ProvisioningCode,
-}
+/// A column whose values must be unique across the database and the file (the registry's
+/// [`crate::columns::UNIQUE`] columns).
+pub type Unique = Col;
 
-impl Unique {
-    /// Every unique column.
-    pub const ALL: [Unique; 5] = [
-        Unique::Uuid,
-        Unique::Email,
-        Unique::Username,
-        Unique::SipUsername,
-        Unique::ProvisioningCode,
-    ];
-
-    /// The CSV column.
-    pub fn col(self) -> Col {
-        match self {
-            Unique::Uuid => Col::Uuid,
-            Unique::Email => Col::Email,
-            Unique::Username => Col::Username,
-            Unique::SipUsername => Col::SipUsername,
-            Unique::ProvisioningCode => Col::ProvisioningCode,
-        }
-    }
-
-    /// The value as compared.
-    pub fn key(self, v: &str) -> String {
-        match self {
-            Unique::Email => v.to_lowercase(),
-            Unique::Uuid => v.to_ascii_lowercase(),
-            _ => v.to_string(),
-        }
-    }
-
-    fn exists_sql(self) -> &'static str {
-        match self {
-            Unique::Uuid => "SELECT EXISTS(SELECT 1 FROM users WHERE uuid = ?1 AND id IS NOT ?2)",
-            Unique::Email => "SELECT EXISTS(SELECT 1 FROM users WHERE email = ?1 AND id IS NOT ?2)",
-            Unique::Username => {
-                "SELECT EXISTS(SELECT 1 FROM users WHERE username = ?1 AND id IS NOT ?2)"
-            }
-            Unique::SipUsername => {
-                "SELECT EXISTS(SELECT 1 FROM lines WHERE sip_username = ?1 AND user_id IS NOT ?2)"
-            }
-            Unique::ProvisioningCode => {
-                "SELECT EXISTS(SELECT 1 FROM lines WHERE provisioning_code = ?1 AND user_id IS NOT ?2)"
-            }
-        }
-    }
+/// The unique columns.
+pub fn unique_columns() -> impl Iterator<Item = Unique> {
+    crate::columns::COLUMNS
+        .iter()
+        .filter(|c| c.is_unique())
+        .map(|c| c.col)
 }
 
 /// Unique values seen in rejected rows, kept as keyed 128-bit hashes: two different values
@@ -82,7 +32,7 @@ pub struct Seen {
 impl Seen {
     fn hash(&self, u: Unique, v: &str) -> u128 {
         use std::hash::BuildHasher;
-        let key = u.key(v);
+        let key = u.def().unique_key(v);
         let a = self.keys.0.hash_one((u, &key));
         let b = self.keys.1.hash_one((u, &key));
         (u128::from(a) << 64) | u128::from(b)
@@ -130,20 +80,20 @@ impl Applier<'_> {
             return Ok(false);
         }
         self.tx
-            .prepare_cached(u.exists_sql())
+            .prepare_cached(&crate::store::unique_probe(u))
             .and_then(|mut st| st.query_row(params![v, self.owner_id()], |r| r.get(0)))
             .map_err(|e| self.db(e))
     }
 
     fn check_unique(&self, u: Unique, v: &str, errors: &mut Vec<RowError>) -> Result<()> {
         if self.taken(u, v)? {
-            let name = u.col().name();
+            let name = u.name();
             errors.push(RowError::new(
-                u.col(),
+                u,
                 "duplicate",
                 format!(
                     "{name} {} is already used by another user (in the database or an earlier row)",
-                    crate::record::shown(u.col(), v)
+                    crate::record::shown(u, v)
                 ),
             ));
         }
@@ -344,16 +294,16 @@ pub fn plan(
 
     match &p.user.uuid {
         Some(u) => {
-            a.check_unique(Unique::Uuid, u, errors)?;
+            a.check_unique(Col::Uuid, u, errors)?;
             plan.uuid = u.clone();
         }
         None => plan.uuid = uuid::Uuid::now_v7().hyphenated().to_string(),
     }
     if let Some(email) = p.user.get(Col::Email).and_then(Value::as_text) {
-        a.check_unique(Unique::Email, email, errors)?;
+        a.check_unique(Col::Email, email, errors)?;
     }
     if let Some(login) = &p.login {
-        a.check_unique(Unique::Username, &login.username, errors)?;
+        a.check_unique(Col::Username, &login.username, errors)?;
     }
     if let Some(name) = p.cti.as_ref().and_then(|c| c.name.as_ref()) {
         match a.reference.cti_profiles.get(name) {
@@ -390,29 +340,29 @@ pub fn plan(
             if line.sip_username_generated {
                 plan.sip_username = Some(draw(
                     a,
-                    Unique::SipUsername,
+                    Col::SipUsername,
                     sip.clone(),
                     crate::record::generate_sip_username,
                 )?);
             } else {
-                a.check_unique(Unique::SipUsername, sip, errors)?;
+                a.check_unique(Col::SipUsername, sip, errors)?;
                 plan.sip_username = Some(sip.clone());
             }
         }
         match &line.provisioning_code {
             Some(code) => {
-                a.check_unique(Unique::ProvisioningCode, code, errors)?;
+                a.check_unique(Col::ProvisioningCode, code, errors)?;
                 plan.provisioning_code = Some(code.clone());
             }
             None => {
                 let first = crate::record::generate_provisioning_code();
                 let code = draw(
                     a,
-                    Unique::ProvisioningCode,
+                    Col::ProvisioningCode,
                     first,
                     crate::record::generate_provisioning_code,
                 )?;
-                if a.taken(Unique::ProvisioningCode, &code)? {
+                if a.taken(Col::ProvisioningCode, &code)? {
                     errors.push(RowError::new(
                         Col::ProvisioningCode,
                         "exhausted",

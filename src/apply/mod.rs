@@ -137,8 +137,8 @@ impl<'t> Applier<'t> {
 
     /// Remembers the unique values of a rejected row, read from its raw cells.
     pub fn remember_rejected(&mut self, header: &crate::read::Header, record: &csv::StringRecord) {
-        for u in Unique::ALL {
-            if let Some(v) = header.cell(record, u.col()).value() {
+        for u in checks::unique_columns() {
+            if let Some(v) = header.cell(record, u).value() {
                 self.rejected.insert(u, v);
             }
         }

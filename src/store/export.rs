@@ -2,7 +2,7 @@
 //! The same query reads a user's current row for `update`, so that the merge sees exactly
 //! what an export would show.
 
-use crate::columns::{Col, COLUMNS};
+use crate::columns::{Col, IncallField, Storage, COLUMNS};
 use rusqlite::types::ValueRef;
 
 /// The order of a user's incoming numbers: by number (shorter first), then context. The
@@ -15,66 +15,43 @@ macro_rules! incall_order {
     };
 }
 
-/// The SQL expression giving a column's exported text for the user `u`.
-fn expr(col: Col) -> &'static str {
-    match col {
-        Col::Uuid => "u.uuid",
-        Col::SubscriptionType => "u.subscription_type",
-        Col::Firstname => "u.firstname",
-        Col::Lastname => "u.lastname",
-        Col::Email => "u.email",
-        Col::MobilePhoneNumber => "u.mobile_phone_number",
-        Col::OutgoingCallerId => "u.outgoing_caller_id",
-        Col::Language => "u.language",
-        Col::CallPermissionPassword => "u.call_permission_password",
-        Col::Enabled => "u.enabled",
-        Col::RingSeconds => "u.ring_seconds",
-        Col::SimultaneousCalls => "u.simultaneous_calls",
-        Col::SupervisionEnabled => "u.supervision_enabled",
-        Col::CallTransferEnabled => "u.call_transfer_enabled",
-        Col::DtmfHangupEnabled => "u.dtmf_hangup_enabled",
-        Col::CallRecordOutgoingExternalEnabled => "u.call_record_outgoing_external_enabled",
-        Col::CallRecordOutgoingInternalEnabled => "u.call_record_outgoing_internal_enabled",
-        Col::CallRecordIncomingExternalEnabled => "u.call_record_incoming_external_enabled",
-        Col::CallRecordIncomingInternalEnabled => "u.call_record_incoming_internal_enabled",
-        Col::OnlineCallRecordEnabled => "u.online_call_record_enabled",
-        Col::Userfield => "u.userfield",
-        Col::VoicemailName => "v.name",
-        Col::VoicemailNumber => "v.number",
-        Col::VoicemailContext => "v.context",
-        Col::VoicemailPassword => "v.password",
-        Col::VoicemailEmail => "v.email",
-        Col::VoicemailAttachAudio => "v.attach_audio",
-        Col::VoicemailDeleteMessages => "v.delete_messages",
-        Col::VoicemailAskPassword => "v.ask_password",
-        Col::LineProtocol => "l.protocol",
-        Col::ProvisioningCode => "l.provisioning_code",
-        Col::Context => "l.context",
-        Col::SipUsername => "l.sip_username",
-        Col::SipSecret => "l.sip_secret",
-        Col::Exten => {
-            "(SELECT e.exten FROM extensions e WHERE e.line_id = l.id ORDER BY e.id LIMIT 1)"
+/// The SQL expression giving a column's exported text for the user `u` (with its first line
+/// `l`, voicemail box `v` and CTI profile `c` joined), from the registry's storage binding.
+fn expr(col: Col) -> String {
+    match col.def().storage {
+        Storage::User => format!("u.{}", col.name()),
+        Storage::Line(column) => format!("l.{column}"),
+        Storage::Voicemail(column) => format!("v.{column}"),
+        Storage::LineExten => {
+            "(SELECT e.exten FROM extensions e WHERE e.line_id = l.id ORDER BY e.id LIMIT 1)".into()
         }
         // Incoming numbers: sorted by number, the three lists aligned.
-        Col::IncallExten => {
-            concat!("(SELECT group_concat(e.exten, ';' ", incall_order!(), ") FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)")
-        }
-        Col::IncallContext => {
-            concat!("(SELECT group_concat(e.context, ';' ", incall_order!(), ") FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)")
-        }
-        Col::IncallRingSeconds => {
-            concat!("(SELECT CASE WHEN count(i.ring_seconds) = 0 AND count(*) <= 1 THEN NULL ELSE group_concat(coalesce(i.ring_seconds, ''), ';' ", incall_order!(), ") END FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)")
-        }
-        Col::CallPermissions => {
-            "(SELECT group_concat(p.name, ';' ORDER BY p.name) FROM user_call_permissions up JOIN call_permissions p ON p.id = up.call_permission_id WHERE up.user_id = u.id)"
-        }
-        Col::Username => "u.username",
-        Col::EntityId => "u.entity_id",
-        Col::CtiProfileEnabled => "u.cti_profile_enabled",
-        Col::CtiProfileName => "c.name",
-        Col::PasswordHash => "u.password_hash",
-        Col::Password => "NULL",
+        Storage::Incalls(IncallField::Exten) => incall_list("e.exten"),
+        Storage::Incalls(IncallField::Context) => incall_list("e.context"),
+        // Empty when no incall has one (a single unset value stays empty, several keep
+        // their places in the list).
+        Storage::Incalls(IncallField::RingSeconds) => concat!(
+            "(SELECT CASE WHEN count(i.ring_seconds) = 0 AND count(*) <= 1 THEN NULL ELSE group_concat(coalesce(i.ring_seconds, ''), ';' ",
+            incall_order!(),
+            ") END FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)"
+        )
+        .into(),
+        Storage::PermissionNames => "(SELECT group_concat(p.name, ';' ORDER BY p.name) FROM user_call_permissions up JOIN call_permissions p ON p.id = up.call_permission_id WHERE up.user_id = u.id)".into(),
+        Storage::CtiProfileName => "c.name".into(),
+        Storage::Nothing => "NULL".into(),
     }
+}
+
+/// A `;`-list of one field of the user's incalls, in number order.
+fn incall_list(field: &str) -> String {
+    format!(
+        concat!(
+            "(SELECT group_concat({}, ';' ",
+            incall_order!(),
+            ") FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)"
+        ),
+        field
+    )
 }
 
 /// The exported columns, in export order.
@@ -85,7 +62,7 @@ pub fn exported() -> impl Iterator<Item = Col> {
 /// The export query over `cols`, with `u.id` first; `filter` is a fixed SQL condition on `u`
 /// whose parameters the caller binds.
 pub fn select(cols: &[Col], filter: &str) -> String {
-    let exprs: Vec<&str> = cols.iter().map(|c| expr(*c)).collect();
+    let exprs: Vec<String> = cols.iter().map(|c| expr(*c)).collect();
     format!(
         "SELECT u.id, {} FROM users u
          LEFT JOIN lines l ON l.id = (SELECT min(id) FROM lines WHERE user_id = u.id)

@@ -219,11 +219,56 @@ fn owner_only_file(path: &Path) -> Result<()> {
         .map_err(|e| Error::db(path, e))
 }
 
+/// The query telling whether a unique column's value belongs to another user than `?2`
+/// (null for none), from the registry's storage binding.
+pub fn unique_probe(col: crate::columns::Col) -> String {
+    use crate::columns::Storage;
+    let (table, column, owner) = match col.def().storage {
+        Storage::User => ("users", col.name(), "id"),
+        Storage::Line(column) => ("lines", column, "user_id"),
+        other => unreachable!("{} is unique but stored as {other:?}", col.name()),
+    };
+    format!("SELECT EXISTS(SELECT 1 FROM {table} WHERE {column} = ?1 AND {owner} IS NOT ?2)")
+}
+
 /// Removes a database file and its WAL companions.
 fn remove(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::remove_file(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_unique_column_has_a_probe_that_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let reference = reference::ReferenceFile::embedded_default();
+        let store = Store::create(&dir.path().join("t.db"), &reference, "test").unwrap();
+        let unique: Vec<_> = crate::columns::COLUMNS
+            .iter()
+            .filter(|c| c.is_unique())
+            .map(|c| c.col)
+            .collect();
+        assert_eq!(
+            unique.len(),
+            5,
+            "uuid, email, username, sip_username, provisioning_code"
+        );
+        for col in unique {
+            let taken: bool = store
+                .conn
+                .query_row(
+                    &unique_probe(col),
+                    rusqlite::params!["x", None::<i64>],
+                    |r| r.get(0),
+                )
+                .unwrap_or_else(|e| panic!("{}: {e}", col.name()));
+            assert!(!taken, "{}", col.name());
+        }
     }
 }

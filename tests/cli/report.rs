@@ -56,13 +56,14 @@ fn json_report_has_the_documented_shape() {
     assert_eq!(r["rows"], 2);
     assert_eq!(
         keys(&r["summary"]),
-        sorted(&["created", "updated", "rejected"])
+        sorted(&["created", "reused", "updated", "rejected"])
     );
     assert_eq!(
         r["summary"]["created"],
         serde_json::json!({"users": 1, "lines": 1, "extensions": 1, "incalls": 0,
                            "voicemails": 0, "call_permissions": 0})
     );
+    assert_eq!(r["summary"]["reused"], serde_json::json!({"extensions": 0}));
     assert_eq!(r["summary"]["updated"], serde_json::json!({}));
     assert_eq!(r["summary"]["rejected"], 1);
     assert_eq!(r["updated"], serde_json::json!([]));

@@ -281,6 +281,13 @@ impl Report {
         }
     }
 
+    /// Records a row skipped for holding no data: its warnings, not counted in `rows`.
+    pub fn skipped(&mut self, row_number: u64, line: u64, warnings: &[RowError]) {
+        for w in warnings {
+            self.warn(Issue::at(row_number, line, w));
+        }
+    }
+
     /// Records a row that was applied.
     pub fn created(&mut self, c: Created, warnings: Vec<RowError>) {
         self.rows += 1;

@@ -207,6 +207,7 @@ impl Applier<'_> {
                 record: merged_record,
                 errors: Vec::new(),
                 warnings: Vec::new(),
+                empty: false,
             },
         )
         .unwrap_or_else(|e| unreachable!("merged records have every field: {e:?}"));

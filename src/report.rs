@@ -61,17 +61,24 @@ impl Counts {
     pub fn add(&mut self, c: &Created) {
         self.users += 1;
         self.lines += u64::from(c.line_id.is_some());
-        self.extensions += u64::from(c.extension_id.is_some());
+        self.extensions += u64::from(c.extension_id.is_some() && !c.extension_reused);
         self.incalls += c.incall_ids.len() as u64;
         self.voicemails += u64::from(c.voicemail_created);
         self.call_permissions += c.call_permission_ids.len() as u64;
     }
 }
 
+/// Counts of free existing resources that rows claimed instead of creating.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Reused {
+    pub extensions: u64,
+}
+
 /// The summary block.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
     pub created: Counts,
+    pub reused: Reused,
     pub updated: BTreeMap<String, u64>,
     pub rejected: u64,
 }
@@ -274,6 +281,13 @@ impl Report {
         }
     }
 
+    /// Records a row skipped for holding no data: its warnings, not counted in `rows`.
+    pub fn skipped(&mut self, row_number: u64, line: u64, warnings: &[RowError]) {
+        for w in warnings {
+            self.warn(Issue::at(row_number, line, w));
+        }
+    }
+
     /// Records a row that was applied.
     pub fn created(&mut self, c: Created, warnings: Vec<RowError>) {
         self.rows += 1;
@@ -281,6 +295,7 @@ impl Report {
             self.warn(Issue::at(c.row_number, c.line, w));
         }
         self.summary.created.add(&c);
+        self.summary.reused.extensions += u64::from(c.extension_reused);
         if self.keep_created {
             self.created.push(c);
         }
@@ -303,6 +318,7 @@ impl Report {
             return;
         };
         *self.summary.updated.entry("users".into()).or_default() += 1;
+        self.summary.reused.extensions += u64::from(u.extension_reused);
         for created in &u.created {
             let c = &mut self.summary.created;
             match *created {
@@ -418,6 +434,10 @@ impl Report {
                 c.users, c.lines, c.extensions, c.incalls, c.voicemails, c.call_permissions
             );
             ("imported", "would create", what)
+        };
+        let what = match self.summary.reused.extensions {
+            0 => what,
+            n => format!("{what}, reusing {n} free extensions"),
         };
         let cmd = self.command;
         let (rejected, rows) = (self.summary.rejected, self.rows);

@@ -41,9 +41,9 @@ fn lower_priority() {
 }
 
 /// The errors found while reading a row (broken quoting): its cells cannot be trusted, so
-/// they are the row's only errors.
+/// they are the row's only errors. An empty row is not checked at all: the pipeline skips it.
 fn read_errors(raw: &RawRow) -> Option<Vec<RowError>> {
-    (!raw.errors.is_empty()).then(|| raw.errors.clone())
+    (raw.empty || !raw.errors.is_empty()).then(|| raw.errors.clone())
 }
 
 /// Parses and checks a batch for import; the results keep the batch's order.

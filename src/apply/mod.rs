@@ -45,6 +45,9 @@ pub struct Created {
     /// Whether the voicemail box was created (not shared).
     #[serde(skip)]
     pub voicemail_created: bool,
+    /// Whether the line's extension existed free and was claimed (not created).
+    #[serde(skip)]
+    pub extension_reused: bool,
 }
 
 /// The outcome of planning one row.
@@ -221,6 +224,7 @@ impl<'t> Applier<'t> {
                     undo.push(("DELETE FROM extensions WHERE id = ?1", id));
                 }
                 created.extension_id = Some(id);
+                created.extension_reused = plan.exten_id.is_some();
             }
         }
         for (incall, existing) in p.incalls.iter().zip(&plan.incall_extens) {

@@ -93,6 +93,11 @@ pub fn run(
         for received in batches {
             let (batch, prepared) = received?;
             for (mut raw, prepared) in batch.into_iter().zip(prepared) {
+                if raw.empty {
+                    // Not a data row: only its warning is reported.
+                    report.skipped(raw.row_number, raw.line, &raw.warnings);
+                    continue;
+                }
                 let outcome = match prepared {
                     Prepared::Import(Ok(p)) => {
                         applier.import(&p)?.map(|(c, w)| Applied::Created(c, w))

@@ -37,6 +37,9 @@ pub struct Updated {
     pub incall_ids: Vec<i64>,
     /// The call permissions' ids.
     pub call_permission_ids: Vec<i64>,
+    /// Whether the line was given a free existing extension (not created).
+    #[serde(skip)]
+    pub extension_reused: bool,
 }
 
 /// The outcome of one update row: `Ok(None)` when nothing changed.
@@ -204,6 +207,7 @@ impl Applier<'_> {
                 record: merged_record,
                 errors: Vec::new(),
                 warnings: Vec::new(),
+                empty: false,
             },
         )
         .unwrap_or_else(|e| unreachable!("merged records have every field: {e:?}"));
@@ -309,7 +313,9 @@ impl Applier<'_> {
                         )
                         .map_err(db)?,
                     );
-                    if cur.extension_id.is_none() {
+                    if plan.exten_id.is_some() && plan.exten_id != cur.extension_id {
+                        out.extension_reused = true;
+                    } else if cur.extension_id.is_none() {
                         out.created.push("extension");
                     }
                 }

@@ -25,6 +25,7 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<u8> {
         super::refuse_clobber(ctx, None, &[out])?;
     }
     let store = ctx.store()?;
+    crate::store::reference::Reference::load(&store)?.check_entity(args.entity)?;
     let wanted = !args.no_progress && !ctx.quiet && args.output != "-";
     let total = if wanted {
         store

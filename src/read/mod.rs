@@ -4,8 +4,10 @@
 //! Decoding happens once, here, as a stream (see [`decode`]): a BOM selects UTF-8 or
 //! UTF-16, `--encoding` names any other WHATWG encoding, and plain input is checked as UTF-8
 //! record by record so that a bad byte is reported with its line. Row numbers and lines are
-//! defined here and only here: `row_number` counts data rows from 1 (blank rows skipped),
-//! `line` is the physical line where the record starts (the header is line 1).
+//! defined here and only here: `row_number` counts the rows after the header from 1, as a
+//! spreadsheet shows them (a blank line and a row whose cells are all empty are rows too,
+//! marked [`RawRow::empty`] for the pipeline to skip with a warning), and `line` is the
+//! physical line where the record starts (the header is line 1).
 //!
 //! The CSV reader is lenient where leniency loses data, so the raw text of each record is
 //! checked too: NUL bytes in the header (a binary file, or UTF-16 without a BOM) and broken
@@ -35,10 +37,11 @@ pub struct InputOptions {
     pub strict: bool,
 }
 
-/// One data row as read: its position, its raw cells, and what reading found wrong.
+/// One row as read: its position, its raw cells, and what reading found wrong.
 #[derive(Clone, Debug)]
 pub struct RawRow {
-    /// 1-based index of the data row (header and blank rows not counted).
+    /// 1-based index of the row after the header, empty rows included (as a spreadsheet
+    /// numbers them, less one).
     pub row_number: u64,
     /// Physical line where the record starts (header = 1).
     pub line: u64,
@@ -49,6 +52,9 @@ pub struct RawRow {
     pub errors: Vec<RowError>,
     /// Warnings found while reading (a BOM removed), reported with the row's own.
     pub warnings: Vec<RowError>,
+    /// A row without data (a blank line, or every cell empty): not applied, only reported
+    /// by its `row.empty` warning.
+    pub empty: bool,
 }
 
 /// An open CSV input with its resolved header.
@@ -61,6 +67,13 @@ pub struct Source {
     pub delimiter: u8,
     reader: csv::Reader<Box<dyn Read + Send>>,
     rows: u64,
+    /// The physical line after the last row read: lines between it and the next record
+    /// are blank lines, which the CSV reader skips but which count as (empty) rows.
+    next_line: u64,
+    /// Blank lines still to be returned as empty rows: (first line, how many).
+    blank: (u64, u64),
+    /// A row read but not yet returned (it follows the pending blank lines).
+    held: Option<RawRow>,
     recent: Arc<Mutex<lines::Recent>>,
     /// Bytes read from the input so far (before decoding), for progress.
     pub bytes_read: Arc<AtomicU64>,
@@ -137,6 +150,7 @@ impl Source {
         let read = reader
             .read_byte_record(&mut byte)
             .map_err(|e| csv_error(&name, e))?;
+        let mut next_line = 1;
         let fields = if read {
             let text = HeaderText {
                 path: &name,
@@ -144,7 +158,10 @@ impl Source {
                 labelled,
                 delimiter,
             };
-            inspect(&recent, &byte, &reader, |line, raw| text.check(line, raw))?;
+            let line = inspect(&recent, &byte, &reader, |line, raw| {
+                text.check(line, raw).map(|()| line)
+            })?;
+            next_line = line + newlines(&byte) + 1;
             csv::StringRecord::from_byte_record(byte.clone())
                 .map_err(|_| Error::Encoding {
                     path: name.clone(),
@@ -163,6 +180,9 @@ impl Source {
             delimiter,
             reader,
             rows: 0,
+            next_line,
+            blank: (0, 0),
+            held: None,
             recent,
             bytes_read,
             size: None,
@@ -170,49 +190,83 @@ impl Source {
         })
     }
 
-    /// Reads up to `max` rows; an empty batch means the end of the input.
+    /// Reads up to `max` rows; an empty batch means the end of the input. Rows without
+    /// data come as [`RawRow::empty`] rows, in their place.
     pub fn next_batch(&mut self, max: usize) -> Result<Vec<RawRow>> {
         let mut batch = Vec::with_capacity(max.min(4096));
         while batch.len() < max {
-            let more = self
-                .reader
-                .read_byte_record(&mut self.byte)
-                .map_err(|e| csv_error(&self.name, e))?;
-            if !more {
-                break;
-            }
-            if self.byte.iter().all(<[u8]>::is_empty) {
-                continue; // a blank row, e.g. a spreadsheet's trailing ",,,,"
-            }
-            let delimiter = self.delimiter;
-            let (line, quoting) = inspect(&self.recent, &self.byte, &self.reader, |line, raw| {
-                (line, quotes::check(raw, delimiter))
-            });
-            // 0xEF starts the UTF-8 form of U+FEFF: a cheap test before looking at cells.
-            let maybe_bom = self.byte.as_slice().contains(&0xEF);
-            let mut record = csv::StringRecord::from_byte_record(std::mem::take(&mut self.byte))
-                .map_err(|_| Error::Encoding {
-                    path: self.name.clone(),
-                    line,
-                })?;
-            let mut warnings = Vec::new();
-            if maybe_bom && record.iter().any(|cell| cell.contains(BOM)) {
-                record = self.remove_boms(&record, &mut warnings);
-                if record.iter().all(str::is_empty) {
-                    continue; // nothing but a BOM: a blank row
+            let row = if self.blank.1 > 0 {
+                let line = self.blank.0;
+                self.blank = (line + 1, self.blank.1 - 1);
+                empty_row(line, "the line is blank")
+            } else if let Some(row) = self.held.take() {
+                row
+            } else {
+                let more = self
+                    .reader
+                    .read_byte_record(&mut self.byte)
+                    .map_err(|e| csv_error(&self.name, e))?;
+                if !more {
+                    // Blank lines after the last record, up to the end of the input.
+                    let end = self.reader.position().line();
+                    self.blank = (self.next_line, end.saturating_sub(self.next_line));
+                    self.next_line = end.max(self.next_line);
+                    if self.blank.1 == 0 {
+                        break;
+                    }
+                    continue;
                 }
-            }
-            let errors = quoting.map_or_else(Vec::new, |q| self.quote_errors(&q, line));
+                let row = self.record()?;
+                self.blank = (self.next_line, row.line.saturating_sub(self.next_line));
+                self.next_line = row.line + newlines(row.record.as_byte_record()) + 1;
+                self.held = Some(row);
+                continue;
+            };
             self.rows += 1;
             batch.push(RawRow {
                 row_number: self.rows,
-                line,
-                record,
-                errors,
-                warnings,
+                ..row
             });
         }
         Ok(batch)
+    }
+
+    /// The record just read, as a row (numbered when it is returned).
+    fn record(&mut self) -> Result<RawRow> {
+        let delimiter = self.delimiter;
+        let (line, quoting) = inspect(&self.recent, &self.byte, &self.reader, |line, raw| {
+            (line, quotes::check(raw, delimiter))
+        });
+        if self.byte.iter().all(<[u8]>::is_empty) {
+            // E.g. a spreadsheet's trailing ",,,,".
+            return Ok(empty_row(line, "every cell of the row is empty"));
+        }
+        // 0xEF starts the UTF-8 form of U+FEFF: a cheap test before looking at cells.
+        let maybe_bom = self.byte.as_slice().contains(&0xEF);
+        let mut record = csv::StringRecord::from_byte_record(std::mem::take(&mut self.byte))
+            .map_err(|_| Error::Encoding {
+                path: self.name.clone(),
+                line,
+            })?;
+        let mut warnings = Vec::new();
+        if maybe_bom && record.iter().any(|cell| cell.contains(BOM)) {
+            record = self.remove_boms(&record, &mut warnings);
+            if record.iter().all(str::is_empty) {
+                return Ok(empty_row(
+                    line,
+                    "the row holds nothing but a byte-order mark",
+                ));
+            }
+        }
+        let errors = quoting.map_or_else(Vec::new, |q| self.quote_errors(&q, line));
+        Ok(RawRow {
+            row_number: 0,
+            line,
+            record,
+            errors,
+            warnings,
+            empty: false,
+        })
     }
 
     /// The record without its BOMs, with a warning for each cell that had one.
@@ -300,6 +354,27 @@ impl Source {
         }
         errors
     }
+}
+
+/// A row without data on `line`, with its `row.empty` warning saying `what` it is.
+fn empty_row(line: u64, what: &str) -> RawRow {
+    RawRow {
+        row_number: 0,
+        line,
+        record: csv::StringRecord::new(),
+        errors: Vec::new(),
+        warnings: vec![RowError::with_code(
+            None,
+            "row.empty",
+            format!("{what}: the row is skipped (it still counts in row numbers)"),
+        )],
+        empty: true,
+    }
+}
+
+/// The line breaks inside a record (in its quoted cells): its lines after the first.
+fn newlines(record: &csv::ByteRecord) -> u64 {
+    record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// Runs `f` on the record just read: its physical first line and its raw text.
@@ -470,21 +545,95 @@ mod tests {
         (s, b)
     }
 
+    /// `(row_number, line)` of some rows.
+    type Positions = Vec<(u64, u64)>;
+
+    /// `(row_number, line)` of the data rows and of the empty rows of a batch.
+    fn positions(b: &[RawRow]) -> (Positions, Positions) {
+        let of = |empty: bool| {
+            b.iter()
+                .filter(|r| r.empty == empty)
+                .map(|r| (r.row_number, r.line))
+                .collect()
+        };
+        (of(false), of(true))
+    }
+
     #[test]
     fn blank_rows_are_skipped_and_lines_are_physical() {
         let (_, b) = rows("firstname,lastname\nA,B\n\n,\n\"C\nD\",E\nF,G\n");
-        let got: Vec<_> = b.iter().map(|r| (r.row_number, r.line)).collect();
-        assert_eq!(got, vec![(1, 2), (2, 5), (3, 7)]);
+        let (data, empty) = positions(&b);
+        assert_eq!(data, vec![(1, 2), (4, 5), (5, 7)]);
+        assert_eq!(
+            empty,
+            vec![(2, 3), (3, 4)],
+            "a blank line and ',' count as rows"
+        );
     }
 
     #[test]
     fn lines_are_physical_with_crlf_and_blank_lines() {
         let (_, b) = rows("firstname,lastname\r\nA,B\r\n\r\nC,\"D\r\nE\"\r\nF,G");
-        let got: Vec<_> = b.iter().map(|r| (r.row_number, r.line)).collect();
-        assert_eq!(got, vec![(1, 2), (2, 4), (3, 6)]);
+        let (data, empty) = positions(&b);
+        assert_eq!(data, vec![(1, 2), (3, 4), (4, 6)]);
+        assert_eq!(empty, vec![(2, 3)]);
         let (_, b) = rows("firstname,lastname\n\n\nA,B\n\"C\nx\",D\n\nE,F\n");
-        let got: Vec<_> = b.iter().map(|r| r.line).collect();
+        let got: Vec<_> = b.iter().filter(|r| !r.empty).map(|r| r.line).collect();
         assert_eq!(got, vec![4, 5, 8]);
+    }
+
+    #[test]
+    fn empty_rows_carry_a_warning_and_no_cells() {
+        let (_, b) = rows("firstname,lastname\nA,B\n,\n\n\u{feff},\nC,D\n");
+        let (_, empty) = positions(&b);
+        assert_eq!(empty, vec![(2, 3), (3, 4), (4, 5)]);
+        for r in b.iter().filter(|r| r.empty) {
+            let codes: Vec<_> = r
+                .warnings
+                .iter()
+                .map(|w| (w.column, w.code.as_str()))
+                .collect();
+            assert_eq!(codes, vec![(None, "row.empty")], "row {}", r.row_number);
+            assert!(r.record.is_empty() && r.errors.is_empty());
+        }
+    }
+
+    #[test]
+    fn blank_lines_at_the_end_are_empty_rows_and_a_final_line_break_is_not() {
+        for (text, empty) in [
+            ("firstname\nA\n", vec![]),
+            ("firstname\nA", vec![]),
+            ("firstname\r\nA\r\n", vec![]),
+            ("firstname\nA\n\n", vec![(2, 3)]),
+            ("firstname\r\nA\r\n\r\n\r\n", vec![(2, 3), (3, 4)]),
+            ("firstname\n\n", vec![(1, 2)]),
+            ("firstname\nA\n,\n\n", vec![(2, 3), (3, 4)]),
+        ] {
+            let (_, b) = rows(text);
+            assert_eq!(positions(&b).1, empty, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn batches_split_runs_of_blank_lines_and_keep_numbering() {
+        let text = format!("firstname\nA\n{}B\n", "\n".repeat(5));
+        let mut s = Source::from_reader(
+            "t".into(),
+            Box::new(Cursor::new(text.into_bytes())),
+            &InputOptions::default(),
+        )
+        .unwrap();
+        let mut all = Vec::new();
+        loop {
+            let b = s.next_batch(2).unwrap();
+            if b.is_empty() {
+                break;
+            }
+            assert!(b.len() <= 2);
+            all.extend(b.into_iter().map(|r| (r.row_number, r.line, r.empty)));
+        }
+        let expected: Vec<_> = (1..=7).map(|n| (n, n + 1, !matches!(n, 1 | 7))).collect();
+        assert_eq!(all, expected);
     }
 
     #[test]

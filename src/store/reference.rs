@@ -192,6 +192,26 @@ impl Reference {
         Ok(r)
     }
 
+    /// Checks an `--entity` that selects users (export): the entity must exist, with the
+    /// wording of an import row's `entity_id.unknown`.
+    pub fn check_entity(&self, given: Option<i64>) -> Result<()> {
+        match given {
+            Some(e) if !self.entities.contains(&e) => {
+                let mut known: Vec<i64> = self.entities.iter().copied().collect();
+                known.sort_unstable();
+                let known: Vec<String> = known.iter().map(i64::to_string).collect();
+                Err(Error::Usage {
+                    message: format!("entity {e} does not exist"),
+                    help: format!(
+                        "--entity takes the id of an existing entity (known: {}); see `ucsv reference show`",
+                        known.join(", ")
+                    ),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The entity rows without entity_id belong to: `--entity`, or the only entity.
     pub fn default_entity(&self, given: Option<i64>) -> Option<i64> {
         given.or_else(|| {

@@ -339,6 +339,44 @@ fn import_reuses_a_free_existing_extension() {
 }
 
 #[test]
+fn a_reused_free_extension_is_counted_as_reused_not_created() {
+    let wd = Workdir::with_db();
+    wd.import_ok("firstname,line_protocol,context,exten\nAnn,sip,default,1500\n");
+    wd.delete_users(&["Ann"]);
+    assert_eq!(
+        wd.query_rows("SELECT exten, line_id FROM extensions"),
+        vec![vec!["1500".to_string(), "NULL".to_string()]],
+        "the deleted user's extension is left free"
+    );
+    let csv = "firstname,line_protocol,context,exten\nBob,sip,default,1500\nCid,sip,default,1501\n";
+    let r = wd.import_ok(csv);
+    assert_eq!(r.created("lines"), 2);
+    assert_eq!(r.created("extensions"), 1, "only 1501 was inserted");
+    assert_eq!(r["summary"]["reused"], serde_json::json!({"extensions": 1}));
+    assert_eq!(wd.count("extensions"), 2);
+
+    let wd = Workdir::with_db();
+    wd.import_ok("firstname,line_protocol,context,exten\nAnn,sip,default,1500\n");
+    wd.delete_users(&["Ann"]);
+    wd.write(
+        "again.csv",
+        "firstname,line_protocol,context,exten\nBob,sip,default,1500\n",
+    );
+    let run = wd.run(&["import", "again.csv"]);
+    run.expect(0);
+    assert!(
+        run.stderr_mentions("0 extensions, 0 incoming numbers"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr_mentions("reusing 1 free extensions"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn human_report_helps_with_the_contexts_and_ranges_of_the_entity() {
     let wd = Workdir::with_db();
     wd.write(

@@ -236,6 +236,24 @@ fn export_entity_filters_users() {
 }
 
 #[test]
+fn export_entity_that_does_not_exist_is_a_usage_error() {
+    let wd = Workdir::with_db();
+    wd.import_ok("firstname\nAnn\n");
+    let run = wd.run(&["export", "--entity", "42"]);
+    run.expect(2);
+    assert!(
+        run.stderr_mentions("entity 42 does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr_mentions("known: 1"), "{}", run.stderr);
+    assert_eq!(run.stdout, "", "no header is written");
+    let run = wd.run(&["export", "--entity", "42", "-o", "out.csv"]);
+    run.expect(2);
+    assert!(!wd.path("out.csv").exists(), "no file is written");
+}
+
+#[test]
 fn export_output_file_bom_delimiter_and_encodings() {
     let wd = Workdir::with_db();
     wd.import_ok("firstname,lastname\nJosé,Müller\n");

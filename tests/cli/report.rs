@@ -56,13 +56,14 @@ fn json_report_has_the_documented_shape() {
     assert_eq!(r["rows"], 2);
     assert_eq!(
         keys(&r["summary"]),
-        sorted(&["created", "updated", "rejected"])
+        sorted(&["created", "reused", "updated", "rejected"])
     );
     assert_eq!(
         r["summary"]["created"],
         serde_json::json!({"users": 1, "lines": 1, "extensions": 1, "incalls": 0,
                            "voicemails": 0, "call_permissions": 0})
     );
+    assert_eq!(r["summary"]["reused"], serde_json::json!({"extensions": 0}));
     assert_eq!(r["summary"]["updated"], serde_json::json!({}));
     assert_eq!(r["summary"]["rejected"], 1);
     assert_eq!(r["updated"], serde_json::json!([]));
@@ -227,14 +228,14 @@ fn line_follows_a_quoted_field_with_a_newline() {
 }
 
 #[test]
-fn blank_lines_are_not_counted_in_row_number() {
+fn blank_lines_are_counted_in_row_number() {
     let wd = Workdir::with_db();
     let run = wd.import("firstname\nA\n\nB\n\n\nC\n", &[]);
     run.expect(0);
     let report = run.report();
     assert_eq!(report["rows"], 3);
     let rows: Vec<u64> = positions(&report).iter().map(|p| p.0).collect();
-    assert_eq!(rows, [1, 2, 3]);
+    assert_eq!(rows, [1, 3, 6]);
 }
 
 #[test]
@@ -242,7 +243,77 @@ fn line_counts_blank_lines() {
     let wd = Workdir::with_db();
     let run = wd.import("firstname,ring_seconds\nA,30\n\nB,31\n\n\nC,32\n", &[]);
     run.expect(1);
-    assert_eq!(positions(&run.report()), vec![(1, 2), (2, 4), (3, 7)]);
+    assert_eq!(positions(&run.report()), vec![(1, 2), (3, 4), (6, 7)]);
+}
+
+#[test]
+fn empty_rows_count_in_row_number_and_are_skipped_with_a_warning() {
+    let wd = Workdir::with_db();
+    let run = wd.import(
+        "firstname,ring_seconds\nA,30\n,\n\nB,31\n,,\nC,30\n\n",
+        &["--keep-going", "--errors", "errors.csv"],
+    );
+    run.expect(1);
+    let report = run.report();
+    assert_eq!(
+        report["rows"], 3,
+        "rows counts the rows applied or rejected"
+    );
+    assert_eq!(positions(&report), vec![(1, 2), (4, 5), (6, 7)]);
+    assert_eq!(report.codes(), ["ring_seconds.not_multiple_of_5"]);
+    let warnings: Vec<Value> = report["warnings"]
+        .as_array()
+        .expect("warnings is a list")
+        .iter()
+        .map(|w| serde_json::json!([w["row_number"], w["line"], w["column"], w["code"]]))
+        .collect();
+    let empty = |row: u64, line: u64| serde_json::json!([row, line, null, "row.empty"]);
+    assert_eq!(
+        warnings,
+        vec![empty(2, 3), empty(3, 4), empty(5, 6), empty(7, 8)],
+        "a ',' row, a blank line, a ',,' row and the blank last line"
+    );
+    assert!(
+        wd.read("errors.csv").contains("\n4,5,ring_seconds,"),
+        "{}",
+        wd.read("errors.csv")
+    );
+    assert_eq!(
+        wd.query_strings("SELECT firstname FROM users ORDER BY id"),
+        ["A", "C"]
+    );
+
+    wd.write("empty.csv", "firstname\nD\n,\n");
+    let run = wd.run(&["import", "empty.csv"]);
+    run.expect(0);
+    assert!(
+        run.stderr_mentions("warning[row.empty]: empty.csv: row 2 (line 3)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn update_skips_empty_rows_with_a_warning_and_keeps_their_numbers() {
+    let wd = Workdir::with_db();
+    let uuid = wd.import_ok("firstname\nA\n").created_row(1)["user_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wd.write("update.csv", format!("uuid,lastname\n,\n\n{uuid},Lee\n"));
+    let run = wd.run(&["update", "update.csv", "--format", "json"]);
+    run.expect(0);
+    let report = run.report();
+    assert_eq!(report["rows"], 1);
+    assert_eq!(report["updated"][0]["row_number"], 3);
+    assert_eq!(
+        report.warnings(),
+        vec![
+            (1, String::new(), "row.empty".to_string()),
+            (2, String::new(), "row.empty".to_string())
+        ]
+    );
+    assert_eq!(wd.query_one("SELECT lastname FROM users"), "Lee");
 }
 
 #[test]
@@ -263,7 +334,7 @@ fn line_is_physical_with_crlf_quoted_newlines_and_blank_lines() {
     run.expect(1);
     assert_eq!(
         positions(&run.report()),
-        vec![(1, 3), (2, 6), (3, 8), (4, 11)]
+        vec![(2, 3), (4, 6), (6, 8), (7, 11)]
     );
 }
 

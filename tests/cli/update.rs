@@ -197,6 +197,50 @@ fn update_creates_missing_resources_and_associates_them() {
 }
 
 #[test]
+fn update_counts_a_claimed_free_extension_as_reused_not_created() {
+    let wd = Workdir::with_db();
+    let report = wd.import_ok(
+        "firstname,line_protocol,context,exten\nAnn,sip,default,1500\nBea,sip,default,1501\nCid,,,\nDan,sip,default,1001\n",
+    );
+    let uuid = |row: u64| {
+        report.created_row(row)["user_uuid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (cid, dan) = (uuid(3), uuid(4));
+    wd.delete_users(&["Ann", "Bea"]);
+    // Cid gets a line on the free 1500; Dan's line moves from 1001 to the free 1501.
+    let run = update(
+        &wd,
+        &format!(
+            "uuid,line_protocol,context,exten\n{cid},sip,default,1500\n{dan},sip,default,1501\n"
+        ),
+        &[],
+    );
+    run.expect(0);
+    let r = run.report();
+    assert_eq!(r.created("lines"), 1);
+    assert_eq!(r.created("extensions"), 0);
+    assert_eq!(r["summary"]["reused"], serde_json::json!({"extensions": 2}));
+    assert_eq!(
+        r["updated"][0]["created"],
+        serde_json::json!(["line"]),
+        "the claimed extension is not listed as created"
+    );
+    assert_eq!(
+        wd.query_rows(
+            "SELECT e.exten, u.firstname FROM extensions e LEFT JOIN lines l ON l.id = e.line_id LEFT JOIN users u ON u.id = l.user_id ORDER BY e.exten"
+        ),
+        vec![
+            vec!["1001".to_string(), "NULL".to_string()],
+            vec!["1500".to_string(), "Cid".to_string()],
+            vec!["1501".to_string(), "Dan".to_string()],
+        ]
+    );
+}
+
+#[test]
 fn update_adds_an_extension_to_an_existing_line() {
     let wd = Workdir::with_db();
     let report = wd.import_ok("firstname,line_protocol,context\nBob,sccp,default\n");

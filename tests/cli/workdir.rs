@@ -275,6 +275,18 @@ impl Workdir {
             .unwrap_or_else(|e| panic!("open {}: {e}", self.db().display()))
     }
 
+    /// Deletes users by firstname as another program would, with SQLite's foreign keys on:
+    /// their lines go, and their extensions stay, free (the schema sets `line_id` to NULL).
+    pub fn delete_users(&self, firstnames: &[&str]) {
+        let conn = self.conn();
+        conn.execute_batch("PRAGMA foreign_keys = ON")
+            .expect("turn foreign keys on");
+        for name in firstnames {
+            conn.execute("DELETE FROM users WHERE firstname = ?1", [name])
+                .unwrap_or_else(|e| panic!("delete user {name}: {e}"));
+        }
+    }
+
     /// The rows of a query, each cell as text (`NULL` for null).
     pub fn query_rows(&self, sql: &str) -> Vec<Vec<String>> {
         let conn = self.conn();

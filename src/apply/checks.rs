@@ -6,7 +6,7 @@ use crate::columns::Col;
 use crate::error::{Result, RowError};
 use crate::record::{Parsed, Value};
 use crate::store::reference::Context;
-use rusqlite::{params, OptionalExtension};
+use crate::store::tx::ExtensionState;
 
 /// A column whose values must be unique across the database and the file (the registry's
 /// [`crate::columns::UNIQUE`] columns).
@@ -79,10 +79,7 @@ impl Applier<'_> {
         if !self.probe {
             return Ok(false);
         }
-        self.tx
-            .prepare_cached(&crate::store::unique_probe(u))
-            .and_then(|mut st| st.query_row(params![v, self.owner_id()], |r| r.get(0)))
-            .map_err(|e| self.db(e))
+        self.tx.taken(u, v, self.owner_id())
     }
 
     fn check_unique(&self, u: Unique, v: &str, errors: &mut Vec<RowError>) -> Result<()> {
@@ -110,26 +107,13 @@ impl Applier<'_> {
         if !self.probe {
             return Ok(Ok(None));
         }
-        let row: Option<(i64, bool)> = self
-            .tx
-            .prepare_cached(
-                "SELECT e.id,
-                    (e.line_id IS NOT NULL AND e.line_id NOT IN (SELECT id FROM lines WHERE user_id IS ?3))
-                    OR EXISTS(SELECT 1 FROM incalls i WHERE i.extension_id = e.id AND i.user_id IS NOT ?3)
-                 FROM extensions e WHERE e.exten = ?1 AND e.context = ?2",
-            )
-            .and_then(|mut st| {
-                st.query_row(params![exten, context, self.owner_id()], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()
-            })
-            .map_err(|e| self.db(e))?;
-        Ok(match row {
-            None => Ok(None),
-            Some((_, true)) => Err(()),
-            Some((id, false)) => Ok(Some(id)),
-        })
+        Ok(
+            match self.tx.extension_state(exten, context, self.owner_id())? {
+                ExtensionState::Missing => Ok(None),
+                ExtensionState::Free(id) => Ok(Some(id)),
+                ExtensionState::Taken => Err(()),
+            },
+        )
     }
 }
 
@@ -428,13 +412,7 @@ pub fn plan(
     if let Some(vm) = &p.voicemail {
         if context(a, Col::VoicemailContext, &vm.context, entity, None, errors).is_some() && a.probe
         {
-            let existing: Option<i64> =
-                a.tx.prepare_cached("SELECT id FROM voicemails WHERE number = ?1 AND context = ?2")
-                    .and_then(|mut st| {
-                        st.query_row([&vm.number, &vm.context], |r| r.get(0))
-                            .optional()
-                    })
-                    .map_err(|e| a.db(e))?;
+            let existing = a.tx.voicemail_id(&vm.number, &vm.context)?;
             if let Some(id) =
                 existing.filter(|id| a.owner.is_none_or(|o| o.voicemail_id != Some(*id)))
             {

@@ -87,8 +87,11 @@ pub fn run(
                 break; // the applier stopped on a fatal error
             }
         });
-        let mut applier = Applier::new(&tx, &reference, opts.entity)
-            .map_err(|e| crate::error::Error::db(&path, e))?;
+        let mut applier = Applier::new(
+            crate::store::tx::Tx::new(&tx, path.clone())?,
+            &reference,
+            opts.entity,
+        );
         let full = super::update::full_header();
         for received in batches {
             let (batch, prepared) = received?;

@@ -2,14 +2,12 @@
 //! shows it), the merged record is checked like an import row, and what changed is written in
 //! place, keeping ids; resources the user lacks are created as on import.
 
-use super::{checks, sql_value, Applier, Owner};
-use crate::columns::{Col, Group, COLUMNS, N};
+use super::{checks, Applier, Owner};
+use crate::columns::{Col, Group, COLUMNS};
 use crate::error::{Result, RowError};
 use crate::read::{Cell, Header, RawRow};
 use crate::record::{self, Parsed};
-use crate::store::export;
-use rusqlite::types::Value as Sql;
-use rusqlite::{params, OptionalExtension};
+use crate::store::tx::{LineRow, StoredIncall, StoredUser, UserRow, Write};
 use serde::Serialize;
 
 /// What an update row changed: the report's entry.
@@ -45,27 +43,6 @@ pub struct Updated {
 /// The outcome of one update row: `Ok(None)` when nothing changed.
 pub type UpdateOutcome = std::result::Result<(Option<Updated>, Vec<RowError>), Vec<RowError>>;
 
-/// One incoming number the user has.
-#[derive(Clone, Debug)]
-struct CurrentIncall {
-    id: i64,
-    extension_id: i64,
-    exten: String,
-    context: String,
-    ring_seconds: Option<i64>,
-}
-
-/// A user as stored: its export cells and the ids of its resources.
-struct Current {
-    user_id: i64,
-    cells: Vec<String>,
-    line_id: Option<i64>,
-    extension_id: Option<i64>,
-    voicemail_id: Option<i64>,
-    incalls: Vec<CurrentIncall>,
-    permissions: Vec<i64>,
-}
-
 /// The header every merged record is read with: all columns, in registry order.
 pub fn full_header() -> Header {
     let names = COLUMNS.iter().map(|c| c.name.to_string()).collect();
@@ -91,71 +68,6 @@ pub fn prepare(
 }
 
 impl Applier<'_> {
-    fn current(&self, uuid: &str, entity: Option<i64>) -> Result<Option<Current>> {
-        let cols: Vec<Col> = COLUMNS.iter().map(|c| c.col).collect();
-        let sql = export::select(&cols, "u.uuid = ?1 AND (?2 IS NULL OR u.entity_id = ?2)");
-        let row = self
-            .tx
-            .prepare_cached(&sql)
-            .and_then(|mut st| {
-                st.query_row(params![uuid, entity], |r| {
-                    let mut cells = Vec::with_capacity(N);
-                    for i in 0..N {
-                        cells.push(export::text(r.get_ref(i + 1)?));
-                    }
-                    Ok((r.get::<_, i64>(0)?, cells))
-                })
-                .optional()
-            })
-            .map_err(|e| self.db(e))?;
-        let Some((user_id, cells)) = row else {
-            return Ok(None);
-        };
-        let (line_id, extension_id, voicemail_id) = self
-            .tx
-            .prepare_cached(
-                "SELECT l.id, (SELECT e.id FROM extensions e WHERE e.line_id = l.id ORDER BY e.id LIMIT 1),
-                        (SELECT voicemail_id FROM user_voicemails WHERE user_id = ?1)
-                 FROM (SELECT ?1 AS uid) x LEFT JOIN lines l ON l.id = (SELECT min(id) FROM lines WHERE user_id = ?1)",
-            )
-            .and_then(|mut st| st.query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
-            .map_err(|e| self.db(e))?;
-        let incalls = self
-            .tx
-            .prepare_cached(concat!(
-                "SELECT i.id, i.extension_id, e.exten, e.context, i.ring_seconds FROM incalls i
-                     JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = ?1 ",
-                crate::incall_order!()
-            ))
-            .and_then(|mut st| {
-                st.query_map([user_id], |r| {
-                    Ok(CurrentIncall {
-                        id: r.get(0)?,
-                        extension_id: r.get(1)?,
-                        exten: r.get(2)?,
-                        context: r.get(3)?,
-                        ring_seconds: r.get(4)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(|e| self.db(e))?;
-        let permissions = self
-            .tx
-            .prepare_cached("SELECT call_permission_id FROM user_call_permissions WHERE user_id = ?1 ORDER BY 1")
-            .and_then(|mut st| st.query_map([user_id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>())
-            .map_err(|e| self.db(e))?;
-        Ok(Some(Current {
-            user_id,
-            cells,
-            line_id,
-            extension_id,
-            voicemail_id,
-            incalls,
-            permissions,
-        }))
-    }
-
     /// Merges one row into its user's record, checks the result and writes what changed.
     pub fn update(
         &mut self,
@@ -178,7 +90,7 @@ impl Applier<'_> {
                 )]))
             }
         };
-        let Some(cur) = self.current(&uuid, entity)? else {
+        let Some(cur) = self.tx.stored_user(&uuid, entity)? else {
             let scope = entity
                 .map(|e| format!(" in entity {e}"))
                 .unwrap_or_default();
@@ -249,7 +161,7 @@ impl Applier<'_> {
         &mut self,
         p: &Parsed,
         plan: &checks::Plan,
-        cur: &Current,
+        cur: &StoredUser,
         out: &mut Updated,
     ) -> Result<()> {
         let names = out.changed.clone();
@@ -259,60 +171,53 @@ impl Applier<'_> {
                 .any(|c| crate::columns::lookup(c).is_some_and(|c| c.def().group == g))
         };
         let changed = |col: Col| names.contains(&col.name());
-        let tx = self.tx;
-        let db = |e: rusqlite::Error| self.db(e);
+        let tx = &self.tx;
         if touched(Group::User) || touched(Group::Login) || touched(Group::Cti) {
-            let mut values: Vec<Sql> = vec![
-                Sql::Integer(plan.entity),
-                p.login
-                    .as_ref()
-                    .map_or(Sql::Null, |l| Sql::Text(l.username.clone())),
-                p.login
-                    .as_ref()
-                    .and_then(|l| l.password_hash.clone())
-                    .map_or(Sql::Null, Sql::Text),
-                Sql::Integer(i64::from(p.cti.as_ref().is_some_and(|c| c.enabled))),
-                plan.cti_profile.map_or(Sql::Null, Sql::Integer),
-            ];
-            for (col, v) in record::user_fields().zip(&p.user.fields) {
-                values.push(sql_value(col, v.as_ref()));
-            }
-            values.push(Sql::Integer(cur.user_id));
-            tx.prepare_cached(&self.update_user)
-                .and_then(|mut st| st.execute(rusqlite::params_from_iter(values)))
-                .map_err(db)?;
+            let login = p.login.as_ref();
+            tx.update_user(
+                cur.user_id,
+                &UserRow {
+                    uuid: &out.user_uuid,
+                    entity: plan.entity,
+                    username: login.map(|l| l.username.as_str()),
+                    password_hash: login.and_then(|l| l.password_hash.as_deref()),
+                    cti_profile_enabled: p.cti.as_ref().is_some_and(|c| c.enabled),
+                    cti_profile: plan.cti_profile,
+                    fields: &p.user.fields,
+                },
+            )?;
         }
         out.line_id = cur.line_id;
         out.extension_id = cur.extension_id;
         if let Some(line) = &p.phone {
             match cur.line_id {
                 Some(id) if touched(Group::Line) => {
-                    tx.prepare_cached(
-                        "UPDATE lines SET context = ?2, sip_username = ?3, sip_secret = ?4, provisioning_code = ?5 WHERE id = ?1",
-                    )
-                    .and_then(|mut st| {
-                        st.execute(params![id, line.context, plan.sip_username, line.sip_secret, plan.provisioning_code])
-                    })
-                    .map_err(db)?;
+                    tx.update_line(
+                        id,
+                        &LineRow {
+                            protocol: line.protocol.as_str(),
+                            context: &line.context,
+                            sip_username: plan.sip_username.as_deref(),
+                            sip_secret: line.sip_secret.as_deref(),
+                            provisioning_code: plan.provisioning_code.as_deref(),
+                        },
+                    )?;
                 }
                 Some(_) => {}
                 None => {
-                    out.line_id = Some(self.insert_line(cur.user_id, line, plan).map_err(db)?);
+                    out.line_id = Some(self.insert_line(cur.user_id, line, plan)?);
                     out.created.push("line");
                 }
             }
             if let (Some(exten), Some(line_id)) = (&p.exten, out.line_id) {
                 if changed(Col::Exten) || changed(Col::Context) || cur.extension_id.is_none() {
-                    out.extension_id = Some(
-                        self.move_extension(
-                            exten,
-                            &line.context,
-                            plan.exten_id,
-                            cur.extension_id,
-                            line_id,
-                        )
-                        .map_err(db)?,
-                    );
+                    out.extension_id = Some(self.move_extension(
+                        exten,
+                        &line.context,
+                        plan.exten_id,
+                        cur.extension_id,
+                        line_id,
+                    )?);
                     if plan.exten_id.is_some() && plan.exten_id != cur.extension_id {
                         out.extension_reused = true;
                     } else if cur.extension_id.is_none() {
@@ -323,35 +228,18 @@ impl Applier<'_> {
         }
         out.incall_ids = cur.incalls.iter().map(|i| i.id).collect();
         if touched(Group::Incall) {
-            out.incall_ids = self
-                .replace_incalls(cur, p, plan, &mut out.created)
-                .map_err(db)?;
+            out.incall_ids = self.replace_incalls(cur, p, plan, &mut out.created)?;
         }
         out.voicemail_id = cur.voicemail_id;
         if let Some(vm) = p.voicemail.as_ref().filter(|_| touched(Group::Voicemail)) {
             match (cur.voicemail_id, plan.voicemail) {
                 (Some(_), Some(shared)) => {
-                    tx.prepare_cached(
-                        "UPDATE user_voicemails SET voicemail_id = ?2 WHERE user_id = ?1",
-                    )
-                    .and_then(|mut st| st.execute(params![cur.user_id, shared]))
-                    .map_err(db)?;
+                    self.tx.relink_voicemail(cur.user_id, shared)?;
                     out.voicemail_id = Some(shared);
                 }
-                (Some(id), None) => {
-                    tx.prepare_cached(
-                        "UPDATE voicemails SET name = ?2, number = ?3, context = ?4, password = ?5, email = ?6, attach_audio = ?7, delete_messages = ?8, ask_password = ?9 WHERE id = ?1",
-                    )
-                    .and_then(|mut st| {
-                        st.execute(params![
-                            id, vm.name, vm.number, vm.context, vm.password, vm.email, vm.attach_audio, vm.delete_messages, vm.ask_password
-                        ])
-                    })
-                    .map_err(db)?;
-                }
+                (Some(id), None) => self.tx.update_voicemail(id, vm)?,
                 (None, shared) => {
-                    let (id, created) =
-                        self.attach_voicemail(cur.user_id, vm, shared).map_err(db)?;
+                    let (id, created) = self.attach_voicemail(cur.user_id, vm, shared)?;
                     out.voicemail_id = Some(id);
                     if created {
                         out.created.push("voicemail");
@@ -361,13 +249,9 @@ impl Applier<'_> {
         }
         out.call_permission_ids = cur.permissions.clone();
         if changed(Col::CallPermissions) {
-            tx.prepare_cached("DELETE FROM user_call_permissions WHERE user_id = ?1")
-                .and_then(|mut st| st.execute([cur.user_id]))
-                .map_err(db)?;
+            self.tx.clear_permissions(cur.user_id)?;
             for id in &plan.permissions {
-                tx.prepare_cached("INSERT INTO user_call_permissions (user_id, call_permission_id) VALUES (?1, ?2)")
-                    .and_then(|mut st| st.execute(params![cur.user_id, id]))
-                    .map_err(db)?;
+                self.tx.link_permission(cur.user_id, *id)?;
             }
             out.call_permission_ids = plan.permissions.clone();
         }
@@ -384,19 +268,15 @@ impl Applier<'_> {
         target: Option<i64>,
         current: Option<i64>,
         line_id: i64,
-    ) -> rusqlite::Result<i64> {
+    ) -> Write<i64> {
         match (target, current) {
             (Some(t), Some(c)) if t == c => Ok(c),
             (Some(_), Some(c)) => {
-                self.tx
-                    .prepare_cached("UPDATE extensions SET line_id = NULL WHERE id = ?1")?
-                    .execute([c])?;
+                self.tx.set_extension_line(c, None)?;
                 self.claim_extension(exten, context, target, Some(line_id))
             }
             (None, Some(c)) => {
-                self.tx
-                    .prepare_cached("UPDATE extensions SET exten = ?2, context = ?3 WHERE id = ?1")?
-                    .execute(params![c, exten, context])?;
+                self.tx.rename_extension(c, exten, context)?;
                 Ok(c)
             }
             (_, None) => self.claim_extension(exten, context, target, Some(line_id)),
@@ -406,15 +286,15 @@ impl Applier<'_> {
     /// Replaces the user's incoming numbers by the row's list; numbers kept keep their ids.
     fn replace_incalls(
         &self,
-        cur: &Current,
+        cur: &StoredUser,
         p: &Parsed,
         plan: &checks::Plan,
         created: &mut Vec<&'static str>,
-    ) -> rusqlite::Result<Vec<i64>> {
-        let tx = self.tx;
+    ) -> Write<Vec<i64>> {
+        let tx = &self.tx;
         let same =
-            |c: &CurrentIncall, n: &record::Incall| c.exten == n.exten && c.context == n.context;
-        let mut removed: Vec<&CurrentIncall> = cur
+            |c: &StoredIncall, n: &record::Incall| c.exten == n.exten && c.context == n.context;
+        let mut removed: Vec<&StoredIncall> = cur
             .incalls
             .iter()
             .filter(|c| !p.incalls.iter().any(|n| same(c, n)))
@@ -423,8 +303,7 @@ impl Applier<'_> {
         for (n, target) in p.incalls.iter().zip(&plan.incall_extens) {
             if let Some(c) = cur.incalls.iter().find(|c| same(c, n)) {
                 if c.ring_seconds != n.ring_seconds {
-                    tx.prepare_cached("UPDATE incalls SET ring_seconds = ?2 WHERE id = ?1")?
-                        .execute(params![c.id, n.ring_seconds])?;
+                    tx.set_incall_ring(c.id, n.ring_seconds)?;
                 }
                 ids.push(c.id);
             } else if !removed.is_empty() {
@@ -432,38 +311,25 @@ impl Applier<'_> {
                 let c = removed.remove(0);
                 let ext = match target {
                     Some(t) => {
-                        tx.prepare_cached("DELETE FROM extensions WHERE id = ?1 AND line_id IS NULL AND NOT EXISTS (SELECT 1 FROM incalls WHERE extension_id = ?1 AND id != ?2)")?
-                            .execute(params![c.extension_id, c.id])
-                            .map(|_| *t)
+                        tx.delete_unused_extension(c.extension_id, Some(c.id))?;
+                        *t
                     }
                     None => {
-                        tx.prepare_cached("UPDATE extensions SET exten = ?2, context = ?3 WHERE id = ?1")?
-                            .execute(params![c.extension_id, n.exten, n.context])?;
-                        Ok(c.extension_id)
+                        tx.rename_extension(c.extension_id, &n.exten, &n.context)?;
+                        c.extension_id
                     }
                 };
-                // The extension row must be repointed before the old one is dropped.
-                let ext = ext?;
-                tx.prepare_cached(
-                    "UPDATE incalls SET extension_id = ?2, ring_seconds = ?3 WHERE id = ?1",
-                )?
-                .execute(params![c.id, ext, n.ring_seconds])?;
+                tx.update_incall(c.id, ext, n.ring_seconds)?;
                 ids.push(c.id);
             } else {
                 let ext = self.claim_extension(&n.exten, &n.context, *target, None)?;
-                tx.prepare_cached(
-                    "INSERT INTO incalls (user_id, extension_id, ring_seconds) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![cur.user_id, ext, n.ring_seconds])?;
-                ids.push(tx.last_insert_rowid());
+                ids.push(tx.insert_incall(cur.user_id, ext, n.ring_seconds)?);
                 created.push("incall");
             }
         }
         for c in removed {
-            tx.prepare_cached("DELETE FROM incalls WHERE id = ?1")?
-                .execute([c.id])?;
-            tx.prepare_cached("DELETE FROM extensions WHERE id = ?1 AND line_id IS NULL")?
-                .execute([c.extension_id])?;
+            tx.delete_incall(c.id)?;
+            tx.delete_unused_extension(c.extension_id, None)?;
         }
         Ok(ids)
     }
@@ -474,7 +340,7 @@ impl Applier<'_> {
 fn merge(
     header: &Header,
     record: &csv::StringRecord,
-    cur: &Current,
+    cur: &StoredUser,
     hash: Option<&str>,
     errors: &mut Vec<RowError>,
 ) -> Vec<String> {

@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod reference;
+pub mod tx;
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OpenFlags};

@@ -5,6 +5,7 @@
 #   benches/run.sh                 # 1,000,000 rows (about 10 minutes on 2 cores)
 #   ROWS=100000 benches/run.sh     # a quicker run
 #   REPEAT=1 benches/run.sh        # one run of each comparison instead of three
+#   UPDATE_ROWS=200000             # the size of (f), update against import (benches/update.sh)
 #
 # Each comparison runs REPEAT times, ucsv and the sqlite3 shell taking turns, and the report
 # gives the median: the machines this runs on are shared and noisy.
@@ -91,6 +92,9 @@ done
 fresh hashed.db
 measure hashing "$UCSV" --db hashed.db -q import passwords.csv --no-progress
 
+# (f) update against import, at UPDATE_ROWS users (its own script, also run alone).
+update_table=$(UPDATE_WORK="$WORK/update" REPEAT="$REPEAT" "$ROOT/benches/update.sh")
+
 # The report.
 # get LABEL COLUMN: the median over the runs (column 2 wall, 3 CPU, 4 max RSS).
 get() {
@@ -119,6 +123,8 @@ sqlite3 $(sqlite3 --version | cut -d' ' -f1) shell, ucsv with its bundled SQLite
 |---|---|---|---|
 | import | $(mb import_ucsv_small) MB | $(mb import_ucsv) MB | ≤ 256 MB, flat |
 | export | $(mb export_ucsv_small) MB | $(mb export_ucsv) MB | ≤ 256 MB, flat |
+
+$update_table
 
 Password hashing, reported separately: $HASHED rows with plaintext passwords import in
 $(get hashing 2) s ($hash_rate rows/s), using $hash_cores cores on average (argon2id,

@@ -78,6 +78,13 @@ fresh small.db
 measure import_ucsv_small "$UCSV" --db small.db -q import "users_$SMALL.csv" --no-progress
 measure export_ucsv_small "$UCSV" --db small.db -q export -o export_small.csv --no-progress
 
+# (e) the JSON report lists every row: its memory at both sizes (the report goes to
+# /dev/null; its lists are spooled to temporary files in $TMPDIR, not kept in memory).
+fresh json_small.db
+measure import_json_small "$UCSV" --db json_small.db -q import "users_$SMALL.csv" --no-progress --format json
+fresh json.db
+measure import_json "$UCSV" --db json.db -q import "users_$ROWS.csv" --no-progress --format json
+
 # (d) the same extra rows into an empty database and into a copy of the one holding ROWS users.
 for _ in $(seq "$REPEAT"); do
   fresh empty.db
@@ -122,6 +129,7 @@ sqlite3 $(sqlite3 --version | cut -d' ' -f1) shell, ucsv with its bundled SQLite
 | (e) peak memory (max RSS) | $SMALL rows | $ROWS rows | target |
 |---|---|---|---|
 | import | $(mb import_ucsv_small) MB | $(mb import_ucsv) MB | ≤ 256 MB, flat |
+| import --format json | $(mb import_json_small) MB | $(mb import_json) MB | ≤ 256 MB, flat |
 | export | $(mb export_ucsv_small) MB | $(mb export_ucsv) MB | ≤ 256 MB, flat |
 
 $update_table

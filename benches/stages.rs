@@ -41,7 +41,6 @@ fn options() -> ApplyOptions {
         dry_run: false,
         keep_going: false,
         entity: None,
-        keep_created: false,
         progress: ucsv::progress::Progress::none(),
     }
 }
@@ -53,7 +52,7 @@ fn imported(dir: &tempfile::TempDir, bytes: &[u8]) -> Store {
         &mut store,
         &mut source(bytes),
         &options(),
-        Default::default(),
+        &mut ucsv::sink::Discard,
     )
     .expect("import");
     assert_eq!(report.summary.rejected, 0, "the generated rows are valid");

@@ -4,10 +4,11 @@
 //! records in batches; [`validate`] turns each batch into typed per-resource records
 //! ([`record`]) on all cores, checking every rule a row can check alone, in input order;
 //! [`apply`] resolves each row against the reference data and the database (which holds the
-//! earlier rows) and writes it from one thread inside one transaction; [`report`] renders the
-//! outcome for people (stderr) or machines (JSON on stdout). The [`columns`] registry is the
-//! single source of truth for every column; [`store`] owns the SQLite schema and reference
-//! data.
+//! earlier rows) and writes it from one thread inside one transaction, handing each row's
+//! outcome ([`report`]) to a [`sink`] as it comes, which renders it for people (stderr), for
+//! machines (JSON on stdout, streamed) or into the rejects and errors files. The [`columns`]
+//! registry is the single source of truth for every column; [`store`] owns the SQLite schema
+//! and reference data.
 
 pub mod apply;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod progress;
 pub mod read;
 pub mod record;
 pub mod report;
+pub mod sink;
 pub mod store;
 pub mod validate;
 pub mod write;

@@ -1,6 +1,7 @@
 //! Fuzz target: arbitrary bytes as a CSV file through the whole import path: read (decode,
 //! sniff the delimiter, resolve the header) → record and check (the parallel stage) → apply
-//! against a real SQLite file → the human report (miette) and the JSON report.
+//! against a real SQLite file → every sink: the rejects and errors files, the human report
+//! (miette) and the streamed JSON report.
 //!
 //! Each input runs as `ucsv validate` (a dry run), as `ucsv validate --update` when the header
 //! has a uuid column, and as `ucsv import --keep-going --rejects --errors` (which commits the
@@ -21,7 +22,7 @@ use std::sync::{Mutex, OnceLock};
 use ucsv::apply::run::{self, ApplyOptions, Mode};
 use ucsv::read::{InputOptions, Source};
 use ucsv::outfile::AtomicFile;
-use ucsv::report::Outputs;
+use ucsv::sink::{Discard, Files, Human, Json, Sink};
 use ucsv::store::Store;
 
 /// The database every input meets, and where its pristine copy is.
@@ -57,7 +58,7 @@ fn db() -> &'static Mutex<Db> {
                 &mut store,
                 &mut source,
                 &options(Mode::Import, false, false),
-                Outputs::default(),
+                &mut Discard,
             )
             .expect("a fixture imports");
             assert!(
@@ -93,17 +94,15 @@ fn options(mode: Mode, dry_run: bool, keep_going: bool) -> ApplyOptions {
         dry_run,
         keep_going,
         entity: None,
-        // The JSON report lists every row, so its rendering meets every row.
-        keep_created: true,
         progress: ucsv::progress::Progress::new(false, None, true),
     }
 }
 
 /// `--rejects` and `--errors` writing into /dev/null (a device is written in place, not
 /// through a temporary file): their CSV writing still runs.
-fn outputs(source: &Source) -> Outputs {
+fn files(source: &Source) -> Files {
     let null = || AtomicFile::create(std::path::Path::new("/dev/null")).expect("open /dev/null");
-    Outputs::new(Some(null()), Some(null()), &source.header, source.delimiter)
+    Files::new(Some(null()), Some(null()), &source.header, source.delimiter)
         .expect("writing to /dev/null cannot fail")
 }
 
@@ -120,17 +119,22 @@ fn one_run(store: &mut Store, data: &[u8], mode: Mode, dry_run: bool, keep_going
         return false; // refused before any row is read; checked once in the dry run
     }
     let opts = options(mode, dry_run, keep_going);
-    let outputs = outputs(&source);
-    match run::run(store, &mut source, &opts, outputs) {
+    // Every sink at once: the files, the JSON report (which meets every row) and the human
+    // report, in both themes (one per run).
+    let human = Human::new(Vec::new(), &source).color(keep_going);
+    let mut sink = (files(&source), (Json::new(Vec::new(), "<memory>"), human));
+    match run::run(store, &mut source, &opts, &mut sink) {
         Ok(report) => {
-            let color = keep_going; // both themes, one per run
-            let text = report.human(&source.name, &source.header, source.delimiter, color);
+            sink.finish(&report).expect("the reports are written to memory");
+            let (_, (json, human)) = sink;
             assert!(
-                !text.is_empty(),
+                !human.into_inner().is_empty(),
                 "the human report always has a summary line"
             );
-            let json = serde_json::to_string(&report).expect("the JSON report serializes");
-            assert!(json.starts_with('{'));
+            let json = json.into_inner();
+            serde_json::from_slice::<serde_json::Value>(&json)
+                .expect("the JSON report is one valid JSON value");
+            assert!(json.starts_with(b"{"));
             assert!(
                 dry_run || !report.committed || keep_going || report.summary.rejected == 0,
                 "a run with rejected rows commits only with --keep-going"

@@ -1,10 +1,13 @@
 //! The import pipeline: read a batch → check it in parallel → plan and write each row in
-//! order from this thread → report; commit at the end unless a row failed or it is a dry run.
+//! order from this thread → hand its outcome to the sink; commit at the end unless a row
+//! failed or it is a dry run. Only counts are kept here ([`Outcome`]); what each row did goes
+//! to the sink as it comes.
 
 use super::Applier;
-use crate::error::Result;
+use crate::error::{Result, RowError};
 use crate::read::Source;
-use crate::report::{Rejected, Report};
+use crate::report::{Issue, Outcome, Rejected};
+use crate::sink::Sink;
 use crate::store::{reference::Reference, Store};
 use rusqlite::TransactionBehavior;
 
@@ -24,8 +27,6 @@ pub struct ApplyOptions {
     pub keep_going: bool,
     /// The entity of rows without entity_id.
     pub entity: Option<i64>,
-    /// Keep per-row entries for the JSON report.
-    pub keep_created: bool,
     /// Where to show progress.
     pub progress: crate::progress::Progress,
 }
@@ -40,14 +41,15 @@ pub enum Mode {
     Update,
 }
 
-/// Applies every row of `source` to `store` in one transaction; rejected rows and errors
-/// go to `outputs` as they come, and are complete before anything is committed.
+/// Applies every row of `source` to `store` in one transaction, handing each row's outcome
+/// to `sink` as it comes; the sink's [`Sink::rows_done`] runs before anything is committed.
+/// Returns the counts, for the caller to hand to [`Sink::finish`].
 pub fn run(
     store: &mut Store,
     source: &mut Source,
     opts: &ApplyOptions,
-    outputs: crate::report::Outputs,
-) -> Result<Report> {
+    sink: &mut dyn Sink,
+) -> Result<Outcome> {
     if opts.mode == Mode::Update && !source.header.has(crate::columns::Col::Uuid) {
         return Err(crate::error::Error::Header {
             path: source.name.clone(),
@@ -55,11 +57,18 @@ pub fn run(
             help: "start from `ucsv export`, which writes the uuid of every user".into(),
         });
     }
-    let mut report = Report::new(opts.command, opts.dry_run, opts.keep_created);
-    report.outputs = outputs;
-    report.is_update = opts.mode == Mode::Update;
-    report.delimiter = char::from(source.delimiter).to_string();
-    report.header_warnings(&source.header);
+    let mut tally = Tally {
+        outcome: Outcome::new(
+            opts.command,
+            source.delimiter,
+            opts.dry_run,
+            opts.mode == Mode::Update,
+        ),
+        sink,
+    };
+    for warning in Issue::unknown_columns(&source.header) {
+        tally.warning(warning)?;
+    }
     let reference = Reference::load(store)?;
     let path = store.path.clone();
     let tx = store
@@ -98,7 +107,7 @@ pub fn run(
             for (mut raw, prepared) in batch.into_iter().zip(prepared) {
                 if raw.empty {
                     // Not a data row: only its warning is reported.
-                    report.skipped(raw.row_number, raw.line, &raw.warnings);
+                    tally.row_warnings(raw.row_number, raw.line, &raw.warnings)?;
                     continue;
                 }
                 let outcome = match prepared {
@@ -121,19 +130,27 @@ pub fn run(
                 };
                 match outcome {
                     Ok(Applied::Created(created, warnings)) => {
-                        report.created(created, warned(warnings))
+                        tally.row_warnings(created.row_number, created.line, &warned(warnings))?;
+                        tally.outcome.created(&created);
+                        tally.sink.created(&created)?;
                     }
                     Ok(Applied::Updated(u, warnings)) => {
-                        report.updated(raw.row_number, raw.line, u, warned(warnings))
+                        tally.row_warnings(raw.row_number, raw.line, &warned(warnings))?;
+                        tally.outcome.updated(u.as_ref());
+                        if let Some(u) = &u {
+                            tally.sink.updated(u)?;
+                        }
                     }
                     Err(errors) => {
                         applier.remember_rejected(&header, &raw.record);
-                        report.rejected(Rejected {
+                        let row = Rejected {
                             row_number: raw.row_number,
                             line: raw.line,
                             record: raw.record,
                             errors,
-                        })?;
+                        };
+                        tally.outcome.rejected(&row);
+                        tally.sink.rejected(&row)?;
                     }
                 }
             }
@@ -143,14 +160,38 @@ pub fn run(
         Ok(())
     })?;
     opts.progress.finish();
-    // A failure to write the rejects or errors file is fatal, before anything is committed.
-    report.outputs.finish()?;
-    let commit = !opts.dry_run && (report.summary.rejected == 0 || opts.keep_going);
+    // A failure to put the rejects or errors file in place is fatal, before anything is
+    // committed.
+    tally.sink.rows_done()?;
+    let mut outcome = tally.outcome;
+    let commit = !opts.dry_run && (outcome.summary.rejected == 0 || opts.keep_going);
     if commit {
         tx.commit().map_err(|e| crate::error::Error::db(&path, e))?;
-        report.committed = true;
+        outcome.committed = true;
     }
-    Ok(report)
+    Ok(outcome)
+}
+
+/// The counts so far and the sink the rows go to.
+struct Tally<'s> {
+    outcome: Outcome,
+    sink: &'s mut dyn Sink,
+}
+
+impl Tally<'_> {
+    /// Counts a warning and hands it to the sink.
+    fn warning(&mut self, warning: Issue) -> Result<()> {
+        self.outcome.warned();
+        self.sink.warning(&warning)
+    }
+
+    /// The warnings of an applied row, before its entry.
+    fn row_warnings(&mut self, row_number: u64, line: u64, warnings: &[RowError]) -> Result<()> {
+        for w in warnings {
+            self.warning(Issue::at(row_number, line, w))?;
+        }
+        Ok(())
+    }
 }
 
 /// A batch of rows with what the parallel stage made of them.

@@ -6,7 +6,7 @@ use crate::cli::{ApplyArgs, InputArgs, ReportFormat};
 use crate::error::Result;
 use crate::outfile::AtomicFile;
 use crate::read::Source;
-use crate::report::Outputs;
+use crate::sink::{Files, Human, Json, Sink};
 use std::io::IsTerminal;
 
 /// Runs an import or update (with `dry_run`, a validation); returns the exit status.
@@ -30,7 +30,7 @@ pub fn run(
             .collect();
     super::refuse_clobber(ctx, Some(&input.file), &outputs_asked)?;
     let mut source = Source::open(&input.file, &input.options()?)?;
-    let outputs = Outputs::new(
+    let files = Files::new(
         apply
             .rejects
             .as_deref()
@@ -53,20 +53,30 @@ pub fn run(
         dry_run,
         keep_going: apply.keep_going,
         entity: input.entity,
-        keep_created: apply.format == ReportFormat::Json,
         progress: crate::progress::Progress::new(
             !apply.no_progress && !ctx.quiet,
             source.size,
             true,
         ),
     };
-    let report = match run::run(
+    let report: Box<dyn Sink> = match apply.format {
+        ReportFormat::Json => Box::new(Json::stdout()),
+        ReportFormat::Human => Box::new(
+            Human::new(std::io::stderr(), &source)
+                .color(std::io::stderr().is_terminal())
+                .quiet(ctx.quiet),
+        ),
+    };
+    // The output files and the report: the files are put in place before the run commits,
+    // the report is written once it is over.
+    let mut sink = (files, report);
+    let outcome = match run::run(
         copy.as_mut().unwrap_or(&mut store),
         &mut source,
         &opts,
-        outputs,
+        &mut sink,
     ) {
-        Ok(report) => report,
+        Ok(outcome) => outcome,
         Err(e) => {
             // A fatal error (e.g. a bad byte on line 5000) leaves no new database behind.
             if created {
@@ -75,20 +85,6 @@ pub fn run(
             return Err(e);
         }
     };
-    match apply.format {
-        ReportFormat::Json => super::json_to_stdout(&report)?,
-        ReportFormat::Human => {
-            let color = std::io::stderr().is_terminal();
-            let text = report.human(&source.name, &source.header, source.delimiter, color);
-            if ctx.quiet {
-                // Quiet keeps the errors, drops the rest.
-                if report.summary.rejected > 0 {
-                    eprint!("{text}");
-                }
-            } else {
-                eprint!("{text}");
-            }
-        }
-    }
-    Ok(report.exit_code())
+    sink.finish(&outcome)?;
+    Ok(outcome.exit_code())
 }

@@ -84,23 +84,6 @@ pub fn stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// Writes a value as pretty JSON to standard output, streamed (a large report is not
-/// built in memory first); a closed pipe ends quietly.
-pub fn json_to_stdout(value: &impl serde::Serialize) -> Result<()> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written = serde_json::to_writer_pretty(&mut out, value)
-        .map_err(std::io::Error::from)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush());
-    match written {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {
-            path: "<stdout>".into(),
-            source: e,
-        }),
-        _ => Ok(()),
-    }
-}
-
 /// Refuses outputs that are the input (unless `-`), the database or its WAL files, or each
 /// other: checked before anything is opened for writing.
 pub fn refuse_clobber(ctx: &Context, input: Option<&str>, outputs: &[Output]) -> Result<()> {

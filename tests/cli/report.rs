@@ -588,3 +588,98 @@ fn progress_shows_on_a_terminal_unless_turned_off() {
     );
     assert!(quiet.contains("import: imported 20000 users"), "{quiet}");
 }
+
+#[test]
+fn json_report_of_many_rows_lists_every_entry_in_row_order() {
+    let wd = Workdir::with_db();
+    let rows = 5_000u64;
+    let rejected = |i: u64| i % 7 == 0;
+    let warned = |i: u64| i % 10 == 0;
+    let mut csv = String::from("firstname,fistname,ring_seconds\n");
+    for i in 1..=rows {
+        let name = if warned(i) {
+            format!("User\u{202e}{i}")
+        } else {
+            format!("User{i}")
+        };
+        let ring = if rejected(i) { 31 } else { 30 };
+        csv.push_str(&format!("{name},x,{ring}\n"));
+    }
+    let run = wd.import(&csv, &["--keep-going"]);
+    run.expect(1);
+    // The top-level keys come in the documented order.
+    let at = |key: &str| {
+        run.stdout
+            .find(&format!("\n  \"{key}\": "))
+            .unwrap_or_else(|| panic!("no key {key:?} at depth 1"))
+    };
+    let order = [
+        "command",
+        "delimiter",
+        "dry_run",
+        "committed",
+        "rows",
+        "summary",
+        "created",
+        "updated",
+        "errors",
+        "warnings",
+    ];
+    let positions: Vec<usize> = order.iter().map(|k| at(k)).collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "keys out of order: {:?}",
+        order.iter().zip(&positions).collect::<Vec<_>>()
+    );
+    let r = run.report();
+    let all: Vec<u64> = (1..=rows).collect();
+    let applied: Vec<u64> = all.iter().copied().filter(|&i| !rejected(i)).collect();
+    let bad: Vec<u64> = all.iter().copied().filter(|&i| rejected(i)).collect();
+    let row_warnings: Vec<u64> = applied.iter().copied().filter(|&i| warned(i)).collect();
+    assert_eq!(r["rows"], rows);
+    assert_eq!(r["committed"], true);
+    assert_eq!(r["summary"]["created"]["users"], applied.len() as u64);
+    assert_eq!(r["summary"]["rejected"], bad.len() as u64);
+    let list = |key: &str| -> Vec<Value> {
+        r[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key} is not a list"))
+            .clone()
+    };
+    let field = |entries: &[Value], name: &str| -> Vec<u64> {
+        entries
+            .iter()
+            .map(|e| e[name].as_u64().unwrap_or(0))
+            .collect()
+    };
+    let created = list("created");
+    assert_eq!(field(&created, "row_number"), applied);
+    let lines: Vec<u64> = applied.iter().map(|i| i + 1).collect();
+    assert_eq!(field(&created, "line"), lines);
+    let user_ids = field(&created, "user_id");
+    assert!(
+        user_ids.windows(2).all(|w| w[0] < w[1]),
+        "user ids in row order"
+    );
+    assert_eq!(list("updated"), Vec::<Value>::new());
+    let errors = list("errors");
+    assert_eq!(field(&errors, "row_number"), bad);
+    assert!(
+        errors
+            .iter()
+            .all(|e| e["code"] == "ring_seconds.not_multiple_of_5"),
+        "error codes"
+    );
+    let warnings = list("warnings");
+    assert_eq!(warnings.len(), 1 + row_warnings.len());
+    assert_eq!(warnings[0]["code"], "header.unknown_column");
+    assert_eq!(warnings[0]["row_number"], Value::Null);
+    assert_eq!(field(&warnings[1..], "row_number"), row_warnings);
+    assert!(
+        warnings[1..]
+            .iter()
+            .all(|w| w["code"] == "firstname.bidi_control"),
+        "row warning codes"
+    );
+    assert_eq!(wd.count("users"), applied.len() as i64);
+}

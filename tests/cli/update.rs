@@ -417,3 +417,20 @@ fn update_keep_going_applies_the_good_rows() {
         vec![vec!["Ann", "Lee"], vec!["Bob", ""]]
     );
 }
+
+#[test]
+fn unchanged_rows_are_not_checked_again_against_rules_newer_than_their_data() {
+    // A last name stored before line breaks were refused in it (written here directly).
+    let (wd, uuid) = one_full_user();
+    wd.conn()
+        .execute("UPDATE users SET lastname = 'Two\nLines'", [])
+        .unwrap();
+    wd.run(&["export", "-o", "export.csv"]).expect(0);
+    let run = wd.run(&["update", "export.csv", "--format", "json"]);
+    run.expect(0);
+    assert_eq!(run.report()["summary"]["updated"]["unchanged"], 1);
+    // Changing another column of that user checks the whole merged record, as an import would.
+    let run = update(&wd, &format!("uuid,firstname\n{uuid},Anna\n"), &[]);
+    run.expect(1);
+    assert_eq!(run.report().codes(), ["lastname.control_character"]);
+}

@@ -9,7 +9,7 @@ mod data;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::io::Cursor;
-use ucsv::apply::run::{self, ApplyOptions, Mode};
+use ucsv::pipeline::{self, ApplyOptions, Mode};
 use ucsv::read::{InputOptions, Source};
 use ucsv::store::{reference::ReferenceFile, Store};
 
@@ -48,7 +48,7 @@ fn options() -> ApplyOptions {
 /// A fresh database holding the generated rows.
 fn imported(dir: &tempfile::TempDir, bytes: &[u8]) -> Store {
     let mut store = Store::create(&dir.path().join("b.db"), &reference(), "bench").expect("create");
-    let report = run::run(
+    let report = pipeline::run(
         &mut store,
         &mut source(bytes),
         &options(),

@@ -1,21 +1,24 @@
 //! ucsv bulk-provisions IPBX users from CSV spreadsheets into an embedded SQLite database.
 //!
-//! The pipeline runs one way: [`read`] streams the file, decoding it once into UTF-8 CSV
-//! records in batches; [`validate`] turns each batch into typed per-resource records
-//! ([`record`]) on all cores, checking every rule a row can check alone, in input order;
-//! [`apply`] resolves each row against the reference data and the database (which holds the
-//! earlier rows) and writes it from one thread inside one transaction, handing each row's
-//! outcome ([`report`]) to a [`sink`] as it comes, which renders it for people (stderr), for
+//! One core, many doors. The core is [`domain`]: the rules across rows and the database
+//! (uniqueness, numbers in use, shared voicemail boxes, context ranges, the update merge),
+//! asking and writing through [`store`], the only place that speaks SQL. The batch door is
+//! the [`pipeline`]: [`read`] streams the file, decoding it once into UTF-8 CSV records in
+//! batches; [`validate`] turns each batch into typed per-resource records ([`record`]) on
+//! all cores, checking every rule a row can check alone, in input order; the domain resolves
+//! each row against the reference data and the database (which holds the earlier rows) and
+//! writes it from one thread inside one transaction, handing each row's outcome
+//! ([`report`]) to a [`sink`] as it comes, which renders it for people (stderr), for
 //! machines (JSON on stdout, streamed) or into the rejects and errors files. The [`columns`]
-//! registry is the single source of truth for every column; [`store`] owns the SQLite schema
-//! and reference data.
+//! registry is the single source of truth for every column, its storage binding included.
 
-pub mod apply;
 pub mod cli;
 pub mod cmd;
 pub mod columns;
+pub mod domain;
 pub mod error;
 pub mod outfile;
+pub mod pipeline;
 pub mod progress;
 pub mod read;
 pub mod record;
@@ -25,9 +28,9 @@ pub mod store;
 pub mod validate;
 pub mod write;
 
-use apply::run::Mode;
 use cli::{Cli, Command};
 use error::Result;
+use pipeline::Mode;
 
 /// Runs a parsed command line; returns the exit status (0 or 1; fatal errors are `Err`, 2).
 pub fn run(cli: Cli) -> Result<u8> {

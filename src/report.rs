@@ -4,8 +4,8 @@
 //! `summary`). Nothing here renders, and nothing here grows with the number of rows: the
 //! sinks decide what to keep.
 
-use crate::apply::update::Updated;
-use crate::apply::Created;
+use crate::domain::update::Updated;
+use crate::domain::Created;
 use crate::error::RowError;
 use crate::read::Header;
 use serde::Serialize;

@@ -65,7 +65,7 @@ pub fn update_batch(
         batch
             .par_iter()
             .map(|raw| {
-                read_errors(raw).map_or_else(|| crate::apply::update::prepare(header, raw), Err)
+                read_errors(raw).map_or_else(|| crate::domain::update::prepare(header, raw), Err)
             })
             .collect()
     })

@@ -19,7 +19,7 @@ use libfuzzer_sys::fuzz_target;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
-use ucsv::apply::run::{self, ApplyOptions, Mode};
+use ucsv::pipeline::{self, ApplyOptions, Mode};
 use ucsv::read::{InputOptions, Source};
 use ucsv::outfile::AtomicFile;
 use ucsv::sink::{Discard, Files, Human, Json, Sink};
@@ -54,7 +54,7 @@ fn db() -> &'static Mutex<Db> {
         assert!(created, "a fresh temporary directory has no database");
         for csv in FIXTURES {
             let mut source = source(csv).expect("a fixture reads");
-            let report = run::run(
+            let report = pipeline::run(
                 &mut store,
                 &mut source,
                 &options(Mode::Import, false, false),
@@ -123,7 +123,7 @@ fn one_run(store: &mut Store, data: &[u8], mode: Mode, dry_run: bool, keep_going
     // report, in both themes (one per run).
     let human = Human::new(Vec::new(), &source).color(keep_going);
     let mut sink = (files(&source), (Json::new(Vec::new(), "<memory>"), human));
-    match run::run(store, &mut source, &opts, &mut sink) {
+    match pipeline::run(store, &mut source, &opts, &mut sink) {
         Ok(report) => {
             sink.finish(&report).expect("the reports are written to memory");
             let (_, (json, human)) = sink;

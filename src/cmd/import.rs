@@ -1,10 +1,10 @@
 //! `ucsv import`, `ucsv update` and `ucsv validate` (either, always rolled back).
 
 use super::Context;
-use crate::apply::run::{self, ApplyOptions, Mode};
 use crate::cli::{ApplyArgs, InputArgs, ReportFormat};
 use crate::error::Result;
 use crate::outfile::AtomicFile;
+use crate::pipeline::{self, ApplyOptions, Mode};
 use crate::read::Source;
 use crate::sink::{Files, Human, Json, Sink};
 use std::io::IsTerminal;
@@ -70,7 +70,7 @@ pub fn run(
     // The output files and the report: the files are put in place before the run commits,
     // the report is written once it is over.
     let mut sink = (files, report);
-    let outcome = match run::run(
+    let outcome = match pipeline::run(
         copy.as_mut().unwrap_or(&mut store),
         &mut source,
         &opts,

@@ -14,8 +14,8 @@
 //! break, which is safe because serde_json escapes line breaks inside strings.
 
 use super::Sink;
-use crate::apply::update::Updated;
-use crate::apply::Created;
+use crate::domain::update::Updated;
+use crate::domain::Created;
 use crate::error::{Error, Result};
 use crate::report::{Issue, Outcome, Rejected};
 use serde::Serialize;

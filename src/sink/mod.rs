@@ -21,8 +21,8 @@ pub use files::Files;
 pub use human::{escape, Human};
 pub use json::Json;
 
-use crate::apply::update::Updated;
-use crate::apply::Created;
+use crate::domain::update::Updated;
+use crate::domain::Created;
 use crate::error::Result;
 use crate::report::{Issue, Outcome, Rejected};
 

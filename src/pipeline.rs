@@ -3,7 +3,7 @@
 //! failed or it is a dry run. Only counts are kept here ([`Outcome`]); what each row did goes
 //! to the sink as it comes.
 
-use super::Applier;
+use crate::domain::{self, Applier};
 use crate::error::{Result, RowError};
 use crate::read::Source;
 use crate::report::{Issue, Outcome, Rejected};
@@ -101,7 +101,7 @@ pub fn run(
             &reference,
             opts.entity,
         );
-        let full = super::update::full_header();
+        let full = domain::update::full_header();
         for received in batches {
             let (batch, prepared) = received?;
             for (mut raw, prepared) in batch.into_iter().zip(prepared) {
@@ -223,6 +223,6 @@ enum Prepared {
 
 /// What an applied row did.
 enum Applied {
-    Created(super::Created, Vec<crate::error::RowError>),
-    Updated(Option<super::update::Updated>, Vec<crate::error::RowError>),
+    Created(domain::Created, Vec<crate::error::RowError>),
+    Updated(Option<domain::update::Updated>, Vec<crate::error::RowError>),
 }

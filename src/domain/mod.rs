@@ -1,12 +1,13 @@
-//! Plan and apply: each parsed row is resolved against the reference data and the database
-//! (which already holds the earlier rows of the file), then written, from one thread, inside
-//! the command's transaction.
+//! The domain: the rules across rows and the database. Each parsed row is resolved against
+//! the reference data and the database (which already holds the earlier rows of the file),
+//! then written, from one thread, inside the command's transaction, through the questions
+//! and writes of [`crate::store::tx`] (no SQL here).
 //!
 //! A row is checked completely before anything of it is written, so a rejected row leaves no
 //! partial records behind, and all its errors are reported together.
 
 mod checks;
-pub mod run;
+
 pub mod update;
 
 use crate::error::{Result, RowError};

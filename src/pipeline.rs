@@ -9,7 +9,6 @@ use crate::read::Source;
 use crate::report::{Issue, Outcome, Rejected};
 use crate::sink::Sink;
 use crate::store::{reference::Reference, Store};
-use rusqlite::TransactionBehavior;
 
 /// Rows read and checked at a time.
 pub const BATCH: usize = 2048;
@@ -70,11 +69,7 @@ pub fn run(
         tally.warning(warning)?;
     }
     let reference = Reference::load(store)?;
-    let path = store.path.clone();
-    let tx = store
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| crate::error::Error::db(&path, e))?;
+    let mut applier = Applier::new(store.begin()?, &reference, opts.entity);
     let header = source.header.clone();
     let bytes_read = source.bytes_read.clone();
     let mode = opts.mode;
@@ -96,11 +91,6 @@ pub fn run(
                 break; // the applier stopped on a fatal error
             }
         });
-        let mut applier = Applier::new(
-            crate::store::tx::Tx::new(&tx, path.clone())?,
-            &reference,
-            opts.entity,
-        );
         let full = domain::update::full_header();
         for received in batches {
             let (batch, prepared) = received?;
@@ -166,7 +156,7 @@ pub fn run(
     let mut outcome = tally.outcome;
     let commit = !opts.dry_run && (outcome.summary.rejected == 0 || opts.keep_going);
     if commit {
-        tx.commit().map_err(|e| crate::error::Error::db(&path, e))?;
+        applier.commit()?;
         outcome.committed = true;
     }
     Ok(outcome)

@@ -28,15 +28,7 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<u8> {
     crate::store::reference::Reference::load(&store)?.check_entity(args.entity)?;
     let wanted = !args.no_progress && !ctx.quiet && args.output != "-";
     let total = if wanted {
-        store
-            .conn
-            .query_row(
-                "SELECT count(*) FROM users WHERE ?1 IS NULL OR entity_id = ?1",
-                [args.entity],
-                |r| r.get::<_, i64>(0),
-            )
-            .ok()
-            .map(|n| n as u64)
+        store.count_users(args.entity).ok()
     } else {
         None
     };

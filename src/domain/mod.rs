@@ -52,7 +52,7 @@ pub type RowOutcome = std::result::Result<(Created, Vec<RowError>), Vec<RowError
 
 /// Applies rows to the database inside one transaction.
 pub struct Applier<'t> {
-    tx: Tx<'t>,
+    tx: Box<dyn Tx + 't>,
     reference: &'t Reference,
     default_entity: Option<i64>,
     /// Unique values (lowercased where compared without case) of rejected rows, by their
@@ -76,7 +76,7 @@ pub struct Owner {
 
 impl<'t> Applier<'t> {
     /// Prepares to apply rows in `tx`; `entity` is `--entity`.
-    pub fn new(tx: Tx<'t>, reference: &'t Reference, entity: Option<i64>) -> Self {
+    pub fn new(tx: Box<dyn Tx + 't>, reference: &'t Reference, entity: Option<i64>) -> Self {
         Applier {
             tx,
             reference,
@@ -85,6 +85,11 @@ impl<'t> Applier<'t> {
             probe: true,
             owner: None,
         }
+    }
+
+    /// Commits every row applied.
+    pub fn commit(self) -> Result<()> {
+        self.tx.commit()
     }
 
     fn owner_id(&self) -> Option<i64> {
@@ -108,7 +113,7 @@ impl<'t> Applier<'t> {
     /// is taken back and replanned on the slow path, which probes every rule and reports
     /// every error (or, for a free number or a shared box, reuses it).
     pub fn import(&mut self, p: &Parsed) -> Result<RowOutcome> {
-        if p.errors.is_empty() {
+        if p.errors.is_empty() && self.tx.optimistic() {
             let mut errors = Vec::new();
             let mut warnings = p.warnings.clone();
             self.probe = false;

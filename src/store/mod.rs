@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod reference;
+pub mod sqlite_tx;
 pub mod tx;
 
 use crate::error::{Error, Result};
@@ -189,6 +190,26 @@ impl Store {
             )
             .map_err(db)?;
         Ok(copy)
+    }
+
+    /// The number of users (of `entity`, if given).
+    pub fn count_users(&self, entity: Option<i64>) -> Result<u64> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM users WHERE ?1 IS NULL OR entity_id = ?1",
+                [entity],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.unsigned_abs())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Begins the write transaction of a run (see [`sqlite_tx::SqliteTx::begin`]).
+    pub fn begin(&mut self) -> Result<Box<dyn tx::Tx + '_>> {
+        Ok(Box::new(sqlite_tx::SqliteTx::begin(
+            &self.conn,
+            self.path.clone(),
+        )?))
     }
 
     /// Closes and deletes a database this command created, when the command failed: a

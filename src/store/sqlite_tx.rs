@@ -1,0 +1,459 @@
+//! The SQLite backend of [`Tx`]: the SQL of the row path, with the hot statements prepared
+//! once per run. The transaction is begun and ended with plain statements so that the
+//! prepared statements can borrow the connection for the whole run.
+
+use super::tx::{
+    ExtensionState, LineRow, StoredIncall, StoredUser, Table, Tx, UserRow, Write, WriteError,
+};
+use crate::columns::Col;
+use crate::error::Error;
+use crate::record::{self, Value};
+use rusqlite::types::Value as Sql;
+use rusqlite::types::{Null, ToSqlOutput};
+use rusqlite::{params, Connection, OptionalExtension, Statement};
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+/// The statements of the create path, prepared once per run.
+struct Hot<'t> {
+    user: RefCell<Statement<'t>>,
+    line: RefCell<Statement<'t>>,
+    extension: RefCell<Statement<'t>>,
+    incall: RefCell<Statement<'t>>,
+    voicemail: RefCell<Statement<'t>>,
+    user_voicemail: RefCell<Statement<'t>>,
+    permission: RefCell<Statement<'t>>,
+}
+
+/// One transaction's questions and writes.
+pub struct SqliteTx<'t> {
+    tx: &'t Connection,
+    /// Whether COMMIT ran (else the drop rolls back).
+    done: bool,
+    path: PathBuf,
+    hot: Hot<'t>,
+    update_user: String,
+    current_user: String,
+}
+
+impl<'t> SqliteTx<'t> {
+    /// Begins the write transaction (IMMEDIATE: the write lock is taken now, waiting up to
+    /// the busy timeout for another writer) and prepares the hot statements; `path` names
+    /// the database in messages.
+    pub fn begin(tx: &'t Connection, path: PathBuf) -> crate::error::Result<Self> {
+        let db = |e| Error::db(&path, e);
+        tx.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        let fields: Vec<&str> = record::user_fields().map(Col::name).collect();
+        let insert_user = format!(
+            "INSERT INTO users (uuid, entity_id, username, password_hash, cti_profile_enabled, cti_profile_id, {}) VALUES ({})",
+            fields.join(", "),
+            vec!["?"; fields.len() + 6].join(", ")
+        );
+        let prepare = |sql: &str| tx.prepare(sql).map(RefCell::new).map_err(db);
+        let hot = Hot {
+            user: prepare(&insert_user)?,
+            line: prepare("INSERT INTO lines (user_id, protocol, context, sip_username, sip_secret, provisioning_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?,
+            extension: prepare("INSERT INTO extensions (exten, context, line_id) VALUES (?1, ?2, ?3)")?,
+            incall: prepare("INSERT INTO incalls (user_id, extension_id, ring_seconds) VALUES (?1, ?2, ?3)")?,
+            voicemail: prepare("INSERT INTO voicemails (name, number, context, password, email, attach_audio, delete_messages, ask_password) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?,
+            user_voicemail: prepare("INSERT INTO user_voicemails (user_id, voicemail_id) VALUES (?1, ?2)")?,
+            permission: prepare("INSERT INTO user_call_permissions (user_id, call_permission_id) VALUES (?1, ?2)")?,
+        };
+        let update_user = format!(
+            "UPDATE users SET entity_id = ?, username = ?, password_hash = ?, cti_profile_enabled = ?, cti_profile_id = ?, {} WHERE id = ?",
+            fields.iter().map(|f| format!("{f} = ?")).collect::<Vec<_>>().join(", ")
+        );
+        let all: Vec<Col> = crate::columns::COLUMNS.iter().map(|c| c.col).collect();
+        let current_user =
+            super::export::select(&all, "u.uuid = ?1 AND (?2 IS NULL OR u.entity_id = ?2)");
+        Ok(SqliteTx {
+            tx,
+            done: false,
+            path,
+            hot,
+            update_user,
+            current_user,
+        })
+    }
+
+    fn db(&self, e: rusqlite::Error) -> Error {
+        Error::db(&self.path, e)
+    }
+
+    fn write_error(&self, e: rusqlite::Error) -> WriteError {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) {
+            WriteError::Conflict
+        } else {
+            WriteError::Failed(self.db(e))
+        }
+    }
+
+    /// Runs a statement of the row path (cached), as a write.
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Write<()> {
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut st| st.execute(params))
+            .map(drop)
+            .map_err(|e| self.write_error(e))
+    }
+
+    /// Runs a hot insert; returns the new row's id.
+    fn insert(&self, st: &RefCell<Statement<'t>>, params: impl rusqlite::Params) -> Write<i64> {
+        st.borrow_mut()
+            .execute(params)
+            .map_err(|e| self.write_error(e))?;
+        Ok(self.tx.last_insert_rowid())
+    }
+}
+
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            // Nothing to report on a failure: the connection is being given up anyway.
+            let _ = self.tx.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+impl<'t> Tx for SqliteTx<'t> {
+    /// SQLite writes optimistically: a refused insert is cheap to take back.
+    fn optimistic(&self) -> bool {
+        true
+    }
+
+    /// Whether a unique column's value belongs to another user than `owner`.
+    fn taken(&self, col: Col, value: &str, owner: Option<i64>) -> crate::error::Result<bool> {
+        self.tx
+            .prepare_cached(&super::unique_probe(col))
+            .and_then(|mut st| st.query_row(params![value, owner], |r| r.get(0)))
+            .map_err(|e| self.db(e))
+    }
+
+    /// What `exten@context` is to the user `owner` (its own line and incalls don't count).
+    fn extension_state(
+        &self,
+        exten: &str,
+        context: &str,
+        owner: Option<i64>,
+    ) -> crate::error::Result<ExtensionState> {
+        let row: Option<(i64, bool)> = self
+            .tx
+            .prepare_cached(
+                "SELECT e.id,
+                    (e.line_id IS NOT NULL AND e.line_id NOT IN (SELECT id FROM lines WHERE user_id IS ?3))
+                    OR EXISTS(SELECT 1 FROM incalls i WHERE i.extension_id = e.id AND i.user_id IS NOT ?3)
+                 FROM extensions e WHERE e.exten = ?1 AND e.context = ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![exten, context, owner], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(|e| self.db(e))?;
+        Ok(match row {
+            None => ExtensionState::Missing,
+            Some((_, true)) => ExtensionState::Taken,
+            Some((id, false)) => ExtensionState::Free(id),
+        })
+    }
+
+    /// The voicemail box `number@context`, if it exists.
+    fn voicemail_id(&self, number: &str, context: &str) -> crate::error::Result<Option<i64>> {
+        self.tx
+            .prepare_cached("SELECT id FROM voicemails WHERE number = ?1 AND context = ?2")
+            .and_then(|mut st| st.query_row([number, context], |r| r.get(0)).optional())
+            .map_err(|e| self.db(e))
+    }
+
+    /// The user with `uuid` (in `entity`, if given), as an export shows it, with its ids.
+    fn stored_user(
+        &self,
+        uuid: &str,
+        entity: Option<i64>,
+    ) -> crate::error::Result<Option<StoredUser>> {
+        let n = crate::columns::N;
+        let row = self
+            .tx
+            .prepare_cached(&self.current_user)
+            .and_then(|mut st| {
+                st.query_row(params![uuid, entity], |r| {
+                    let mut cells = Vec::with_capacity(n);
+                    for i in 0..n {
+                        cells.push(super::export::text(r.get_ref(i + 1)?));
+                    }
+                    Ok((r.get::<_, i64>(0)?, cells))
+                })
+                .optional()
+            })
+            .map_err(|e| self.db(e))?;
+        let Some((user_id, cells)) = row else {
+            return Ok(None);
+        };
+        let (line_id, extension_id, voicemail_id) = self
+            .tx
+            .prepare_cached(
+                "SELECT l.id, (SELECT e.id FROM extensions e WHERE e.line_id = l.id ORDER BY e.id LIMIT 1),
+                        (SELECT voicemail_id FROM user_voicemails WHERE user_id = ?1)
+                 FROM (SELECT ?1 AS uid) x LEFT JOIN lines l ON l.id = (SELECT min(id) FROM lines WHERE user_id = ?1)",
+            )
+            .and_then(|mut st| st.query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+            .map_err(|e| self.db(e))?;
+        let incalls = self
+            .tx
+            .prepare_cached(concat!(
+                "SELECT i.id, i.extension_id, e.exten, e.context, i.ring_seconds FROM incalls i
+                     JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = ?1 ",
+                crate::incall_order!()
+            ))
+            .and_then(|mut st| {
+                st.query_map([user_id], |r| {
+                    Ok(StoredIncall {
+                        id: r.get(0)?,
+                        extension_id: r.get(1)?,
+                        exten: r.get(2)?,
+                        context: r.get(3)?,
+                        ring_seconds: r.get(4)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.db(e))?;
+        let permissions = self
+            .tx
+            .prepare_cached("SELECT call_permission_id FROM user_call_permissions WHERE user_id = ?1 ORDER BY 1")
+            .and_then(|mut st| st.query_map([user_id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>())
+            .map_err(|e| self.db(e))?;
+        Ok(Some(StoredUser {
+            user_id,
+            cells,
+            line_id,
+            extension_id,
+            voicemail_id,
+            incalls,
+            permissions,
+        }))
+    }
+
+    /// Inserts a user; returns its id.
+    fn insert_user(&self, u: &UserRow<'_>) -> Write<i64> {
+        let mut values: Vec<ToSqlOutput<'_>> = vec![
+            ToSqlOutput::from(u.uuid),
+            ToSqlOutput::from(u.entity),
+            opt_ref(u.username),
+            opt_ref(u.password_hash),
+            ToSqlOutput::from(i64::from(u.cti_profile_enabled)),
+            u.cti_profile
+                .map_or(ToSqlOutput::from(Null), ToSqlOutput::from),
+        ];
+        for (col, v) in record::user_fields().zip(u.fields) {
+            values.push(sql_ref(col, v.as_ref()));
+        }
+        self.insert(&self.hot.user, rusqlite::params_from_iter(values))
+    }
+
+    /// Rewrites a user's row.
+    fn update_user(&self, id: i64, u: &UserRow<'_>) -> Write<()> {
+        let mut values: Vec<Sql> = vec![
+            Sql::Integer(u.entity),
+            u.username.map_or(Sql::Null, |s| Sql::Text(s.into())),
+            u.password_hash.map_or(Sql::Null, |s| Sql::Text(s.into())),
+            Sql::Integer(i64::from(u.cti_profile_enabled)),
+            u.cti_profile.map_or(Sql::Null, Sql::Integer),
+        ];
+        for (col, v) in record::user_fields().zip(u.fields) {
+            values.push(sql_value(col, v.as_ref()));
+        }
+        values.push(Sql::Integer(id));
+        self.exec(&self.update_user, rusqlite::params_from_iter(values))
+    }
+
+    /// Inserts a line for the user; returns its id.
+    fn insert_line(&self, user_id: i64, l: &LineRow<'_>) -> Write<i64> {
+        self.insert(
+            &self.hot.line,
+            params![
+                user_id,
+                l.protocol,
+                l.context,
+                l.sip_username,
+                l.sip_secret,
+                l.provisioning_code
+            ],
+        )
+    }
+
+    /// Rewrites a line's settings (its protocol never changes).
+    fn update_line(&self, id: i64, l: &LineRow<'_>) -> Write<()> {
+        self.exec(
+            "UPDATE lines SET context = ?2, sip_username = ?3, sip_secret = ?4, provisioning_code = ?5 WHERE id = ?1",
+            params![id, l.context, l.sip_username, l.sip_secret, l.provisioning_code],
+        )
+    }
+
+    /// Inserts an extension (for a line, or for incalls when `line_id` is `None`).
+    fn insert_extension(&self, exten: &str, context: &str, line_id: Option<i64>) -> Write<i64> {
+        self.insert(&self.hot.extension, params![exten, context, line_id])
+    }
+
+    /// Points an existing extension at a line (or at none).
+    fn set_extension_line(&self, id: i64, line_id: Option<i64>) -> Write<()> {
+        self.exec(
+            "UPDATE extensions SET line_id = ?2 WHERE id = ?1",
+            params![id, line_id],
+        )
+    }
+
+    /// Changes an extension's number and context in place (its id is kept).
+    fn rename_extension(&self, id: i64, exten: &str, context: &str) -> Write<()> {
+        self.exec(
+            "UPDATE extensions SET exten = ?2, context = ?3 WHERE id = ?1",
+            params![id, exten, context],
+        )
+    }
+
+    /// Deletes an extension that no line uses and no incall other than `except_incall` uses.
+    fn delete_unused_extension(&self, id: i64, except_incall: Option<i64>) -> Write<()> {
+        self.exec(
+            "DELETE FROM extensions WHERE id = ?1 AND line_id IS NULL AND NOT EXISTS (SELECT 1 FROM incalls WHERE extension_id = ?1 AND id IS NOT ?2)",
+            params![id, except_incall],
+        )
+    }
+
+    /// Inserts an incoming call; returns its id.
+    fn insert_incall(&self, user_id: i64, extension_id: i64, ring: Option<i64>) -> Write<i64> {
+        self.insert(&self.hot.incall, params![user_id, extension_id, ring])
+    }
+
+    /// Repoints an incoming call at an extension with a ring time.
+    fn update_incall(&self, id: i64, extension_id: i64, ring: Option<i64>) -> Write<()> {
+        self.exec(
+            "UPDATE incalls SET extension_id = ?2, ring_seconds = ?3 WHERE id = ?1",
+            params![id, extension_id, ring],
+        )
+    }
+
+    /// Changes an incoming call's ring time.
+    fn set_incall_ring(&self, id: i64, ring: Option<i64>) -> Write<()> {
+        self.exec(
+            "UPDATE incalls SET ring_seconds = ?2 WHERE id = ?1",
+            params![id, ring],
+        )
+    }
+
+    /// Deletes an incoming call.
+    fn delete_incall(&self, id: i64) -> Write<()> {
+        self.exec("DELETE FROM incalls WHERE id = ?1", [id])
+    }
+
+    /// Inserts a voicemail box; returns its id.
+    fn insert_voicemail(&self, vm: &record::Voicemail) -> Write<i64> {
+        self.insert(
+            &self.hot.voicemail,
+            params![
+                vm.name,
+                vm.number,
+                vm.context,
+                vm.password,
+                vm.email,
+                vm.attach_audio,
+                vm.delete_messages,
+                vm.ask_password
+            ],
+        )
+    }
+
+    /// Rewrites a voicemail box's settings.
+    fn update_voicemail(&self, id: i64, vm: &record::Voicemail) -> Write<()> {
+        self.exec(
+            "UPDATE voicemails SET name = ?2, number = ?3, context = ?4, password = ?5, email = ?6, attach_audio = ?7, delete_messages = ?8, ask_password = ?9 WHERE id = ?1",
+            params![id, vm.name, vm.number, vm.context, vm.password, vm.email, vm.attach_audio, vm.delete_messages, vm.ask_password],
+        )
+    }
+
+    /// Gives the user a voicemail box.
+    fn link_voicemail(&self, user_id: i64, voicemail_id: i64) -> Write<()> {
+        self.insert(&self.hot.user_voicemail, params![user_id, voicemail_id])
+            .map(drop)
+    }
+
+    /// Moves the user to another voicemail box.
+    fn relink_voicemail(&self, user_id: i64, voicemail_id: i64) -> Write<()> {
+        self.exec(
+            "UPDATE user_voicemails SET voicemail_id = ?2 WHERE user_id = ?1",
+            params![user_id, voicemail_id],
+        )
+    }
+
+    /// Grants the user a call permission.
+    fn link_permission(&self, user_id: i64, permission_id: i64) -> Write<()> {
+        self.insert(&self.hot.permission, params![user_id, permission_id])
+            .map(drop)
+    }
+
+    /// Takes every call permission from the user.
+    fn clear_permissions(&self, user_id: i64) -> Write<()> {
+        self.exec(
+            "DELETE FROM user_call_permissions WHERE user_id = ?1",
+            [user_id],
+        )
+    }
+
+    /// Takes back inserted rows, newest first.
+    fn undo(&self, rows: Vec<(Table, i64)>) -> crate::error::Result<()> {
+        for (table, id) in rows.into_iter().rev() {
+            self.exec(delete_sql(table), [id])?;
+        }
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> crate::error::Result<()> {
+        self.tx
+            .execute_batch("COMMIT")
+            .map_err(|e| Error::db(&self.path, e))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+fn opt_ref(s: Option<&str>) -> ToSqlOutput<'_> {
+    s.map_or(ToSqlOutput::from(Null), ToSqlOutput::from)
+}
+
+/// A checked cell as a borrowed SQL value; an empty cell takes the column's default.
+fn sql_ref(col: Col, v: Option<&Value>) -> ToSqlOutput<'_> {
+    match v {
+        Some(Value::Text(s)) => ToSqlOutput::from(s.as_str()),
+        Some(Value::Int(i)) => ToSqlOutput::from(*i),
+        Some(Value::Bool(b)) => ToSqlOutput::from(i64::from(*b)),
+        other => ToSqlOutput::Owned(sql_value(col, other)),
+    }
+}
+
+/// A checked cell as an SQL value; an empty cell takes the column's default.
+fn sql_value(col: Col, v: Option<&Value>) -> Sql {
+    match v {
+        Some(Value::Text(s)) => Sql::Text(s.clone()),
+        Some(Value::Int(i)) => Sql::Integer(*i),
+        Some(Value::Bool(b)) => Sql::Integer(i64::from(*b)),
+        Some(Value::List(items)) => Sql::Text(items.join(";")),
+        None => match col.def().rule {
+            crate::columns::Rule::Bool { default: Some(b) } => Sql::Integer(i64::from(b)),
+            crate::columns::Rule::Int {
+                default: Some(d), ..
+            } => Sql::Integer(d),
+            _ => Sql::Null,
+        },
+    }
+}
+
+/// The statement deleting a row of `table` by its key.
+fn delete_sql(table: Table) -> &'static str {
+    match table {
+        Table::Users => "DELETE FROM users WHERE id = ?1",
+        Table::Lines => "DELETE FROM lines WHERE id = ?1",
+        Table::Extensions => "DELETE FROM extensions WHERE id = ?1",
+        Table::Incalls => "DELETE FROM incalls WHERE id = ?1",
+        Table::Voicemails => "DELETE FROM voicemails WHERE id = ?1",
+        Table::UserVoicemails => "DELETE FROM user_voicemails WHERE user_id = ?1",
+        Table::UserCallPermissions => "DELETE FROM user_call_permissions WHERE user_id = ?1",
+    }
+}

@@ -7,6 +7,7 @@
 //! partial records behind, and all its errors are reported together.
 
 mod checks;
+pub mod ops;
 
 pub mod update;
 
@@ -55,6 +56,8 @@ pub struct Applier<'t> {
     tx: Box<dyn Tx + 't>,
     reference: &'t Reference,
     default_entity: Option<i64>,
+    /// The entity the run is limited to (`--entity`), for looking users up.
+    scope: Option<i64>,
     /// Unique values (lowercased where compared without case) of rejected rows, by their
     /// keyed 128-bit hash (memory stays small when a million rows are rejected): a later row
     /// repeating one is still "the second occurrence".
@@ -81,6 +84,7 @@ impl<'t> Applier<'t> {
             tx,
             reference,
             default_entity: reference.default_entity(entity),
+            scope: entity,
             rejected: checks::Seen::default(),
             probe: true,
             owner: None,

@@ -7,7 +7,7 @@ use crate::columns::{Col, Group, COLUMNS};
 use crate::error::{Result, RowError};
 use crate::read::{Cell, Header, RawRow};
 use crate::record::{self, Parsed};
-use crate::store::tx::{LineRow, StoredIncall, StoredUser, UserRow, Write};
+use crate::store::tx::{LineRow, StoredIncall, StoredUser, UserKey, UserRow, Write};
 use serde::Serialize;
 
 /// What an update row changed: the report's entry.
@@ -90,7 +90,7 @@ impl Applier<'_> {
                 )]))
             }
         };
-        let Some(cur) = self.tx.stored_user(&uuid, entity)? else {
+        let Some(cur) = self.tx.stored_user(&UserKey::Uuid(uuid.clone()), entity)? else {
             let scope = entity
                 .map(|e| format!(" in entity {e}"))
                 .unwrap_or_default();

@@ -216,6 +216,40 @@ pub fn parse_import(header: &Header, raw: &RawRow) -> Result<Parsed, Vec<RowErro
     })
 }
 
+/// A row given as (column, text) pairs rather than read from a file: its header and cells
+/// (a column given twice keeps its last text). Doors other than a CSV file (a command's
+/// options, a request body) build their rows here.
+pub fn row_of(cells: &[(Col, &str)], row_number: u64) -> (Header, RawRow) {
+    let mut kept: Vec<(Col, &str)> = Vec::with_capacity(cells.len());
+    for &(col, text) in cells {
+        match kept.iter_mut().find(|(c, _)| *c == col) {
+            Some(k) => k.1 = text,
+            None => kept.push((col, text)),
+        }
+    }
+    let names = kept.iter().map(|(c, _)| c.name().to_string()).collect();
+    // Distinct registry names always resolve.
+    let header = Header::resolve("row", names, true).unwrap_or_else(|e| unreachable!("{e}"));
+    let record = csv::StringRecord::from(kept.iter().map(|(_, v)| *v).collect::<Vec<_>>());
+    let raw = RawRow {
+        row_number,
+        line: row_number,
+        record,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        empty: false,
+    };
+    (header, raw)
+}
+
+/// A draft user for create, from (column, text) pairs, with every row-local rule checked
+/// (the errors travel in [`Parsed::errors`]).
+pub fn draft(cells: &[(Col, &str)], row_number: u64) -> Parsed {
+    let (header, raw) = row_of(cells, row_number);
+    // The record has exactly the header's width.
+    parse_import(&header, &raw).unwrap_or_else(|e| unreachable!("{e:?}"))
+}
+
 /// The error of a row whose number of fields differs from the header's.
 pub fn field_count_error(fields: usize, header: usize) -> RowError {
     RowError::with_code(

@@ -3,7 +3,8 @@
 //! prepared statements can borrow the connection for the whole run.
 
 use super::tx::{
-    ExtensionState, LineRow, StoredIncall, StoredUser, Table, Tx, UserRow, Write, WriteError,
+    ExtensionState, Filter, LineRow, Page, StoredIncall, StoredUser, Table, Tx, UserKey, UserRow,
+    UserView, Write, WriteError,
 };
 use crate::columns::Col;
 use crate::error::Error;
@@ -33,7 +34,9 @@ pub struct SqliteTx<'t> {
     path: PathBuf,
     hot: Hot<'t>,
     update_user: String,
-    current_user: String,
+    /// The export select of one user, by uuid and by id.
+    user_by_uuid: String,
+    user_by_id: String,
 }
 
 impl<'t> SqliteTx<'t> {
@@ -64,15 +67,18 @@ impl<'t> SqliteTx<'t> {
             fields.iter().map(|f| format!("{f} = ?")).collect::<Vec<_>>().join(", ")
         );
         let all: Vec<Col> = crate::columns::COLUMNS.iter().map(|c| c.col).collect();
-        let current_user =
+        let user_by_uuid =
             super::export::select(&all, "u.uuid = ?1 AND (?2 IS NULL OR u.entity_id = ?2)");
+        let user_by_id =
+            super::export::select(&all, "u.id = ?1 AND (?2 IS NULL OR u.entity_id = ?2)");
         Ok(SqliteTx {
             tx,
             done: false,
             path,
             hot,
             update_user,
-            current_user,
+            user_by_uuid,
+            user_by_id,
         })
     }
 
@@ -167,15 +173,19 @@ impl<'t> Tx for SqliteTx<'t> {
     /// The user with `uuid` (in `entity`, if given), as an export shows it, with its ids.
     fn stored_user(
         &self,
-        uuid: &str,
+        key: &UserKey,
         entity: Option<i64>,
     ) -> crate::error::Result<Option<StoredUser>> {
         let n = crate::columns::N;
+        let (sql, key): (&str, Sql) = match key {
+            UserKey::Uuid(u) => (&self.user_by_uuid, Sql::Text(u.to_lowercase())),
+            UserKey::Id(id) => (&self.user_by_id, Sql::Integer(*id)),
+        };
         let row = self
             .tx
-            .prepare_cached(&self.current_user)
+            .prepare_cached(sql)
             .and_then(|mut st| {
-                st.query_row(params![uuid, entity], |r| {
+                st.query_row(params![key, entity], |r| {
                     let mut cells = Vec::with_capacity(n);
                     for i in 0..n {
                         cells.push(super::export::text(r.get_ref(i + 1)?));
@@ -402,6 +412,102 @@ impl<'t> Tx for SqliteTx<'t> {
         for (table, id) in rows.into_iter().rev() {
             self.exec(delete_sql(table), [id])?;
         }
+        Ok(())
+    }
+
+    fn voicemail_users(&self, voicemail_id: i64) -> crate::error::Result<u64> {
+        self.tx
+            .prepare_cached("SELECT count(*) FROM user_voicemails WHERE voicemail_id = ?1")
+            .and_then(|mut st| st.query_row([voicemail_id], |r| r.get::<_, i64>(0)))
+            .map(i64::unsigned_abs)
+            .map_err(|e| self.db(e))
+    }
+
+    fn list_users(
+        &self,
+        filter: &Filter,
+        page: Page,
+    ) -> crate::error::Result<(Vec<UserView>, u64)> {
+        const WHERE: &str = "(?1 IS NULL OR u.entity_id = ?1) AND (?2 IS NULL
+            OR u.firstname LIKE ?2 ESCAPE '\\' OR u.lastname LIKE ?2 ESCAPE '\\'
+            OR u.email LIKE ?2 ESCAPE '\\' OR u.username LIKE ?2 ESCAPE '\\'
+            OR EXISTS (SELECT 1 FROM lines sl JOIN extensions se ON se.line_id = sl.id
+                       WHERE sl.user_id = u.id AND se.exten LIKE ?2 ESCAPE '\\'))";
+        let pattern = filter.search.as_ref().map(|s| {
+            let escaped = s
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let db = |e| self.db(e);
+        let total: i64 = self
+            .tx
+            .prepare_cached(&format!("SELECT count(*) FROM users u WHERE {WHERE}"))
+            .and_then(|mut st| st.query_row(params![filter.entity, pattern], |r| r.get(0)))
+            .map_err(db)?;
+        let all: Vec<Col> = crate::columns::COLUMNS.iter().map(|c| c.col).collect();
+        let sql = format!("{} LIMIT ?3 OFFSET ?4", super::export::select(&all, WHERE));
+        let limit = page
+            .limit
+            .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
+        let n = crate::columns::N;
+        let users = self
+            .tx
+            .prepare(&sql)
+            .and_then(|mut st| {
+                st.query_map(params![filter.entity, pattern, limit, offset], |r| {
+                    let mut cells = Vec::with_capacity(n);
+                    for i in 0..n {
+                        cells.push(super::export::text(r.get_ref(i + 1)?));
+                    }
+                    Ok(UserView {
+                        id: r.get(0)?,
+                        cells,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(db)?;
+        Ok((users, total.unsigned_abs()))
+    }
+
+    fn delete_user(&self, user_id: i64, voicemail: Option<i64>) -> crate::error::Result<()> {
+        let db = |e| self.db(e);
+        let run = |sql: &str, id: i64| {
+            self.tx
+                .prepare_cached(sql)
+                .and_then(|mut st| st.execute([id]))
+                .map_err(db)
+        };
+        // Incoming calls first: their numbers can go only once nothing points at them.
+        let incall_extensions: Vec<i64> = self
+            .tx
+            .prepare_cached("SELECT extension_id FROM incalls WHERE user_id = ?1")
+            .and_then(|mut st| st.query_map([user_id], |r| r.get(0))?.collect())
+            .map_err(db)?;
+        run("DELETE FROM incalls WHERE user_id = ?1", user_id)?;
+        for id in incall_extensions {
+            run(
+                "DELETE FROM extensions WHERE id = ?1 AND line_id IS NULL",
+                id,
+            )?;
+        }
+        run(
+            "DELETE FROM extensions WHERE line_id IN (SELECT id FROM lines WHERE user_id = ?1)",
+            user_id,
+        )?;
+        run("DELETE FROM lines WHERE user_id = ?1", user_id)?;
+        run("DELETE FROM user_voicemails WHERE user_id = ?1", user_id)?;
+        if let Some(v) = voicemail {
+            run("DELETE FROM voicemails WHERE id = ?1", v)?;
+        }
+        run(
+            "DELETE FROM user_call_permissions WHERE user_id = ?1",
+            user_id,
+        )?;
+        run("DELETE FROM users WHERE id = ?1", user_id)?;
         Ok(())
     }
 

@@ -108,6 +108,50 @@ pub struct StoredUser {
     pub permissions: Vec<i64>,
 }
 
+/// How a user is named: by its UUID or by its id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserKey {
+    /// `users.uuid` (compared without case).
+    Uuid(String),
+    /// `users.id`.
+    Id(i64),
+}
+
+/// Which users a list shows.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Only the users of this entity.
+    pub entity: Option<i64>,
+    /// Only users whose firstname, lastname, email, username or extension contains this
+    /// text (ignoring ASCII case).
+    pub search: Option<String>,
+}
+
+/// Which part of a list, in id order.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Page {
+    /// At most this many users (all when `None`).
+    pub limit: Option<u64>,
+    /// After skipping this many.
+    pub offset: u64,
+}
+
+/// A user as an export shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserView {
+    /// `users.id`.
+    pub id: i64,
+    /// Every registry column's exported text, in registry order (`password` always empty).
+    pub cells: Vec<String>,
+}
+
+impl UserView {
+    /// The exported text of one column.
+    pub fn get(&self, col: Col) -> &str {
+        &self.cells[col as usize]
+    }
+}
+
 /// The questions and writes the domain asks of one write transaction. One thread owns it;
 /// methods take `&self` (a backend whose client needs `&mut` keeps it in a `RefCell`).
 /// Dropped without [`Tx::commit`], it rolls back.
@@ -130,10 +174,10 @@ pub trait Tx {
     /// The voicemail box `number@context`, if it exists.
     fn voicemail_id(&self, number: &str, context: &str) -> crate::error::Result<Option<i64>>;
 
-    /// The user with `uuid` (in `entity`, if given), as an export shows it, with its ids.
+    /// The user named by `key` (in `entity`, if given), as an export shows it, with its ids.
     fn stored_user(
         &self,
-        uuid: &str,
+        key: &UserKey,
         entity: Option<i64>,
     ) -> crate::error::Result<Option<StoredUser>>;
 
@@ -193,6 +237,18 @@ pub trait Tx {
 
     /// Takes back inserted rows, newest first.
     fn undo(&self, rows: Vec<(Table, i64)>) -> crate::error::Result<()>;
+
+    /// How many users share the voicemail box.
+    fn voicemail_users(&self, voicemail_id: i64) -> crate::error::Result<u64>;
+
+    /// A page of the users that `filter` keeps, in id order, and how many it keeps in all.
+    fn list_users(&self, filter: &Filter, page: Page)
+        -> crate::error::Result<(Vec<UserView>, u64)>;
+
+    /// Deletes the user with its lines and their extensions, its incoming calls and their
+    /// numbers, its voicemail link (and the box `voicemail`, if given), its call
+    /// permissions and its login.
+    fn delete_user(&self, user_id: i64, voicemail: Option<i64>) -> crate::error::Result<()>;
 
     /// Makes every write of the transaction durable.
     fn commit(self: Box<Self>) -> crate::error::Result<()>;

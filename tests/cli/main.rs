@@ -8,6 +8,7 @@ mod contexts;
 mod cross_row;
 mod database;
 mod docs;
+mod domain;
 mod export;
 mod groups;
 mod hostile_input;

@@ -97,14 +97,14 @@ fn stages(c: &mut Criterion) {
     let store = imported(&dir, &bytes);
     g.bench_function("export", |b| {
         b.iter(|| {
-            let opts = ucsv::store::export::ExportOptions {
+            let opts = ucsv::export::ExportOptions {
                 entity: None,
-                columns: ucsv::store::export::exported().collect(),
+                columns: ucsv::columns::exported().collect(),
                 progress: ucsv::progress::Progress::none(),
                 excel_safe: false,
             };
             let mut w = csv::Writer::from_writer(std::io::sink());
-            ucsv::store::export::write(&store, &opts, &mut w).expect("export")
+            ucsv::export::write(&store, &opts, &mut w).expect("export")
         })
     });
     g.finish();

@@ -552,6 +552,11 @@ pub fn lookup(name: &str) -> Option<Col> {
         .map(|c| c.col)
 }
 
+/// The exported columns, in export order.
+pub fn exported() -> impl Iterator<Item = Col> {
+    COLUMNS.iter().filter(|c| c.is_exported()).map(|c| c.col)
+}
+
 /// The known column closest to an unknown name, if any is close enough to suggest.
 pub fn closest(name: &str) -> Option<&'static str> {
     let name = name.trim().to_ascii_lowercase();

@@ -17,6 +17,7 @@ pub mod cmd;
 pub mod columns;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod outfile;
 pub mod pipeline;
 pub mod progress;

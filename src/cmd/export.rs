@@ -4,8 +4,8 @@ use super::Context;
 use crate::cli::ExportArgs;
 use crate::columns::{self, Col};
 use crate::error::{Error, Result};
+use crate::export::{self, ExportOptions};
 use crate::outfile::AtomicFile;
-use crate::store::export::{self, ExportOptions};
 use crate::write::{Encoder, Target};
 use std::io::Write;
 
@@ -82,7 +82,7 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<u8> {
 /// The columns asked for, checked against the registry.
 fn columns_of(args: &ExportArgs) -> Result<Vec<Col>> {
     if args.columns.is_empty() {
-        return Ok(export::exported()
+        return Ok(columns::exported()
             .filter(|c| !(args.no_secrets && c.def().is_secret()))
             .collect());
     }

@@ -2,7 +2,7 @@
 //! The same query reads a user's current row for `update`, so that the merge sees exactly
 //! what an export would show.
 
-use crate::columns::{Col, IncallField, Storage, COLUMNS};
+use crate::columns::{Col, IncallField, Storage};
 use rusqlite::types::ValueRef;
 
 /// The order of a user's incoming numbers: by number (shorter first), then context. The
@@ -54,11 +54,6 @@ fn incall_list(field: &str) -> String {
     )
 }
 
-/// The exported columns, in export order.
-pub fn exported() -> impl Iterator<Item = Col> {
-    COLUMNS.iter().filter(|c| c.is_exported()).map(|c| c.col)
-}
-
 /// The export query over `cols`, with `u.id` first; `filter` is a fixed SQL condition on `u`
 /// whose parameters the caller binds.
 pub fn select(cols: &[Col], filter: &str) -> String {
@@ -84,96 +79,36 @@ pub fn text(v: ValueRef<'_>) -> String {
     }
 }
 
-/// What to export.
-#[derive(Clone)]
-pub struct ExportOptions {
-    /// Only users of this entity.
-    pub entity: Option<i64>,
-    /// The columns, in order.
-    pub columns: Vec<Col>,
-    /// Where to show progress (users written).
-    pub progress: crate::progress::Progress,
-    /// Prefix cells that a spreadsheet would run as a formula with `'`.
-    pub excel_safe: bool,
-}
-
-/// Whether a spreadsheet would take the cell for a formula (OWASP's CSV injection list):
-/// it starts with `=`, `@`, TAB or CR, or with `+` or `-` not followed by a plain number
-/// (`+33123456789` and `-5` are numbers and stay as they are).
-pub fn formula_like(cell: &[u8]) -> bool {
-    match cell.first() {
-        Some(b'=' | b'@' | b'\t' | b'\r') => true,
-        Some(b'+' | b'-') => !plain_number(&cell[1..]),
-        _ => false,
-    }
-}
-
-/// Digits, optionally with one decimal point between digits.
-fn plain_number(s: &[u8]) -> bool {
-    let mut parts = s.splitn(2, |&b| b == b'.');
-    let digits = |p: &[u8]| !p.is_empty() && p.iter().all(u8::is_ascii_digit);
-    parts.next().is_some_and(digits) && parts.next().is_none_or(digits)
-}
-
-/// Streams the users as CSV records (header first) into `out`; returns the number of users.
-/// Memory stays constant whatever the number of users.
-pub fn write<W: std::io::Write>(
-    store: &super::Store,
-    opts: &ExportOptions,
-    out: &mut csv::Writer<W>,
-) -> crate::error::Result<u64> {
-    let io = |e| crate::error::Error::csv_output("export", e);
-    out.write_record(opts.columns.iter().map(|c| c.name()))
-        .map_err(io)?;
-    let sql = select(&opts.columns, "(?1 IS NULL OR u.entity_id = ?1)");
-    let mut st = store.conn.prepare(&sql).map_err(|e| store.err(e))?;
-    let mut rows = st.query([opts.entity]).map_err(|e| store.err(e))?;
-    let mut n = 0;
-    let mut record = csv::ByteRecord::new();
-    while let Some(row) = rows.next().map_err(|e| store.err(e))? {
-        record.clear();
-        for i in 0..opts.columns.len() {
-            let v = row.get_ref(i + 1).map_err(|e| store.err(e))?;
-            match v {
-                ValueRef::Text(t) if opts.excel_safe && formula_like(t) => {
-                    record.push_field(&[b"'", t].concat())
+impl super::Store {
+    /// Streams the users (of `entity`, if given) in id order: for each, the exported text of
+    /// `cols`, one cell a column, handed to `each`. Memory stays constant whatever the number
+    /// of users. Returns the number of users.
+    pub fn each_user(
+        &self,
+        entity: Option<i64>,
+        cols: &[Col],
+        mut each: impl FnMut(&[Vec<u8>]) -> crate::error::Result<()>,
+    ) -> crate::error::Result<u64> {
+        let sql = select(cols, "(?1 IS NULL OR u.entity_id = ?1)");
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let mut rows = st.query([entity]).map_err(|e| self.err(e))?;
+        let mut cells: Vec<Vec<u8>> = vec![Vec::new(); cols.len()];
+        let mut n = 0;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            for (i, cell) in cells.iter_mut().enumerate() {
+                cell.clear();
+                match row.get_ref(i + 1).map_err(|e| self.err(e))? {
+                    ValueRef::Text(t) => cell.extend_from_slice(t),
+                    // Written in place: no string per number.
+                    ValueRef::Integer(n) => {
+                        let _ = std::io::Write::write_fmt(cell, format_args!("{n}"));
+                    }
+                    other => cell.extend_from_slice(text(other).as_bytes()),
                 }
-                ValueRef::Text(t) => record.push_field(t),
-                other => record.push_field(text(other).as_bytes()),
             }
+            each(&cells)?;
+            n += 1;
         }
-        out.write_byte_record(&record).map_err(io)?;
-        n += 1;
-        if n % 4096 == 0 {
-            opts.progress.set(n);
-        }
-    }
-    opts.progress.finish();
-    out.flush().map_err(|e| io(e.into()))?;
-    Ok(n)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::formula_like;
-
-    #[test]
-    fn formula_like_cells_are_those_a_spreadsheet_would_run() {
-        for cell in [
-            "=1+1",
-            "@SUM(A1)",
-            "\tx",
-            "\rx",
-            "+cmd|' /C calc'!A0",
-            "-2+3",
-            "+",
-            "-1.",
-            "+.5",
-        ] {
-            assert!(formula_like(cell.as_bytes()), "{cell:?}");
-        }
-        for cell in ["+33123456789", "-5", "-1.25", "Ann", "a=b", "", "1000"] {
-            assert!(!formula_like(cell.as_bytes()), "{cell:?}");
-        }
+        Ok(n)
     }
 }

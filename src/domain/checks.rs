@@ -83,7 +83,7 @@ impl Applier<'_> {
     }
 
     fn check_unique(&self, u: Unique, v: &str, errors: &mut Vec<RowError>) -> Result<()> {
-        if self.taken(u, v)? {
+        if !self.settled(u) && self.taken(u, v)? {
             let name = u.name();
             errors.push(RowError::new(
                 u,
@@ -356,7 +356,8 @@ pub fn plan(
                 plan.provisioning_code = Some(code);
             }
         }
-        if let (Some(exten), Some(ctx)) = (&p.exten, ctx) {
+        let line_settled = a.settled(Col::Exten) && a.settled(Col::Context);
+        if let (Some(exten), Some(ctx)) = (&p.exten, ctx.filter(|_| !line_settled)) {
             if in_range(Col::Exten, exten, &line.context, ctx, errors) {
                 match a.extension_state(exten, &line.context)? {
                     Ok(id) => plan.exten_id = id,
@@ -374,7 +375,10 @@ pub fn plan(
     }
 
     let mut seen = std::collections::HashSet::new();
-    for incall in &p.incalls {
+    let incalls_settled = [Col::IncallExten, Col::IncallContext, Col::IncallRingSeconds]
+        .iter()
+        .all(|c| a.settled(*c));
+    for incall in p.incalls.iter().filter(|_| !incalls_settled) {
         let ctx = context(
             a,
             Col::IncallContext,
@@ -410,7 +414,10 @@ pub fn plan(
     }
 
     if let Some(vm) = &p.voicemail {
-        if context(a, Col::VoicemailContext, &vm.context, entity, None, errors).is_some() && a.probe
+        let box_settled = a.settled(Col::VoicemailNumber) && a.settled(Col::VoicemailContext);
+        if context(a, Col::VoicemailContext, &vm.context, entity, None, errors).is_some()
+            && a.probe
+            && !box_settled
         {
             let existing = a.tx.voicemail_id(&vm.number, &vm.context)?;
             if let Some(id) =

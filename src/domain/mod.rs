@@ -75,6 +75,9 @@ pub struct Owner {
     pub user_id: i64,
     /// Its current voicemail box.
     pub voicemail_id: Option<i64>,
+    /// The columns whose value the row leaves as stored: nothing about them needs asking
+    /// again (a stored unique value or number is the user's own).
+    pub settled: [bool; crate::columns::N],
 }
 
 impl<'t> Applier<'t> {
@@ -94,6 +97,11 @@ impl<'t> Applier<'t> {
     /// Commits every row applied.
     pub fn commit(self) -> Result<()> {
         self.tx.commit()
+    }
+
+    /// Whether the row being applied leaves `col` as stored (an update's unchanged column).
+    fn settled(&self, col: crate::columns::Col) -> bool {
+        self.owner.is_some_and(|o| o.settled[col as usize])
     }
 
     fn owner_id(&self) -> Option<i64> {

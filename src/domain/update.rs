@@ -129,9 +129,14 @@ impl Applier<'_> {
         )
         .unwrap_or_else(|e| unreachable!("merged records have every field: {e:?}"));
         errors.extend(parsed.errors.iter().cloned());
+        let mut settled = [false; crate::columns::N];
+        for c in COLUMNS {
+            settled[c.col as usize] = !changed.contains(&c.name);
+        }
         self.owner = Some(Owner {
             user_id: cur.user_id,
             voicemail_id: cur.voicemail_id,
+            settled,
         });
         // The row's own cells are the ones warned about: the merged record also holds the
         // stored values, warned about when they were written.

@@ -102,7 +102,6 @@ impl Applier<'_> {
         };
         let mut errors = Vec::new();
         let merged = merge(header, &raw.record, &cur, hash.as_deref(), &mut errors);
-        let merged_record = csv::StringRecord::from(merged.clone());
         let changed: Vec<&'static str> = COLUMNS
             .iter()
             .filter(|c| {
@@ -116,6 +115,7 @@ impl Applier<'_> {
         if changed.is_empty() && errors.is_empty() {
             return Ok(Ok((None, Vec::new())));
         }
+        let merged_record = csv::StringRecord::from(merged);
         let parsed = record::parse_import(
             full,
             &RawRow {
@@ -172,6 +172,8 @@ impl Applier<'_> {
         out: &mut Updated,
     ) -> Result<()> {
         let names = out.changed.clone();
+        let incalls = self.tx.stored_incalls(cur.user_id)?;
+        let permissions = self.tx.stored_permissions(cur.user_id)?;
         let touched = |g: Group| {
             names
                 .iter()
@@ -233,9 +235,10 @@ impl Applier<'_> {
                 }
             }
         }
-        out.incall_ids = cur.incalls.iter().map(|i| i.id).collect();
+        out.incall_ids = incalls.iter().map(|i| i.id).collect();
         if touched(Group::Incall) {
-            out.incall_ids = self.replace_incalls(cur, p, plan, &mut out.created)?;
+            out.incall_ids =
+                self.replace_incalls(cur.user_id, &incalls, p, plan, &mut out.created)?;
         }
         out.voicemail_id = cur.voicemail_id;
         if let Some(vm) = p.voicemail.as_ref().filter(|_| touched(Group::Voicemail)) {
@@ -254,7 +257,7 @@ impl Applier<'_> {
                 }
             }
         }
-        out.call_permission_ids = cur.permissions.clone();
+        out.call_permission_ids = permissions;
         if changed(Col::CallPermissions) {
             self.tx.clear_permissions(cur.user_id)?;
             for id in &plan.permissions {
@@ -293,7 +296,8 @@ impl Applier<'_> {
     /// Replaces the user's incoming numbers by the row's list; numbers kept keep their ids.
     fn replace_incalls(
         &self,
-        cur: &StoredUser,
+        user_id: i64,
+        stored: &[StoredIncall],
         p: &Parsed,
         plan: &checks::Plan,
         created: &mut Vec<&'static str>,
@@ -301,14 +305,13 @@ impl Applier<'_> {
         let tx = &self.tx;
         let same =
             |c: &StoredIncall, n: &record::Incall| c.exten == n.exten && c.context == n.context;
-        let mut removed: Vec<&StoredIncall> = cur
-            .incalls
+        let mut removed: Vec<&StoredIncall> = stored
             .iter()
             .filter(|c| !p.incalls.iter().any(|n| same(c, n)))
             .collect();
         let mut ids = Vec::new();
         for (n, target) in p.incalls.iter().zip(&plan.incall_extens) {
-            if let Some(c) = cur.incalls.iter().find(|c| same(c, n)) {
+            if let Some(c) = stored.iter().find(|c| same(c, n)) {
                 if c.ring_seconds != n.ring_seconds {
                     tx.set_incall_ring(c.id, n.ring_seconds)?;
                 }
@@ -330,7 +333,7 @@ impl Applier<'_> {
                 ids.push(c.id);
             } else {
                 let ext = self.claim_extension(&n.exten, &n.context, *target, None)?;
-                ids.push(tx.insert_incall(cur.user_id, ext, n.ring_seconds)?);
+                ids.push(tx.insert_incall(user_id, ext, n.ring_seconds)?);
                 created.push("incall");
             }
         }
@@ -410,11 +413,15 @@ fn merge(
             merged[i].split(';').count()
         }
     };
-    if !header.has(Col::IncallRingSeconds) && count(Col::IncallExten as usize) != cur.incalls.len()
-    {
+    // The user's incoming numbers, as its stored cell lists them.
+    let stored_incalls = match cur.cells[Col::IncallExten as usize].as_str() {
+        "" => 0,
+        list => list.split(';').count(),
+    };
+    if !header.has(Col::IncallRingSeconds) && count(Col::IncallExten as usize) != stored_incalls {
         merged[Col::IncallRingSeconds as usize].clear();
     }
-    if cur.incalls.len() > 1 {
+    if stored_incalls > 1 {
         for col in [Col::IncallExten, Col::IncallContext, Col::IncallRingSeconds] {
             if header
                 .cell(record, col)
@@ -426,7 +433,7 @@ fn merge(
                     "several",
                     format!(
                         "the user has {} incoming numbers: give incall_exten, incall_context (and incall_ring_seconds) as ;-lists that replace them all",
-                        cur.incalls.len()
+                        stored_incalls
                     ),
                 ));
             }

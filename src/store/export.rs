@@ -57,7 +57,17 @@ fn incall_list(field: &str) -> String {
 /// The export query over `cols`, with `u.id` first; `filter` is a fixed SQL condition on `u`
 /// whose parameters the caller binds.
 pub fn select(cols: &[Col], filter: &str) -> String {
-    let exprs: Vec<String> = cols.iter().map(|c| expr(*c)).collect();
+    select_with(cols, &[], filter)
+}
+
+/// The export query with `extra` expressions after the columns' (over the same joins: the
+/// first line `l`, the voicemail link `uv`).
+pub fn select_with(cols: &[Col], extra: &[&str], filter: &str) -> String {
+    let exprs: Vec<String> = cols
+        .iter()
+        .map(|c| expr(*c))
+        .chain(extra.iter().map(|e| e.to_string()))
+        .collect();
     format!(
         "SELECT u.id, {} FROM users u
          LEFT JOIN lines l ON l.id = (SELECT min(id) FROM lines WHERE user_id = u.id)

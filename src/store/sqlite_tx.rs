@@ -67,10 +67,22 @@ impl<'t> SqliteTx<'t> {
             fields.iter().map(|f| format!("{f} = ?")).collect::<Vec<_>>().join(", ")
         );
         let all: Vec<Col> = crate::columns::COLUMNS.iter().map(|c| c.col).collect();
-        let user_by_uuid =
-            super::export::select(&all, "u.uuid = ?1 AND (?2 IS NULL OR u.entity_id = ?2)");
-        let user_by_id =
-            super::export::select(&all, "u.id = ?1 AND (?2 IS NULL OR u.entity_id = ?2)");
+        // The user's cells, then the ids of its line, the line's extension and its box.
+        let ids = [
+            "l.id",
+            "(SELECT e.id FROM extensions e WHERE e.line_id = l.id ORDER BY e.id LIMIT 1)",
+            "uv.voicemail_id",
+        ];
+        let user_by_uuid = super::export::select_with(
+            &all,
+            &ids,
+            "u.uuid = ?1 AND (?2 IS NULL OR u.entity_id = ?2)",
+        );
+        let user_by_id = super::export::select_with(
+            &all,
+            &ids,
+            "u.id = ?1 AND (?2 IS NULL OR u.entity_id = ?2)",
+        );
         Ok(SqliteTx {
             tx,
             done: false,
@@ -170,7 +182,6 @@ impl<'t> Tx for SqliteTx<'t> {
             .map_err(|e| self.db(e))
     }
 
-    /// The user with `uuid` (in `entity`, if given), as an export shows it, with its ids.
     fn stored_user(
         &self,
         key: &UserKey,
@@ -181,8 +192,7 @@ impl<'t> Tx for SqliteTx<'t> {
             UserKey::Uuid(u) => (&self.user_by_uuid, Sql::Text(u.to_lowercase())),
             UserKey::Id(id) => (&self.user_by_id, Sql::Integer(*id)),
         };
-        let row = self
-            .tx
+        self.tx
             .prepare_cached(sql)
             .and_then(|mut st| {
                 st.query_row(params![key, entity], |r| {
@@ -190,25 +200,21 @@ impl<'t> Tx for SqliteTx<'t> {
                     for i in 0..n {
                         cells.push(super::export::text(r.get_ref(i + 1)?));
                     }
-                    Ok((r.get::<_, i64>(0)?, cells))
+                    Ok(StoredUser {
+                        user_id: r.get(0)?,
+                        cells,
+                        line_id: r.get(n + 1)?,
+                        extension_id: r.get(n + 2)?,
+                        voicemail_id: r.get(n + 3)?,
+                    })
                 })
                 .optional()
             })
-            .map_err(|e| self.db(e))?;
-        let Some((user_id, cells)) = row else {
-            return Ok(None);
-        };
-        let (line_id, extension_id, voicemail_id) = self
-            .tx
-            .prepare_cached(
-                "SELECT l.id, (SELECT e.id FROM extensions e WHERE e.line_id = l.id ORDER BY e.id LIMIT 1),
-                        (SELECT voicemail_id FROM user_voicemails WHERE user_id = ?1)
-                 FROM (SELECT ?1 AS uid) x LEFT JOIN lines l ON l.id = (SELECT min(id) FROM lines WHERE user_id = ?1)",
-            )
-            .and_then(|mut st| st.query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
-            .map_err(|e| self.db(e))?;
-        let incalls = self
-            .tx
+            .map_err(|e| self.db(e))
+    }
+
+    fn stored_incalls(&self, user_id: i64) -> crate::error::Result<Vec<StoredIncall>> {
+        self.tx
             .prepare_cached(concat!(
                 "SELECT i.id, i.extension_id, e.exten, e.context, i.ring_seconds FROM incalls i
                      JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = ?1 ",
@@ -226,24 +232,16 @@ impl<'t> Tx for SqliteTx<'t> {
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()
             })
-            .map_err(|e| self.db(e))?;
-        let permissions = self
-            .tx
-            .prepare_cached("SELECT call_permission_id FROM user_call_permissions WHERE user_id = ?1 ORDER BY 1")
-            .and_then(|mut st| st.query_map([user_id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>())
-            .map_err(|e| self.db(e))?;
-        Ok(Some(StoredUser {
-            user_id,
-            cells,
-            line_id,
-            extension_id,
-            voicemail_id,
-            incalls,
-            permissions,
-        }))
+            .map_err(|e| self.db(e))
     }
 
-    /// Inserts a user; returns its id.
+    fn stored_permissions(&self, user_id: i64) -> crate::error::Result<Vec<i64>> {
+        self.tx
+            .prepare_cached("SELECT call_permission_id FROM user_call_permissions WHERE user_id = ?1 ORDER BY 1")
+            .and_then(|mut st| st.query_map([user_id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>())
+            .map_err(|e| self.db(e))
+    }
+
     fn insert_user(&self, u: &UserRow<'_>) -> Write<i64> {
         let mut values: Vec<ToSqlOutput<'_>> = vec![
             ToSqlOutput::from(u.uuid),

@@ -95,17 +95,14 @@ pub struct StoredIncall {
 }
 
 /// A user as stored: its export cells (every registry column, in registry order) and the
-/// ids of its resources.
+/// ids of its line, extension and voicemail box (its incoming calls and call permissions
+/// are asked for apart, when a change needs them).
 pub struct StoredUser {
     pub user_id: i64,
     pub cells: Vec<String>,
     pub line_id: Option<i64>,
     pub extension_id: Option<i64>,
     pub voicemail_id: Option<i64>,
-    /// In number order.
-    pub incalls: Vec<StoredIncall>,
-    /// Call permission ids, ascending.
-    pub permissions: Vec<i64>,
 }
 
 /// How a user is named: by its UUID or by its id.
@@ -237,6 +234,12 @@ pub trait Tx {
 
     /// Takes back inserted rows, newest first.
     fn undo(&self, rows: Vec<(Table, i64)>) -> crate::error::Result<()>;
+
+    /// The user's incoming calls, in number order.
+    fn stored_incalls(&self, user_id: i64) -> crate::error::Result<Vec<StoredIncall>>;
+
+    /// The user's call permission ids, ascending.
+    fn stored_permissions(&self, user_id: i64) -> crate::error::Result<Vec<i64>>;
 
     /// How many users share the voicemail box.
     fn voicemail_users(&self, voicemail_id: i64) -> crate::error::Result<u64>;

@@ -91,7 +91,6 @@ pub fn run(
                 break; // the applier stopped on a fatal error
             }
         });
-        let full = domain::update::full_header();
         for received in batches {
             let (batch, prepared) = received?;
             for (mut raw, prepared) in batch.into_iter().zip(prepared) {
@@ -104,8 +103,8 @@ pub fn run(
                     Prepared::Import(Ok(p)) => {
                         applier.import(&p)?.map(|(c, w)| Applied::Created(c, w))
                     }
-                    Prepared::Update(Ok(hash)) => applier
-                        .update(&header, &full, &raw, hash, opts.entity)?
+                    Prepared::Update(Ok(row)) => applier
+                        .update(&header, &raw, *row, opts.entity)?
                         .map(|(u, w)| Applied::Updated(u, w)),
                     Prepared::Import(Err(e)) | Prepared::Update(Err(e)) => Err(e),
                 };
@@ -200,7 +199,7 @@ fn prepare(
             .collect(),
         Mode::Update => crate::validate::update_batch(header, batch)
             .into_iter()
-            .map(Prepared::Update)
+            .map(|p| Prepared::Update(p.map(Box::new)))
             .collect(),
     }
 }
@@ -208,7 +207,7 @@ fn prepare(
 /// A row after the parallel stage.
 enum Prepared {
     Import(std::result::Result<Box<crate::record::Parsed>, Vec<crate::error::RowError>>),
-    Update(std::result::Result<Option<String>, Vec<crate::error::RowError>>),
+    Update(std::result::Result<Box<domain::update::UpdateRow>, Vec<crate::error::RowError>>),
 }
 
 /// What an applied row did.

@@ -60,7 +60,7 @@ pub fn import_batch(header: &Header, batch: &[RawRow]) -> Vec<Result<Parsed, Vec
 pub fn update_batch(
     header: &Header,
     batch: &[RawRow],
-) -> Vec<Result<Option<String>, Vec<RowError>>> {
+) -> Vec<Result<crate::domain::update::UpdateRow, Vec<RowError>>> {
     pool().install(|| {
         batch
             .par_iter()

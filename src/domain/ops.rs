@@ -103,12 +103,11 @@ impl Applier<'_> {
         let mut all = vec![(Col::Uuid, uuid)];
         all.extend_from_slice(cells);
         let (header, raw) = crate::record::row_of(&all, 1);
-        let hash = match super::update::prepare(&header, &raw) {
-            Ok(hash) => hash,
+        let row = match super::update::prepare(&header, &raw) {
+            Ok(row) => row,
             Err(errors) => return Ok(Err(errors)),
         };
-        let full = super::update::full_header();
         let scope = self.scope;
-        self.update(&header, &full, &raw, hash, scope)
+        self.update(&header, &raw, row, scope)
     }
 }

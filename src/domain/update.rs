@@ -43,27 +43,30 @@ pub struct Updated {
 /// The outcome of one update row: `Ok(None)` when nothing changed.
 pub type UpdateOutcome = std::result::Result<(Option<Updated>, Vec<RowError>), Vec<RowError>>;
 
-/// The header every merged record is read with: all columns, in registry order.
-pub fn full_header() -> Header {
-    let names = COLUMNS.iter().map(|c| c.name.to_string()).collect();
-    // The registry has no duplicates, so resolving its own names cannot fail.
-    Header::resolve("registry", names, true).unwrap_or_else(|e| unreachable!("{e}"))
+/// An update row after the parallel stage: its own cells checked, its password hashed.
+pub struct UpdateRow {
+    /// The argon2id hash of the row's password, if it gives a valid one.
+    pub hash: Option<String>,
+    /// The row's cells, each checked against its column's rule.
+    pub fields: record::Fields,
 }
 
-/// The parallel part of an update row: the row's shape and its password's hash.
-pub fn prepare(
-    header: &Header,
-    raw: &RawRow,
-) -> std::result::Result<Option<String>, Vec<RowError>> {
+/// The parallel part of an update row: its shape, every cell it gives checked, its
+/// password hashed. Only the merge with the stored user is left to the writer.
+pub fn prepare(header: &Header, raw: &RawRow) -> std::result::Result<UpdateRow, Vec<RowError>> {
     if raw.record.len() != header.width() {
         return Err(vec![record::field_count_error(
             raw.record.len(),
             header.width(),
         )]);
     }
-    Ok(match header.cell(&raw.record, Col::Password) {
+    let hash = match header.cell(&raw.record, Col::Password) {
         Cell::Value(p) if record::check(Col::Password, p).is_ok() => Some(record::hash_password(p)),
         _ => None,
+    };
+    Ok(UpdateRow {
+        hash,
+        fields: record::Fields::check(header, &raw.record),
     })
 }
 
@@ -72,11 +75,11 @@ impl Applier<'_> {
     pub fn update(
         &mut self,
         header: &Header,
-        full: &Header,
         raw: &RawRow,
-        hash: Option<String>,
+        row: UpdateRow,
         entity: Option<i64>,
     ) -> Result<UpdateOutcome> {
+        let hash = row.hash;
         let uuid = match header.cell(&raw.record, Col::Uuid) {
             Cell::Value(u) => match record::check(Col::Uuid, u) {
                 Ok(v) => v.as_text().unwrap_or_default().to_string(),
@@ -115,19 +118,9 @@ impl Applier<'_> {
         if changed.is_empty() && errors.is_empty() {
             return Ok(Ok((None, Vec::new())));
         }
-        let merged_record = csv::StringRecord::from(merged);
-        let parsed = record::parse_import(
-            full,
-            &RawRow {
-                row_number: raw.row_number,
-                line: raw.line,
-                record: merged_record,
-                errors: Vec::new(),
-                warnings: Vec::new(),
-                empty: false,
-            },
-        )
-        .unwrap_or_else(|e| unreachable!("merged records have every field: {e:?}"));
+        let given = |col: Col| header.cell(&raw.record, col).value();
+        let fields = record::Fields::merged(&row.fields, given, &merged);
+        let parsed = record::build(fields, raw.row_number, raw.line);
         errors.extend(parsed.errors.iter().cloned());
         let mut settled = [false; crate::columns::N];
         for c in COLUMNS {

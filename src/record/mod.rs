@@ -68,6 +68,56 @@ impl Fields {
         }
     }
 
+    /// The fields of an update row merged into its stored user. `merged` holds every
+    /// registry column's text after the merge. A column holding the row's own cell
+    /// (`given`) takes its state, checked in the parallel stage, and its errors; any other
+    /// holds the stored value (or what the merge put there: a new password hash, an emptied
+    /// cell), taken as it is: it passed its rule when it was written.
+    pub fn merged<'a>(
+        row: &Fields,
+        given: impl Fn(Col) -> Option<&'a str>,
+        merged: &[String],
+    ) -> Fields {
+        let mut taken = [false; crate::columns::N];
+        let mut stored_errors = Vec::new();
+        let states = crate::columns::COLUMNS
+            .iter()
+            .zip(merged)
+            .map(|(c, text)| {
+                if text.is_empty() {
+                    State::Empty
+                } else if given(c.col) == Some(text.as_str()) {
+                    taken[c.col as usize] = true;
+                    row.states[c.col as usize].clone()
+                } else {
+                    match cell::stored(c.col, text) {
+                        Ok(v) => State::Good(v),
+                        Err(e) => {
+                            stored_errors.push(e);
+                            State::Bad
+                        }
+                    }
+                }
+            })
+            .collect();
+        let mut errors: Vec<RowError> = row
+            .errors
+            .iter()
+            .filter(|e| {
+                e.column
+                    .and_then(crate::columns::lookup)
+                    .is_some_and(|c| taken[c as usize])
+            })
+            .cloned()
+            .collect();
+        errors.extend(stored_errors);
+        Fields {
+            states,
+            errors,
+            warnings: Vec::new(),
+        }
+    }
+
     /// Whether the column is in the header.
     pub fn present(&self, col: Col) -> bool {
         !matches!(self.states[col as usize], State::Absent)
@@ -188,7 +238,15 @@ pub fn parse_import(header: &Header, raw: &RawRow) -> Result<Parsed, Vec<RowErro
     if raw.record.len() != header.width() {
         return Err(vec![field_count_error(raw.record.len(), header.width())]);
     }
-    let mut f = Fields::check(header, &raw.record);
+    Ok(build(
+        Fields::check(header, &raw.record),
+        raw.row_number,
+        raw.line,
+    ))
+}
+
+/// Builds the typed records of a row from its checked fields.
+pub fn build(mut f: Fields, row_number: u64, line: u64) -> Parsed {
     let user = User::build(&mut f);
     let login = Login::build(&mut f);
     let cti = Cti::build(&mut f);
@@ -200,9 +258,9 @@ pub fn parse_import(header: &Header, raw: &RawRow) -> Result<Parsed, Vec<RowErro
     // A row already rejected is not worth the password hash; it is still planned, so that
     // its errors against the database are reported too.
     let ok = f.errors.is_empty();
-    Ok(Parsed {
-        row_number: raw.row_number,
-        line: raw.line,
+    Parsed {
+        row_number,
+        line,
         user,
         login: login.map(|l| if ok { l.hashed() } else { l }),
         cti,
@@ -213,7 +271,7 @@ pub fn parse_import(header: &Header, raw: &RawRow) -> Result<Parsed, Vec<RowErro
         permissions,
         errors: f.errors,
         warnings: f.warnings,
-    })
+    }
 }
 
 /// A row given as (column, text) pairs rather than read from a file: its header and cells

@@ -419,7 +419,7 @@ fn update_keep_going_applies_the_good_rows() {
 }
 
 #[test]
-fn unchanged_rows_are_not_checked_again_against_rules_newer_than_their_data() {
+fn stored_values_are_not_checked_again_against_rules_newer_than_their_data() {
     // A last name stored before line breaks were refused in it (written here directly).
     let (wd, uuid) = one_full_user();
     wd.conn()
@@ -429,8 +429,13 @@ fn unchanged_rows_are_not_checked_again_against_rules_newer_than_their_data() {
     let run = wd.run(&["update", "export.csv", "--format", "json"]);
     run.expect(0);
     assert_eq!(run.report()["summary"]["updated"]["unchanged"], 1);
-    // Changing another column of that user checks the whole merged record, as an import would.
+    // Another column of that user changes: the row's cells are checked, the stored last
+    // name is kept as it is.
     let run = update(&wd, &format!("uuid,firstname\n{uuid},Anna\n"), &[]);
+    run.expect(0);
+    assert_eq!(wd.query_one("SELECT firstname FROM users"), "Anna");
+    // A new value is checked against today's rules.
+    let run = update(&wd, &format!("uuid,lastname\n{uuid},\"New\nLines\"\n"), &[]);
     run.expect(1);
     assert_eq!(run.report().codes(), ["lastname.control_character"]);
 }

@@ -176,6 +176,16 @@ impl Applier<'_> {
         let tx = &self.tx;
         if touched(Group::User) || touched(Group::Login) || touched(Group::Cti) {
             let login = p.login.as_ref();
+            // A group's columns are written together: an emptied username takes the
+            // password hash with it, a CTI change its profile.
+            let columns: Vec<Col> = COLUMNS
+                .iter()
+                .filter(|c| {
+                    changed(c.col)
+                        || (matches!(c.group, Group::Login | Group::Cti) && touched(c.group))
+                })
+                .map(|c| c.col)
+                .collect();
             tx.update_user(
                 cur.user_id,
                 &UserRow {
@@ -187,6 +197,7 @@ impl Applier<'_> {
                     cti_profile: plan.cti_profile,
                     fields: &p.user.fields,
                 },
+                &columns,
             )?;
         }
         out.line_id = cur.line_id;

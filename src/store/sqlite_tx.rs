@@ -33,7 +33,6 @@ pub struct SqliteTx<'t> {
     done: bool,
     path: PathBuf,
     hot: Hot<'t>,
-    update_user: String,
     /// The export select of one user, by uuid and by id.
     user_by_uuid: String,
     user_by_id: String,
@@ -62,10 +61,6 @@ impl<'t> SqliteTx<'t> {
             user_voicemail: prepare("INSERT INTO user_voicemails (user_id, voicemail_id) VALUES (?1, ?2)")?,
             permission: prepare("INSERT INTO user_call_permissions (user_id, call_permission_id) VALUES (?1, ?2)")?,
         };
-        let update_user = format!(
-            "UPDATE users SET entity_id = ?, username = ?, password_hash = ?, cti_profile_enabled = ?, cti_profile_id = ?, {} WHERE id = ?",
-            fields.iter().map(|f| format!("{f} = ?")).collect::<Vec<_>>().join(", ")
-        );
         let all: Vec<Col> = crate::columns::COLUMNS.iter().map(|c| c.col).collect();
         // The user's cells, then the ids of its line, the line's extension and its box.
         let ids = [
@@ -88,7 +83,6 @@ impl<'t> SqliteTx<'t> {
             done: false,
             path,
             hot,
-            update_user,
             user_by_uuid,
             user_by_id,
         })
@@ -258,20 +252,45 @@ impl<'t> Tx for SqliteTx<'t> {
         self.insert(&self.hot.user, rusqlite::params_from_iter(values))
     }
 
-    /// Rewrites a user's row.
-    fn update_user(&self, id: i64, u: &UserRow<'_>) -> Write<()> {
-        let mut values: Vec<Sql> = vec![
-            Sql::Integer(u.entity),
-            u.username.map_or(Sql::Null, |s| Sql::Text(s.into())),
-            u.password_hash.map_or(Sql::Null, |s| Sql::Text(s.into())),
-            Sql::Integer(i64::from(u.cti_profile_enabled)),
-            u.cti_profile.map_or(Sql::Null, Sql::Integer),
-        ];
-        for (col, v) in record::user_fields().zip(u.fields) {
-            values.push(sql_value(col, v.as_ref()));
+    fn update_user(&self, id: i64, u: &UserRow<'_>, changed: &[Col]) -> Write<()> {
+        // Only the changed columns are set: an index is rewritten only for its own column.
+        let mut sets: Vec<String> = Vec::new();
+        let mut values: Vec<Sql> = Vec::new();
+        let mut set = |column: &str, value: Sql| {
+            if !sets.iter().any(|s| s.starts_with(&format!("{column} ="))) {
+                sets.push(format!("{column} = ?"));
+                values.push(value);
+            }
+        };
+        let text = |s: Option<&str>| s.map_or(Sql::Null, |s| Sql::Text(s.into()));
+        for col in changed {
+            match col {
+                Col::EntityId => set("entity_id", Sql::Integer(u.entity)),
+                Col::Username => set("username", text(u.username)),
+                Col::Password | Col::PasswordHash => set("password_hash", text(u.password_hash)),
+                Col::CtiProfileEnabled => set(
+                    "cti_profile_enabled",
+                    Sql::Integer(i64::from(u.cti_profile_enabled)),
+                ),
+                Col::CtiProfileName => set(
+                    "cti_profile_id",
+                    u.cti_profile.map_or(Sql::Null, Sql::Integer),
+                ),
+                _ => {
+                    if let Some((c, v)) =
+                        record::user_fields().zip(u.fields).find(|(c, _)| c == col)
+                    {
+                        set(c.name(), sql_value(c, v.as_ref()));
+                    }
+                }
+            }
+        }
+        if sets.is_empty() {
+            return Ok(());
         }
         values.push(Sql::Integer(id));
-        self.exec(&self.update_user, rusqlite::params_from_iter(values))
+        let sql = format!("UPDATE users SET {} WHERE id = ?", sets.join(", "));
+        self.exec(&sql, rusqlite::params_from_iter(values))
     }
 
     /// Inserts a line for the user; returns its id.

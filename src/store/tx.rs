@@ -181,8 +181,8 @@ pub trait Tx {
     /// Inserts a user; returns its id.
     fn insert_user(&self, u: &UserRow<'_>) -> Write<i64>;
 
-    /// Rewrites a user's row.
-    fn update_user(&self, id: i64, u: &UserRow<'_>) -> Write<()>;
+    /// Rewrites the `changed` columns of a user's row (those stored in it).
+    fn update_user(&self, id: i64, u: &UserRow<'_>, changed: &[Col]) -> Write<()>;
 
     /// Inserts a line for the user; returns its id.
     fn insert_line(&self, user_id: i64, l: &LineRow<'_>) -> Write<i64>;

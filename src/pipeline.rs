@@ -3,7 +3,7 @@
 //! failed or it is a dry run. Only counts are kept here ([`Outcome`]); what each row did goes
 //! to the sink as it comes.
 
-use crate::domain::{self, Applier};
+use crate::domain::{self, Domain};
 use crate::error::{Result, RowError};
 use crate::read::Source;
 use crate::report::{Issue, Outcome, Rejected};
@@ -69,12 +69,12 @@ pub fn run(
         tally.warning(warning)?;
     }
     let reference = Reference::load(store)?;
-    let mut applier = Applier::new(store.begin()?, &reference, opts.entity);
+    let mut domain = Domain::new(store.begin()?, &reference, opts.entity);
     let header = source.header.clone();
     let bytes_read = source.bytes_read.clone();
     let mode = opts.mode;
     // Two stages overlap: this thread reads and checks the next batch (on all cores) while
-    // the applier writes the current one.
+    // the domain writes the current one.
     let (sender, batches) = std::sync::mpsc::sync_channel::<Result<Batch>>(2);
     std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || loop {
@@ -88,7 +88,7 @@ pub fn run(
             };
             let prepared = prepare(mode, &source.header, &batch);
             if sender.send(Ok((batch, prepared))).is_err() {
-                break; // the applier stopped on a fatal error
+                break; // the domain stopped on a fatal error
             }
         });
         for received in batches {
@@ -101,9 +101,9 @@ pub fn run(
                 }
                 let outcome = match prepared {
                     Prepared::Import(Ok(p)) => {
-                        applier.import(&p)?.map(|(c, w)| Applied::Created(c, w))
+                        domain.import(&p)?.map(|(c, w)| Applied::Created(c, w))
                     }
-                    Prepared::Update(Ok(row)) => applier
+                    Prepared::Update(Ok(row)) => domain
                         .update(&header, &raw, *row, opts.entity)?
                         .map(|(u, w)| Applied::Updated(u, w)),
                     Prepared::Import(Err(e)) | Prepared::Update(Err(e)) => Err(e),
@@ -131,7 +131,7 @@ pub fn run(
                         }
                     }
                     Err(errors) => {
-                        applier.remember_rejected(&header, &raw.record);
+                        domain.remember_rejected(&header, &raw.record);
                         let row = Rejected {
                             row_number: raw.row_number,
                             line: raw.line,
@@ -155,7 +155,7 @@ pub fn run(
     let mut outcome = tally.outcome;
     let commit = !opts.dry_run && (outcome.summary.rejected == 0 || opts.keep_going);
     if commit {
-        applier.commit()?;
+        domain.commit()?;
         outcome.committed = true;
     }
     Ok(outcome)

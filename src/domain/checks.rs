@@ -1,7 +1,7 @@
 //! The plan of one row: references resolved against the reference data, numbers checked
 //! against context ranges, uniqueness checked against the database and the file's earlier rows.
 
-use super::Applier;
+use super::Domain;
 use crate::columns::Col;
 use crate::error::{Result, RowError};
 use crate::record::{Parsed, Value};
@@ -70,7 +70,7 @@ pub struct Plan {
 /// How many times a generated value is drawn again when it is taken.
 const DRAWS: usize = 1000;
 
-impl Applier<'_> {
+impl Domain<'_> {
     /// Whether a unique value is taken, in the database or by a rejected earlier row.
     fn taken(&self, u: Unique, v: &str) -> Result<bool> {
         if self.rejected.contains(u, v) {
@@ -120,7 +120,7 @@ impl Applier<'_> {
 /// Resolves a context name for a column: it must exist, belong to the entity and (if `kind`
 /// is given) be of that type.
 fn context<'r>(
-    a: &'r Applier<'_>,
+    a: &'r Domain<'_>,
     col: Col,
     name: &str,
     entity: Option<i64>,
@@ -185,7 +185,7 @@ fn context<'r>(
 }
 
 /// The contexts a column may name, with their types and ranges, for the help line.
-fn contexts_help(a: &Applier<'_>, entity: Option<i64>, kind: Option<&str>) -> String {
+fn contexts_help(a: &Domain<'_>, entity: Option<i64>, kind: Option<&str>) -> String {
     let mut usable: Vec<String> = a
         .reference
         .contexts
@@ -249,7 +249,7 @@ fn in_range(
 
 /// Checks a row against the reference data and the database; fills `errors` and `warnings`.
 pub fn plan(
-    a: &mut Applier<'_>,
+    a: &mut Domain<'_>,
     p: &Parsed,
     errors: &mut Vec<RowError>,
     warnings: &mut Vec<RowError>,
@@ -461,7 +461,7 @@ pub fn plan(
 }
 
 /// Draws a generated value again until it is free (or the draws run out).
-fn draw(a: &Applier<'_>, u: Unique, first: String, gen: fn() -> String) -> Result<String> {
+fn draw(a: &Domain<'_>, u: Unique, first: String, gen: fn() -> String) -> Result<String> {
     let mut v = first;
     for _ in 0..DRAWS {
         if !a.taken(u, &v)? {

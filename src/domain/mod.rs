@@ -51,8 +51,9 @@ pub struct Created {
 /// The outcome of planning one row.
 pub type RowOutcome = std::result::Result<(Created, Vec<RowError>), Vec<RowError>>;
 
-/// Applies rows to the database inside one transaction.
-pub struct Applier<'t> {
+/// The rules across rows and the database, over one transaction: create, patch, delete,
+/// show and list (see [`ops`]), and the import and update rows of the pipeline.
+pub struct Domain<'t> {
     tx: Box<dyn Tx + 't>,
     reference: &'t Reference,
     default_entity: Option<i64>,
@@ -80,10 +81,10 @@ pub struct Owner {
     pub settled: [bool; crate::columns::N],
 }
 
-impl<'t> Applier<'t> {
+impl<'t> Domain<'t> {
     /// Prepares to apply rows in `tx`; `entity` is `--entity`.
     pub fn new(tx: Box<dyn Tx + 't>, reference: &'t Reference, entity: Option<i64>) -> Self {
-        Applier {
+        Domain {
             tx,
             reference,
             default_entity: reference.default_entity(entity),

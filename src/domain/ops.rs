@@ -2,7 +2,7 @@
 //! delete. They ask the store through the same [`Tx`] seam, so every door (the batch
 //! commands, `ucsv user`, the server) gets the same answers and the same rules.
 
-use super::Applier;
+use super::Domain;
 use crate::columns::Col;
 use crate::error::{Result, RowError};
 use crate::store::tx::{Filter, Page, UserKey, UserView};
@@ -25,7 +25,7 @@ pub struct Deleted {
     pub voicemail_id: Option<i64>,
 }
 
-impl Applier<'_> {
+impl Domain<'_> {
     /// The user named by `key` (in the run's entity, if `--entity` was given).
     pub fn show(&self, key: &UserKey) -> Result<Option<UserView>> {
         Ok(self.tx.stored_user(key, self.scope)?.map(|u| UserView {
@@ -86,7 +86,7 @@ impl Applier<'_> {
     }
 }
 
-impl Applier<'_> {
+impl Domain<'_> {
     /// Creates a user from a draft (see [`crate::record::draft`]): the rules of an import
     /// row, the same outcome.
     pub fn create(&mut self, draft: &crate::record::Parsed) -> Result<super::RowOutcome> {

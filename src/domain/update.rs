@@ -2,7 +2,7 @@
 //! shows it), the merged record is checked like an import row, and what changed is written in
 //! place, keeping ids; resources the user lacks are created as on import.
 
-use super::{checks, Applier, Owner};
+use super::{checks, Domain, Owner};
 use crate::columns::{Col, Group, COLUMNS};
 use crate::error::{Result, RowError};
 use crate::read::{Cell, Header, RawRow};
@@ -70,7 +70,7 @@ pub fn prepare(header: &Header, raw: &RawRow) -> std::result::Result<UpdateRow, 
     })
 }
 
-impl Applier<'_> {
+impl Domain<'_> {
     /// Merges one row into its user's record, checks the result and writes what changed.
     pub fn update(
         &mut self,

@@ -5,7 +5,7 @@
 
 use ucsv::columns::Col;
 use ucsv::domain::ops::DeleteOptions;
-use ucsv::domain::Applier;
+use ucsv::domain::Domain;
 use ucsv::record::draft;
 use ucsv::store::reference::{Reference, ReferenceFile};
 use ucsv::store::tx::{Filter, Page, UserKey};
@@ -36,9 +36,9 @@ impl Scenario {
     }
 
     /// Runs `f` in one transaction, committed afterwards.
-    fn tx<T>(&mut self, f: impl FnOnce(&mut Applier) -> T) -> T {
+    fn tx<T>(&mut self, f: impl FnOnce(&mut Domain) -> T) -> T {
         let tx = self.store.begin().expect("begin");
-        let mut domain = Applier::new(tx, &self.reference, None);
+        let mut domain = Domain::new(tx, &self.reference, None);
         let out = f(&mut domain);
         domain.commit().expect("commit");
         out
@@ -311,7 +311,7 @@ fn list_filters_pages_and_counts(s: &mut Scenario) {
 fn a_transaction_dropped_without_commit_writes_nothing(s: &mut Scenario) {
     {
         let tx = s.store.begin().expect("begin");
-        let mut d = Applier::new(tx, &s.reference, None);
+        let mut d = Domain::new(tx, &s.reference, None);
         d.create(&draft(&with_line("Ann", "1000"), 1))
             .unwrap()
             .expect("created");

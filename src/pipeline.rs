@@ -104,7 +104,7 @@ pub fn run(
                         domain.import(&p)?.map(|(c, w)| Applied::Created(c, w))
                     }
                     Prepared::Update(Ok(row)) => domain
-                        .update(&header, &raw, *row, opts.entity)?
+                        .update(*row, opts.entity)?
                         .map(|(u, w)| Applied::Updated(u, w)),
                     Prepared::Import(Err(e)) | Prepared::Update(Err(e)) => Err(e),
                 };
@@ -131,7 +131,7 @@ pub fn run(
                         }
                     }
                     Err(errors) => {
-                        domain.remember_rejected(&header, &raw.record);
+                        domain.remember_rejected(|col| header.cell(&raw.record, col).value());
                         let row = Rejected {
                             row_number: raw.row_number,
                             line: raw.line,
@@ -207,7 +207,7 @@ fn prepare(
 /// A row after the parallel stage.
 enum Prepared {
     Import(std::result::Result<Box<crate::record::Parsed>, Vec<crate::error::RowError>>),
-    Update(std::result::Result<Box<domain::update::UpdateRow>, Vec<crate::error::RowError>>),
+    Update(std::result::Result<Box<crate::record::Patch>, Vec<crate::error::RowError>>),
 }
 
 /// What an applied row did.

@@ -60,12 +60,12 @@ pub fn import_batch(header: &Header, batch: &[RawRow]) -> Vec<Result<Parsed, Vec
 pub fn update_batch(
     header: &Header,
     batch: &[RawRow],
-) -> Vec<Result<crate::domain::update::UpdateRow, Vec<RowError>>> {
+) -> Vec<Result<crate::record::Patch, Vec<RowError>>> {
     pool().install(|| {
         batch
             .par_iter()
             .map(|raw| {
-                read_errors(raw).map_or_else(|| crate::domain::update::prepare(header, raw), Err)
+                read_errors(raw).map_or_else(|| crate::record::parse_update(header, raw), Err)
             })
             .collect()
     })

@@ -110,9 +110,10 @@ impl<'t> Domain<'t> {
     }
 
     /// Remembers the unique values of a rejected row, read from its raw cells.
-    pub fn remember_rejected(&mut self, header: &crate::read::Header, record: &csv::StringRecord) {
+    /// `cell` gives the row's text of a column, if it has one.
+    pub fn remember_rejected<'a>(&mut self, cell: impl Fn(crate::columns::Col) -> Option<&'a str>) {
         for u in checks::unique_columns() {
-            if let Some(v) = header.cell(record, u).value() {
+            if let Some(v) = cell(u) {
                 self.rejected.insert(u, v);
             }
         }

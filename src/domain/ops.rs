@@ -103,11 +103,11 @@ impl Domain<'_> {
         let mut all = vec![(Col::Uuid, uuid)];
         all.extend_from_slice(cells);
         let (header, raw) = crate::record::row_of(&all, 1);
-        let row = match super::update::prepare(&header, &raw) {
+        let row = match crate::record::parse_update(&header, &raw) {
             Ok(row) => row,
             Err(errors) => return Ok(Err(errors)),
         };
         let scope = self.scope;
-        self.update(&header, &raw, row, scope)
+        self.update(row, scope)
     }
 }

@@ -5,8 +5,7 @@
 use super::{checks, Domain, Owner};
 use crate::columns::{Col, Group, COLUMNS};
 use crate::error::{Result, RowError};
-use crate::read::{Cell, Header, RawRow};
-use crate::record::{self, Parsed};
+use crate::record::{self, Given, Parsed, Patch};
 use crate::store::tx::{LineRow, StoredIncall, StoredUser, UserKey, UserRow, Write};
 use serde::Serialize;
 
@@ -43,45 +42,12 @@ pub struct Updated {
 /// The outcome of one update row: `Ok(None)` when nothing changed.
 pub type UpdateOutcome = std::result::Result<(Option<Updated>, Vec<RowError>), Vec<RowError>>;
 
-/// An update row after the parallel stage: its own cells checked, its password hashed.
-pub struct UpdateRow {
-    /// The argon2id hash of the row's password, if it gives a valid one.
-    pub hash: Option<String>,
-    /// The row's cells, each checked against its column's rule.
-    pub fields: record::Fields,
-}
-
-/// The parallel part of an update row: its shape, every cell it gives checked, its
-/// password hashed. Only the merge with the stored user is left to the writer.
-pub fn prepare(header: &Header, raw: &RawRow) -> std::result::Result<UpdateRow, Vec<RowError>> {
-    if raw.record.len() != header.width() {
-        return Err(vec![record::field_count_error(
-            raw.record.len(),
-            header.width(),
-        )]);
-    }
-    let hash = match header.cell(&raw.record, Col::Password) {
-        Cell::Value(p) if record::check(Col::Password, p).is_ok() => Some(record::hash_password(p)),
-        _ => None,
-    };
-    Ok(UpdateRow {
-        hash,
-        fields: record::Fields::check(header, &raw.record),
-    })
-}
-
 impl Domain<'_> {
     /// Merges one row into its user's record, checks the result and writes what changed.
-    pub fn update(
-        &mut self,
-        header: &Header,
-        raw: &RawRow,
-        row: UpdateRow,
-        entity: Option<i64>,
-    ) -> Result<UpdateOutcome> {
-        let hash = row.hash;
-        let uuid = match header.cell(&raw.record, Col::Uuid) {
-            Cell::Value(u) => match record::check(Col::Uuid, u) {
+    pub fn update(&mut self, row: Patch, entity: Option<i64>) -> Result<UpdateOutcome> {
+        let hash = row.hash.as_deref();
+        let uuid = match row.cell(Col::Uuid) {
+            Given::Text(u) => match record::check(Col::Uuid, u) {
                 Ok(v) => v.as_text().unwrap_or_default().to_string(),
                 Err(e) => return Ok(Err(vec![e])),
             },
@@ -104,23 +70,22 @@ impl Domain<'_> {
             )]));
         };
         let mut errors = Vec::new();
-        let merged = merge(header, &raw.record, &cur, hash.as_deref(), &mut errors);
+        let merged = merge(&row, &cur, hash, &mut errors);
         let changed: Vec<&'static str> = COLUMNS
             .iter()
             .filter(|c| {
                 c.col != Col::Password && merged[c.col as usize] != cur.cells[c.col as usize]
             })
             .map(|c| c.name)
-            .chain(hash.as_ref().map(|_| Col::Password.name()))
+            .chain(hash.map(|_| Col::Password.name()))
             .collect();
         // A row that changes nothing is done: the stored values passed their checks when
         // they were written, so the merged record need not be parsed again.
         if changed.is_empty() && errors.is_empty() {
             return Ok(Ok((None, Vec::new())));
         }
-        let given = |col: Col| header.cell(&raw.record, col).value();
-        let fields = record::Fields::merged(&row.fields, given, &merged);
-        let parsed = record::build(fields, raw.row_number, raw.line);
+        let fields = record::Fields::merged(&row.fields, |col| row.text(col), &merged);
+        let parsed = record::build(fields, row.row_number, row.line);
         errors.extend(parsed.errors.iter().cloned());
         let mut settled = [false; crate::columns::N];
         for c in COLUMNS {
@@ -136,7 +101,7 @@ impl Domain<'_> {
         let mut warnings: Vec<RowError> = COLUMNS
             .iter()
             .filter(|c| changed.contains(&c.name))
-            .filter_map(|c| header.cell(&raw.record, c.col).value().map(|v| (c.col, v)))
+            .filter_map(|c| row.text(c.col).map(|v| (c.col, v)))
             .filter_map(|(col, v)| record::bidi_warning(col, v))
             .collect();
         let planned = checks::plan(self, &parsed, &mut errors, &mut warnings);
@@ -146,8 +111,8 @@ impl Domain<'_> {
             return Ok(Err(errors));
         }
         let mut out = Updated {
-            row_number: raw.row_number,
-            line: raw.line,
+            row_number: row.row_number,
+            line: row.line,
             user_id: cur.user_id,
             user_uuid: uuid,
             changed,
@@ -352,8 +317,7 @@ impl Domain<'_> {
 /// The merged cells: the current record with the row's cells laid over it. An empty cell
 /// unsets a field that may be unset; emptying any other field that holds a value is an error.
 fn merge(
-    header: &Header,
-    record: &csv::StringRecord,
+    row: &Patch,
     cur: &StoredUser,
     hash: Option<&str>,
     errors: &mut Vec<RowError>,
@@ -361,10 +325,10 @@ fn merge(
     let mut merged = cur.cells.clone();
     for c in COLUMNS {
         let i = c.col as usize;
-        match header.cell(record, c.col) {
-            Cell::Absent => {}
-            Cell::Empty if cur.cells[i].is_empty() || c.is_unsettable() => merged[i].clear(),
-            Cell::Empty => errors.push(RowError::new(
+        match row.cell(c.col) {
+            Given::Absent => {}
+            Given::Empty if cur.cells[i].is_empty() || c.is_unsettable() => merged[i].clear(),
+            Given::Empty => errors.push(RowError::new(
                 c.col,
                 "cannot_unset",
                 format!(
@@ -372,15 +336,15 @@ fn merge(
                     c.name
                 ),
             )),
-            Cell::Value(v) => merged[i] = v.to_string(),
+            Given::Text(v) => merged[i].clone_from(v),
         }
     }
     merged[Col::Uuid as usize] = cur.cells[Col::Uuid as usize].clone();
     // A password replaces the hash; an emptied password (without a password_hash column)
     // removes it.
-    let password = header.cell(record, Col::Password);
-    let hash_given = header.cell(record, Col::PasswordHash);
-    if let (Cell::Value(_), Cell::Value(_)) = (password, hash_given) {
+    let password = row.cell(Col::Password);
+    let hash_given = row.cell(Col::PasswordHash);
+    if let (Given::Text(_), Given::Text(_)) = (password, hash_given) {
         errors.push(RowError::new(
             Col::PasswordHash,
             "exclusive",
@@ -388,10 +352,10 @@ fn merge(
         ));
     } else if let Some(h) = hash {
         merged[Col::PasswordHash as usize] = h.to_string();
-    } else if password == Cell::Empty && hash_given == Cell::Absent {
+    } else if *password == Given::Empty && *hash_given == Given::Absent {
         merged[Col::PasswordHash as usize].clear();
     }
-    if let Cell::Value(p) = password {
+    if let Given::Text(p) = password {
         if let Err(e) = record::check(Col::Password, p) {
             errors.push(e);
         }
@@ -422,16 +386,12 @@ fn merge(
         "" => 0,
         list => list.split(';').count(),
     };
-    if !header.has(Col::IncallRingSeconds) && count(Col::IncallExten as usize) != stored_incalls {
+    if !row.has(Col::IncallRingSeconds) && count(Col::IncallExten as usize) != stored_incalls {
         merged[Col::IncallRingSeconds as usize].clear();
     }
     if stored_incalls > 1 {
         for col in [Col::IncallExten, Col::IncallContext, Col::IncallRingSeconds] {
-            if header
-                .cell(record, col)
-                .value()
-                .is_some_and(|v| !v.contains(';'))
-            {
+            if row.text(col).is_some_and(|v| !v.contains(';')) {
                 errors.push(RowError::new(
                     col,
                     "several",

@@ -308,6 +308,80 @@ pub fn draft(cells: &[(Col, &str)], row_number: u64) -> Parsed {
     parse_import(&header, &raw).unwrap_or_else(|e| unreachable!("{e:?}"))
 }
 
+/// What an update row says of one column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Given {
+    /// The column is not in the header: leave the value as stored.
+    Absent,
+    /// The cell is empty: unset the value.
+    Empty,
+    /// The cell's text, as written.
+    Text(String),
+}
+
+/// An update row after the parallel stage, free of its file: what it says of each column,
+/// its cells checked against their rules, its password hashed. Only the merge with the
+/// stored user is left to the writer.
+pub struct Patch {
+    /// 1-based data row index.
+    pub row_number: u64,
+    /// Physical line of the record.
+    pub line: u64,
+    /// Every registry column, by index.
+    cells: Vec<Given>,
+    /// The row's cells, each checked against its column's rule.
+    pub fields: Fields,
+    /// The argon2id hash of the row's password, if it gives a valid one.
+    pub hash: Option<String>,
+}
+
+impl Patch {
+    /// What the row says of `col`.
+    pub fn cell(&self, col: Col) -> &Given {
+        &self.cells[col as usize]
+    }
+
+    /// The row's text for `col`, if it gives one.
+    pub fn text(&self, col: Col) -> Option<&str> {
+        match self.cell(col) {
+            Given::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Whether the row has the column (empty or not).
+    pub fn has(&self, col: Col) -> bool {
+        *self.cell(col) != Given::Absent
+    }
+}
+
+/// Parses and checks one row for update: its shape, every cell it gives, its password's
+/// hash. A row with the wrong number of fields is refused outright.
+pub fn parse_update(header: &Header, raw: &RawRow) -> Result<Patch, Vec<RowError>> {
+    if raw.record.len() != header.width() {
+        return Err(vec![field_count_error(raw.record.len(), header.width())]);
+    }
+    let cells = crate::columns::COLUMNS
+        .iter()
+        .map(|c| match header.cell(&raw.record, c.col) {
+            Cell::Absent => Given::Absent,
+            Cell::Empty => Given::Empty,
+            Cell::Value(v) => Given::Text(v.to_string()),
+        })
+        .collect();
+    let hash = match header.cell(&raw.record, Col::Password) {
+        Cell::Value(p) if check(Col::Password, p).is_ok() => Some(hash_password(p)),
+        _ => None,
+    };
+    Ok(Patch {
+        row_number: raw.row_number,
+        line: raw.line,
+        cells,
+        fields: Fields::check(header, &raw.record),
+        hash,
+    })
+}
+
 /// The error of a row whose number of fields differs from the header's.
 pub fn field_count_error(fields: usize, header: usize) -> RowError {
     RowError::with_code(

@@ -71,47 +71,33 @@ pub struct Discard;
 
 impl Sink for Discard {}
 
-impl<S: Sink + ?Sized> Sink for &mut S {
-    fn warning(&mut self, warning: &Issue) -> Result<()> {
-        (**self).warning(warning)
-    }
-    fn created(&mut self, created: &Created) -> Result<()> {
-        (**self).created(created)
-    }
-    fn updated(&mut self, updated: &Updated) -> Result<()> {
-        (**self).updated(updated)
-    }
-    fn rejected(&mut self, row: &Rejected) -> Result<()> {
-        (**self).rejected(row)
-    }
-    fn rows_done(&mut self) -> Result<()> {
-        (**self).rows_done()
-    }
-    fn finish(&mut self, outcome: &Outcome) -> Result<()> {
-        (**self).finish(outcome)
-    }
+/// A sink behind a pointer is the sink it points to.
+macro_rules! forward {
+    ($($ty:ty),*) => {$(
+        impl<S: Sink + ?Sized> Sink for $ty {
+            fn warning(&mut self, warning: &Issue) -> Result<()> {
+                (**self).warning(warning)
+            }
+            fn created(&mut self, created: &Created) -> Result<()> {
+                (**self).created(created)
+            }
+            fn updated(&mut self, updated: &Updated) -> Result<()> {
+                (**self).updated(updated)
+            }
+            fn rejected(&mut self, row: &Rejected) -> Result<()> {
+                (**self).rejected(row)
+            }
+            fn rows_done(&mut self) -> Result<()> {
+                (**self).rows_done()
+            }
+            fn finish(&mut self, outcome: &Outcome) -> Result<()> {
+                (**self).finish(outcome)
+            }
+        }
+    )*};
 }
 
-impl<S: Sink + ?Sized> Sink for Box<S> {
-    fn warning(&mut self, warning: &Issue) -> Result<()> {
-        (**self).warning(warning)
-    }
-    fn created(&mut self, created: &Created) -> Result<()> {
-        (**self).created(created)
-    }
-    fn updated(&mut self, updated: &Updated) -> Result<()> {
-        (**self).updated(updated)
-    }
-    fn rejected(&mut self, row: &Rejected) -> Result<()> {
-        (**self).rejected(row)
-    }
-    fn rows_done(&mut self) -> Result<()> {
-        (**self).rows_done()
-    }
-    fn finish(&mut self, outcome: &Outcome) -> Result<()> {
-        (**self).finish(outcome)
-    }
-}
+forward!(&mut S, Box<S>);
 
 /// Both sinks, the first one first (e.g. the output files, then the report).
 impl<A: Sink, B: Sink> Sink for (A, B) {

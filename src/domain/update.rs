@@ -1,6 +1,8 @@
-//! Update: a uuid-keyed plan. Each row is merged into the user's current record (as an export
-//! shows it), the merged record is checked like an import row, and what changed is written in
-//! place, keeping ids; resources the user lacks are created as on import.
+//! Update (patch): a uuid-keyed plan. Each row, checked in the parallel stage
+//! ([`record::Patch`]), is merged into the user's current record (as an export shows it);
+//! the merged record is planned like an import row (the stored values taken as stored, the
+//! row's own checked), and what changed is written in place, keeping ids; resources the user
+//! lacks are created as on import.
 
 use super::{checks, Domain, Owner};
 use crate::columns::{Col, Group, COLUMNS};

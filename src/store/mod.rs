@@ -1,5 +1,7 @@
-//! SQLite storage: opening (and creating) the database, the versioned schema, reference data
-//! and the connection settings that make a committed import durable.
+//! Storage, the only place that speaks SQL: the seam the domain writes through ([`tx::Tx`])
+//! and its SQLite backend ([`sqlite_tx`]); opening (and creating) the SQLite database, the
+//! versioned schema, reference data, the export's stream of users, and the connection
+//! settings that make a committed import durable.
 
 pub mod export;
 pub mod reference;

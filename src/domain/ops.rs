@@ -1,6 +1,6 @@
 //! The one-user operations beside create (import) and patch (update): show, list and
-//! delete. They ask the store through the same [`Tx`](crate::store::tx::Tx) seam, so every door (the batch
-//! commands, `ucsv user`, the server) gets the same answers and the same rules.
+//! delete. They ask the store through the same [`Tx`](crate::store::tx::Tx) seam, so every
+//! door (the batch commands, `ucsv user`, the server) gets the same answers and rules.
 
 use super::Domain;
 use crate::columns::Col;

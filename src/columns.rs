@@ -557,6 +557,11 @@ pub fn exported() -> impl Iterator<Item = Col> {
     COLUMNS.iter().filter(|c| c.is_exported()).map(|c| c.col)
 }
 
+/// The columns whose values must be unique across users (and among a file's rows).
+pub fn unique() -> impl Iterator<Item = Col> {
+    COLUMNS.iter().filter(|c| c.is_unique()).map(|c| c.col)
+}
+
 /// The known column closest to an unknown name, if any is close enough to suggest.
 pub fn closest(name: &str) -> Option<&'static str> {
     let name = name.trim().to_ascii_lowercase();

@@ -8,19 +8,7 @@ use crate::record::{Parsed, Value};
 use crate::store::reference::Context;
 use crate::store::tx::ExtensionState;
 
-/// A column whose values must be unique across the database and the file (the registry's
-/// [`crate::columns::UNIQUE`] columns).
-pub type Unique = Col;
-
-/// The unique columns.
-pub fn unique_columns() -> impl Iterator<Item = Unique> {
-    crate::columns::COLUMNS
-        .iter()
-        .filter(|c| c.is_unique())
-        .map(|c| c.col)
-}
-
-/// Unique values seen in rejected rows, kept as keyed 128-bit hashes: two different values
+/// Col values seen in rejected rows, kept as keyed 128-bit hashes: two different values
 /// share one with a probability of about 10^-25 per pair, and a million rejected rows cost
 /// tens of megabytes instead of hundreds.
 #[derive(Debug, Default)]
@@ -30,7 +18,7 @@ pub struct Seen {
 }
 
 impl Seen {
-    fn hash(&self, u: Unique, v: &str) -> u128 {
+    fn hash(&self, u: Col, v: &str) -> u128 {
         use std::hash::BuildHasher;
         let key = u.def().unique_key(v);
         let a = self.keys.0.hash_one((u, &key));
@@ -39,13 +27,13 @@ impl Seen {
     }
 
     /// Remembers a value.
-    pub fn insert(&mut self, u: Unique, v: &str) {
+    pub fn insert(&mut self, u: Col, v: &str) {
         let h = self.hash(u, v);
         self.values.insert(h);
     }
 
     /// Whether a value was remembered.
-    pub fn contains(&self, u: Unique, v: &str) -> bool {
+    pub fn contains(&self, u: Col, v: &str) -> bool {
         !self.values.is_empty() && self.values.contains(&self.hash(u, v))
     }
 }
@@ -72,7 +60,7 @@ const DRAWS: usize = 1000;
 
 impl Domain<'_> {
     /// Whether a unique value is taken, in the database or by a rejected earlier row.
-    fn taken(&self, u: Unique, v: &str) -> Result<bool> {
+    fn taken(&self, u: Col, v: &str) -> Result<bool> {
         if self.rejected.contains(u, v) {
             return Ok(true);
         }
@@ -82,7 +70,7 @@ impl Domain<'_> {
         self.tx.taken(u, v, self.owner_id())
     }
 
-    fn check_unique(&self, u: Unique, v: &str, errors: &mut Vec<RowError>) -> Result<()> {
+    fn check_unique(&self, u: Col, v: &str, errors: &mut Vec<RowError>) -> Result<()> {
         if !self.settled(u) && self.taken(u, v)? {
             let name = u.name();
             errors.push(RowError::new(
@@ -461,7 +449,7 @@ pub fn plan(
 }
 
 /// Draws a generated value again until it is free (or the draws run out).
-fn draw(a: &Domain<'_>, u: Unique, first: String, gen: fn() -> String) -> Result<String> {
+fn draw(a: &Domain<'_>, u: Col, first: String, gen: fn() -> String) -> Result<String> {
     let mut v = first;
     for _ in 0..DRAWS {
         if !a.taken(u, &v)? {

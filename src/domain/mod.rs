@@ -17,8 +17,6 @@ use crate::store::reference::Reference;
 use crate::store::tx::{LineRow, Table, Tx, UserRow, Write, WriteError};
 use serde::Serialize;
 
-pub use checks::Unique;
-
 /// What one imported row created: the ids the report lists.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Created {
@@ -112,7 +110,7 @@ impl<'t> Domain<'t> {
     /// Remembers the unique values of a rejected row, read from its raw cells.
     /// `cell` gives the row's text of a column, if it has one.
     pub fn remember_rejected<'a>(&mut self, cell: impl Fn(crate::columns::Col) -> Option<&'a str>) {
-        for u in checks::unique_columns() {
+        for u in crate::columns::unique() {
             if let Some(v) = cell(u) {
                 self.rejected.insert(u, v);
             }

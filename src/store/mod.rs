@@ -293,11 +293,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let reference = reference::ReferenceFile::embedded_default();
         let store = Store::create(&dir.path().join("t.db"), &reference, "test").unwrap();
-        let unique: Vec<_> = crate::columns::COLUMNS
-            .iter()
-            .filter(|c| c.is_unique())
-            .map(|c| c.col)
-            .collect();
+        let unique: Vec<_> = crate::columns::unique().collect();
         assert_eq!(
             unique.len(),
             5,

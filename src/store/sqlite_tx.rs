@@ -190,13 +190,9 @@ impl<'t> Tx for SqliteTx<'t> {
             .prepare_cached(sql)
             .and_then(|mut st| {
                 st.query_row(params![key, entity], |r| {
-                    let mut cells = Vec::with_capacity(n);
-                    for i in 0..n {
-                        cells.push(super::export::text(r.get_ref(i + 1)?));
-                    }
                     Ok(StoredUser {
                         user_id: r.get(0)?,
-                        cells,
+                        cells: export_cells(r)?,
                         line_id: r.get(n + 1)?,
                         extension_id: r.get(n + 2)?,
                         voicemail_id: r.get(n + 3)?,
@@ -469,19 +465,14 @@ impl<'t> Tx for SqliteTx<'t> {
             .limit
             .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
-        let n = crate::columns::N;
         let users = self
             .tx
             .prepare(&sql)
             .and_then(|mut st| {
                 st.query_map(params![filter.entity, pattern, limit, offset], |r| {
-                    let mut cells = Vec::with_capacity(n);
-                    for i in 0..n {
-                        cells.push(super::export::text(r.get_ref(i + 1)?));
-                    }
                     Ok(UserView {
                         id: r.get(0)?,
-                        cells,
+                        cells: export_cells(r)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()
@@ -535,6 +526,14 @@ impl<'t> Tx for SqliteTx<'t> {
         self.done = true;
         Ok(())
     }
+}
+
+/// The exported text of every registry column, from a row of the export query over all of
+/// them (`u.id` first).
+fn export_cells(r: &rusqlite::Row<'_>) -> rusqlite::Result<Vec<String>> {
+    (1..=crate::columns::N)
+        .map(|i| r.get_ref(i).map(super::export::text))
+        .collect()
 }
 
 fn opt_ref(s: Option<&str>) -> ToSqlOutput<'_> {

@@ -73,13 +73,20 @@ impl Domain<'_> {
         };
         let mut errors = Vec::new();
         let merged = merge(&row, &cur, hash, &mut errors);
+        // Which columns the row changes, by registry index (a new password changes the hash).
+        let mut mask = [false; crate::columns::N];
+        for c in COLUMNS {
+            let i = c.col as usize;
+            mask[i] = if c.col == Col::Password {
+                hash.is_some()
+            } else {
+                merged[i] != cur.cells[i]
+            };
+        }
         let changed: Vec<&'static str> = COLUMNS
             .iter()
-            .filter(|c| {
-                c.col != Col::Password && merged[c.col as usize] != cur.cells[c.col as usize]
-            })
+            .filter(|c| mask[c.col as usize])
             .map(|c| c.name)
-            .chain(hash.map(|_| Col::Password.name()))
             .collect();
         // A row that changes nothing is done: the stored values passed their checks when
         // they were written, so the merged record need not be parsed again.
@@ -89,20 +96,16 @@ impl Domain<'_> {
         let fields = record::Fields::merged(&row.fields, |col| row.text(col), &merged);
         let parsed = record::build(fields, row.row_number, row.line);
         errors.extend(parsed.errors.iter().cloned());
-        let mut settled = [false; crate::columns::N];
-        for c in COLUMNS {
-            settled[c.col as usize] = !changed.contains(&c.name);
-        }
         self.owner = Some(Owner {
             user_id: cur.user_id,
             voicemail_id: cur.voicemail_id,
-            settled,
+            settled: mask.map(|m| !m),
         });
         // The row's own cells are the ones warned about: the merged record also holds the
         // stored values, warned about when they were written.
         let mut warnings: Vec<RowError> = COLUMNS
             .iter()
-            .filter(|c| changed.contains(&c.name))
+            .filter(|c| mask[c.col as usize])
             .filter_map(|c| row.text(c.col).map(|v| (c.col, v)))
             .filter_map(|(col, v)| record::bidi_warning(col, v))
             .collect();
@@ -120,7 +123,7 @@ impl Domain<'_> {
             changed,
             ..Updated::default()
         };
-        self.write_update(&parsed, &plan, &cur, &mut out)?;
+        self.write_update(&parsed, &plan, &cur, &mask, &mut out)?;
         Ok(Ok((Some(out), warnings)))
     }
 
@@ -129,17 +132,13 @@ impl Domain<'_> {
         p: &Parsed,
         plan: &checks::Plan,
         cur: &StoredUser,
+        mask: &[bool; crate::columns::N],
         out: &mut Updated,
     ) -> Result<()> {
-        let names = out.changed.clone();
         let incalls = self.tx.stored_incalls(cur.user_id)?;
         let permissions = self.tx.stored_permissions(cur.user_id)?;
-        let touched = |g: Group| {
-            names
-                .iter()
-                .any(|c| crate::columns::lookup(c).is_some_and(|c| c.def().group == g))
-        };
-        let changed = |col: Col| names.contains(&col.name());
+        let changed = |col: Col| mask[col as usize];
+        let touched = |g: Group| g.columns().any(|c| changed(c.col));
         let tx = &self.tx;
         if touched(Group::User) || touched(Group::Login) || touched(Group::Cti) {
             let login = p.login.as_ref();

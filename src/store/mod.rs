@@ -114,18 +114,24 @@ impl Store {
     }
 
     fn configure(&mut self) -> Result<()> {
-        // Every statement of the row path stays prepared (the default cache holds 16).
-        self.conn.set_prepared_statement_cache_capacity(128);
+        self.configure_session()?;
         self.conn
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| Error::db(&self.path, e))?;
         // WAL with full sync: a committed import survives a power loss; an interrupted one
         // leaves the database as it was.
         self.conn
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
-                 PRAGMA cache_size = -65536;",
-            )
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+            .map_err(|e| Error::db(&self.path, e))
+    }
+
+    /// What every connection of a run needs, the database's or a snapshot's: every
+    /// statement of the row path stays prepared (the default cache holds 16), foreign keys
+    /// are enforced, and the page cache is 64 MB.
+    fn configure_session(&self) -> Result<()> {
+        self.conn.set_prepared_statement_cache_capacity(128);
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;")
             .map_err(|e| Error::db(&self.path, e))
     }
 
@@ -204,12 +210,10 @@ impl Store {
             conn,
             path: self.path.clone(),
         };
-        copy.conn.set_prepared_statement_cache_capacity(128);
+        copy.configure_session()?;
         // Nothing of the copy outlives the run: no syncing.
         copy.conn
-            .execute_batch(
-                "PRAGMA synchronous = OFF; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
-            )
+            .execute_batch("PRAGMA synchronous = OFF;")
             .map_err(db)?;
         Ok(copy)
     }

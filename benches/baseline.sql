@@ -1,7 +1,7 @@
 -- The baseline: the sqlite3 shell loading the generated CSV (./users.csv) with plain SQL into
--- the same normalized tables and unique indexes as ucsv (schemas/0001_init.sql, applied
+-- the same normalized tables and unique indexes as ucsv (schemas/sqlite/0001_init.sql, applied
 -- first), with the same durability settings, and no validation at all.
--- Run: sqlite3 base.db < schemas/0001_init.sql && sqlite3 base.db < benches/baseline.sql
+-- Run: sqlite3 base.db < schemas/sqlite/0001_init.sql && sqlite3 base.db < benches/baseline.sql
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
 PRAGMA foreign_keys = ON;

@@ -63,7 +63,7 @@ for _ in $(seq "$REPEAT"); do
   fresh a.db
   measure import_ucsv "$UCSV" --db a.db -q import "users_$ROWS.csv" --no-progress
   rm -f base.db base.db-wal base.db-shm
-  sqlite3 base.db <"$ROOT/schemas/0001_init.sql"
+  sqlite3 base.db <"$ROOT/schemas/sqlite/0001_init.sql"
   measure import_sqlite3 sh -c "sqlite3 base.db < '$ROOT/benches/baseline.sql'"
 done
 

@@ -92,21 +92,28 @@ pub fn run(
             }
         });
         for received in batches {
-            let (batch, prepared) = received?;
-            for (mut raw, prepared) in batch.into_iter().zip(prepared) {
-                if raw.empty {
+            let (batch, mut prepared) = received?;
+            // An import batch may be sent in bulk; if the store takes it back (a unique index
+            // refused a row), it is applied again, a row at a time.
+            let bulk = mode == Mode::Import;
+            domain.begin_batch(bulk)?;
+            let mut outcomes = apply_batch(&mut domain, &header, &batch, &mut prepared, opts)?;
+            if !domain.end_batch()? {
+                domain.begin_batch(false)?;
+                outcomes = apply_batch(&mut domain, &header, &batch, &mut prepared, opts)?;
+                if !domain.end_batch()? {
+                    return Err(crate::error::Error::Database {
+                        path: std::path::PathBuf::new(),
+                        message: "a batch applied a row at a time was refused".into(),
+                        help: "this is a bug in ucsv; please report it with the input".into(),
+                    });
+                }
+            }
+            for (mut raw, outcome) in batch.into_iter().zip(outcomes) {
+                let Some(outcome) = outcome else {
                     // Not a data row: only its warning is reported.
                     tally.row_warnings(raw.row_number, raw.line, &raw.warnings)?;
                     continue;
-                }
-                let outcome = match prepared {
-                    Prepared::Import(Ok(p)) => {
-                        domain.import(&p)?.map(|(c, w)| Applied::Created(c, w))
-                    }
-                    Prepared::Update(Ok(row)) => domain
-                        .update(*row, opts.entity)?
-                        .map(|(u, w)| Applied::Updated(u, w)),
-                    Prepared::Import(Err(e)) | Prepared::Update(Err(e)) => Err(e),
                 };
                 // Warnings from reading the row (a BOM removed) come before the row's own.
                 let read_warnings = std::mem::take(&mut raw.warnings);
@@ -131,7 +138,6 @@ pub fn run(
                         }
                     }
                     Err(errors) => {
-                        domain.remember_rejected(|col| header.cell(&raw.record, col).value());
                         let row = Rejected {
                             row_number: raw.row_number,
                             line: raw.line,
@@ -159,6 +165,47 @@ pub fn run(
         outcome.committed = true;
     }
     Ok(outcome)
+}
+
+/// What one row of a batch came to: `None` for a row that is not data (all cells empty).
+type RowResult = Option<std::result::Result<Applied, Vec<RowError>>>;
+
+/// Applies the rows of a batch in order through the domain. An import row is only
+/// borrowed, so that a batch the store took back can be applied again; an update row is
+/// taken (update batches are never taken back).
+fn apply_batch(
+    domain: &mut Domain<'_>,
+    header: &crate::read::Header,
+    batch: &[crate::read::RawRow],
+    prepared: &mut [Prepared],
+    opts: &ApplyOptions,
+) -> Result<Vec<RowResult>> {
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for (raw, prepared) in batch.iter().zip(prepared.iter_mut()) {
+        if raw.empty {
+            outcomes.push(None);
+            continue;
+        }
+        let outcome = match prepared {
+            Prepared::Import(Ok(p)) => domain.import(p)?.map(|(c, w)| Applied::Created(c, w)),
+            Prepared::Update(Ok(_)) => {
+                let taken = std::mem::replace(prepared, Prepared::Update(Err(Vec::new())));
+                let Prepared::Update(Ok(row)) = taken else {
+                    unreachable!("matched above")
+                };
+                domain
+                    .update(*row, opts.entity)?
+                    .map(|(u, w)| Applied::Updated(u, w))
+            }
+            Prepared::Import(Err(e)) | Prepared::Update(Err(e)) => Err(e.clone()),
+        };
+        if outcome.is_err() {
+            // Later rows repeating its unique values are "the second occurrence".
+            domain.remember_rejected(|col| header.cell(&raw.record, col).value());
+        }
+        outcomes.push(Some(outcome));
+    }
+    Ok(outcomes)
 }
 
 /// The counts so far and the sink the rows go to.

@@ -14,10 +14,10 @@ pub fn run(ctx: &Context, reference: Option<&Path>) -> Result<u8> {
     let origin = reference.map_or("the embedded default".to_string(), |p| {
         p.display().to_string()
     });
-    Store::create(ctx.db, &data, &origin)?;
+    let store = Store::create(ctx.db, &data, &origin)?;
     ctx.say(&format!(
         "ucsv: created database {} with {} reference data\n",
-        ctx.db.display(),
+        store.path.display(),
         reference.map_or("the default".to_string(), |p| format!(
             "the {}",
             p.display()

@@ -35,7 +35,7 @@ impl Context<'_> {
         if created && !self.quiet {
             eprintln!(
                 "ucsv: created database {} with the default reference data",
-                self.db.display()
+                store.path.display()
             );
         }
         Ok((store, created))
@@ -87,7 +87,12 @@ pub fn stdout(bytes: &[u8]) -> Result<()> {
 /// Refuses outputs that are the input (unless `-`), the database or its WAL files, or each
 /// other: checked before anything is opened for writing.
 pub fn refuse_clobber(ctx: &Context, input: Option<&str>, outputs: &[Output]) -> Result<()> {
-    let db = crate::outfile::database(ctx.db);
+    // A PostgreSQL database has no file here to protect.
+    let db = if crate::store::postgres::is_url(ctx.db) {
+        Vec::new()
+    } else {
+        crate::outfile::database(ctx.db)
+    };
     let mut protected: Vec<Protected> = db
         .iter()
         .map(|(what, path)| Protected { what, path })

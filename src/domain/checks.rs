@@ -15,6 +15,8 @@ use crate::store::tx::ExtensionState;
 pub struct Seen {
     keys: (std::hash::RandomState, std::hash::RandomState),
     values: std::collections::HashSet<u128>,
+    /// The values remembered since [`Seen::mark`], to forget them again.
+    since_mark: Vec<u128>,
 }
 
 impl Seen {
@@ -29,7 +31,21 @@ impl Seen {
     /// Remembers a value.
     pub fn insert(&mut self, u: Col, v: &str) {
         let h = self.hash(u, v);
-        self.values.insert(h);
+        if self.values.insert(h) {
+            self.since_mark.push(h);
+        }
+    }
+
+    /// Starts remembering anew what [`Seen::forget_since_mark`] forgets.
+    pub fn mark(&mut self) {
+        self.since_mark.clear();
+    }
+
+    /// Forgets the values remembered since the last mark.
+    pub fn forget_since_mark(&mut self) {
+        for h in self.since_mark.drain(..) {
+            self.values.remove(&h);
+        }
     }
 
     /// Whether a value was remembered.

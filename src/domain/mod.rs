@@ -93,6 +93,24 @@ impl<'t> Domain<'t> {
         }
     }
 
+    /// Starts a batch of rows (see [`Tx::begin_batch`]): `bulk` lets the store send the
+    /// batch's inserts together.
+    pub fn begin_batch(&mut self, bulk: bool) -> Result<()> {
+        self.rejected.mark();
+        self.tx.begin_batch(bulk)
+    }
+
+    /// Ends a batch. `false` when the store took the batch back (a unique index refused
+    /// its rows): what the domain learnt from it is forgotten too, and the caller applies
+    /// the batch again in a batch that is not bulk.
+    pub fn end_batch(&mut self) -> Result<bool> {
+        let kept = self.tx.end_batch()?;
+        if !kept {
+            self.rejected.forget_since_mark();
+        }
+        Ok(kept)
+    }
+
     /// Commits every row applied.
     pub fn commit(self) -> Result<()> {
         self.tx.commit()

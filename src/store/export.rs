@@ -5,6 +5,14 @@
 use crate::columns::{Col, IncallField, Storage};
 use rusqlite::types::ValueRef;
 
+/// Which SQL the export query is written in. The expressions are the same; PostgreSQL's
+/// are cast to text, so that every cell comes back as the text an export writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
 /// The order of a user's incoming numbers: by number (shorter first), then context. The
 /// export's three incall lists and the update's current numbers all follow it.
 #[macro_export]
@@ -31,12 +39,12 @@ fn expr(col: Col) -> String {
         // Empty when no incall has one (a single unset value stays empty, several keep
         // their places in the list).
         Storage::Incalls(IncallField::RingSeconds) => concat!(
-            "(SELECT CASE WHEN count(i.ring_seconds) = 0 AND count(*) <= 1 THEN NULL ELSE group_concat(coalesce(i.ring_seconds, ''), ';' ",
+            "(SELECT CASE WHEN count(i.ring_seconds) = 0 AND count(*) <= 1 THEN NULL ELSE string_agg(coalesce(CAST(i.ring_seconds AS TEXT), ''), ';' ",
             incall_order!(),
             ") END FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)"
         )
         .into(),
-        Storage::PermissionNames => "(SELECT group_concat(p.name, ';' ORDER BY p.name) FROM user_call_permissions up JOIN call_permissions p ON p.id = up.call_permission_id WHERE up.user_id = u.id)".into(),
+        Storage::PermissionNames => "(SELECT string_agg(p.name, ';' ORDER BY p.name) FROM user_call_permissions up JOIN call_permissions p ON p.id = up.call_permission_id WHERE up.user_id = u.id)".into(),
         Storage::CtiProfileName => "c.name".into(),
         Storage::Nothing => "NULL".into(),
     }
@@ -46,7 +54,7 @@ fn expr(col: Col) -> String {
 fn incall_list(field: &str) -> String {
     format!(
         concat!(
-            "(SELECT group_concat({}, ';' ",
+            "(SELECT string_agg({}, ';' ",
             incall_order!(),
             ") FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)"
         ),
@@ -63,9 +71,17 @@ pub fn select(cols: &[Col], filter: &str) -> String {
 /// The export query with `extra` expressions after the columns' (over the same joins: the
 /// first line `l`, the voicemail link `uv`).
 pub fn select_with(cols: &[Col], extra: &[&str], filter: &str) -> String {
+    select_in(Dialect::Sqlite, cols, extra, filter)
+}
+
+/// [`select_with`] in a dialect.
+pub fn select_in(dialect: Dialect, cols: &[Col], extra: &[&str], filter: &str) -> String {
     let exprs: Vec<String> = cols
         .iter()
-        .map(|c| expr(*c))
+        .map(|c| match dialect {
+            Dialect::Sqlite => expr(*c),
+            Dialect::Postgres => format!("CAST({} AS TEXT)", expr(*c)),
+        })
         .chain(extra.iter().map(|e| e.to_string()))
         .collect();
     format!(
@@ -99,8 +115,14 @@ impl super::Store {
         cols: &[Col],
         mut each: impl FnMut(&[Vec<u8>]) -> crate::error::Result<()>,
     ) -> crate::error::Result<u64> {
+        let conn = match self.backend() {
+            super::Backend::Sqlite(conn) => conn,
+            super::Backend::Postgres(client, _) => {
+                return super::postgres::each_user(client, &self.path, entity, cols, each)
+            }
+        };
         let sql = select(cols, "(?1 IS NULL OR u.entity_id = ?1)");
-        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let mut st = conn.prepare(&sql).map_err(|e| self.err(e))?;
         let mut rows = st.query([entity]).map_err(|e| self.err(e))?;
         let mut cells: Vec<Vec<u8>> = vec![Vec::new(); cols.len()];
         let mut n = 0;

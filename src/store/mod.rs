@@ -1,249 +1,200 @@
 //! Storage, the only place that speaks SQL: the seam the domain writes through ([`tx::Tx`])
-//! and its SQLite backend ([`sqlite_tx`]); opening (and creating) the SQLite database, the
-//! versioned schema, reference data, the export's stream of users, and the connection
-//! settings that make a committed import durable.
+//! and its two backends, SQLite ([`sqlite`], [`sqlite_tx`]) and PostgreSQL ([`postgres`]);
+//! opening (and creating) the database, the versioned schema, reference data, the export's
+//! stream of users, and the settings that make a committed import durable.
 
 pub mod export;
+pub mod postgres;
 pub mod reference;
+pub mod sql;
+pub mod sqlite;
 pub mod sqlite_tx;
 pub mod tx;
 
 use crate::error::{Error, Result};
-use rusqlite::{Connection, OpenFlags};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// The schema migrations, in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[include_str!("../../schemas/0001_init.sql")];
-
-/// How long a writer waits for another one before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Turns off SQLite's global memory statistics before its first use: with them on, every
-/// allocation SQLite makes takes a process-wide mutex (about a seventh of an update's time
-/// in a profile), and ucsv never reads them. Called before any connection is opened;
-/// once SQLite is initialized the call is refused and changes nothing.
-fn configure_sqlite() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: sqlite3_config is called before any other SQLite call of this process
-        // (the Once runs before the first connection), with the int argument
-        // SQLITE_CONFIG_MEMSTATUS takes; if SQLite is already initialized it returns
-        // SQLITE_MISUSE and does nothing.
-        unsafe {
-            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0);
-        }
-    });
-}
 
 /// An open ucsv database.
 pub struct Store {
-    /// The connection; one thread owns it.
-    pub conn: Connection,
-    /// The file's path, for messages.
+    /// The database as messages name it: the file's path, or the URL without its password.
     pub path: PathBuf,
+    backend: Backend,
+}
+
+/// The connection of a [`Store`]; one thread owns it.
+pub(crate) enum Backend {
+    /// An SQLite file.
+    Sqlite(rusqlite::Connection),
+    /// A PostgreSQL database, with the URL it was reached by (for a dry run's own
+    /// connection).
+    Postgres(Box<RefCell<::postgres::Client>>, String),
 }
 
 impl Store {
-    /// Opens the database at `path`, creating it with the embedded default reference data if
-    /// there is no file. Returns whether it was created.
-    pub fn open_or_create(path: &Path) -> Result<(Store, bool)> {
-        configure_sqlite();
-        if path.exists() {
-            return Ok((Store::open(path)?, false));
-        }
+    /// Opens the database `db` names (a file, or a `postgres://` URL), creating it with the
+    /// embedded default reference data if there is none (no file; no ucsv tables in the
+    /// PostgreSQL database). Returns whether it was created.
+    pub fn open_or_create(db: &Path) -> Result<(Store, bool)> {
         let reference = reference::ReferenceFile::embedded_default();
-        Ok((
-            Store::create(path, &reference, "the embedded default")?,
-            true,
-        ))
+        if postgres::is_url(db) {
+            let (url, path) = url_of(db);
+            let mut client = postgres::connect(&url, &path)?;
+            if postgres::exists(&mut client, &path)? {
+                let created = postgres::migrate(&mut client, &path)?;
+                let store = Store::pg(client, url, path);
+                return Ok((store, created));
+            }
+            let store = Store::pg(client, url, path);
+            return Ok((store.populate(&reference, "the embedded default")?, true));
+        }
+        if db.exists() {
+            return Ok((Store::open(db)?, false));
+        }
+        Ok((Store::create(db, &reference, "the embedded default")?, true))
     }
 
     /// Opens an existing database and migrates it forward.
-    pub fn open(path: &Path) -> Result<Store> {
-        configure_sqlite();
-        // One thread owns the connection: no per-call mutex.
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| Error::db(path, e))?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
-        store.configure()?;
-        store.migrate()?;
-        Ok(store)
+    pub fn open(db: &Path) -> Result<Store> {
+        if postgres::is_url(db) {
+            let (url, path) = url_of(db);
+            let mut client = postgres::connect(&url, &path)?;
+            postgres::migrate(&mut client, &path)?;
+            return Ok(Store::pg(client, url, path));
+        }
+        Ok(Store {
+            path: db.to_path_buf(),
+            backend: Backend::Sqlite(sqlite::open(db)?),
+        })
     }
 
     /// Creates a new database with the schema and the given reference data (`origin` names
-    /// it in messages). Refuses an
-    /// existing file. On failure, the half-made file is removed.
-    pub fn create(
-        path: &Path,
-        reference: &reference::ReferenceFile,
-        origin: &str,
-    ) -> Result<Store> {
-        if path.exists() {
-            return Err(Error::DatabaseExists(path.to_path_buf()));
+    /// it in messages). Refuses an existing file, or a PostgreSQL database that already
+    /// holds ucsv's tables. On failure, the half-made file (or tables) are removed.
+    pub fn create(db: &Path, reference: &reference::ReferenceFile, origin: &str) -> Result<Store> {
+        if postgres::is_url(db) {
+            let (url, path) = url_of(db);
+            let mut client = postgres::connect(&url, &path)?;
+            if postgres::exists(&mut client, &path)? {
+                return Err(Error::DatabaseExists(path));
+            }
+            return Store::pg(client, url, path).populate(reference, origin);
         }
-        configure_sqlite();
-        let made = (|| {
-            owner_only_file(path)?;
-            let conn = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE
-                    | OpenFlags::SQLITE_OPEN_CREATE
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(|e| Error::db(path, e))?;
-            let mut store = Store {
-                conn,
-                path: path.to_path_buf(),
-            };
-            store.configure()?;
-            store.migrate()?;
-            reference.apply(&mut store, origin)?;
-            Ok(store)
-        })();
+        if db.exists() {
+            return Err(Error::DatabaseExists(db.to_path_buf()));
+        }
+        let made = sqlite::create(db).and_then(|conn| {
+            Store {
+                path: db.to_path_buf(),
+                backend: Backend::Sqlite(conn),
+            }
+            .populate(reference, origin)
+        });
         if made.is_err() {
-            remove(path);
+            sqlite::remove(db);
         }
         made
     }
 
-    fn configure(&mut self) -> Result<()> {
-        self.configure_session()?;
-        self.conn
-            .busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| Error::db(&self.path, e))?;
-        // WAL with full sync: a committed import survives a power loss; an interrupted one
-        // leaves the database as it was.
-        self.conn
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
-            .map_err(|e| Error::db(&self.path, e))
-    }
-
-    /// What every connection of a run needs, the database's or a snapshot's: every
-    /// statement of the row path stays prepared (the default cache holds 16), foreign keys
-    /// are enforced, and the page cache is 64 MB.
-    fn configure_session(&self) -> Result<()> {
-        self.conn.set_prepared_statement_cache_capacity(128);
-        self.conn
-            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;")
-            .map_err(|e| Error::db(&self.path, e))
-    }
-
-    fn migrate(&mut self) -> Result<()> {
-        let path = self.path.clone();
-        let db = |e: rusqlite::Error| Error::db(&path, e);
-        let version: usize = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(db)?;
-        if version > MIGRATIONS.len() {
-            return Err(Error::Database {
-                path: path.clone(),
-                message: format!("schema version {version} is newer than this ucsv knows"),
-                help: "use a newer ucsv".into(),
-            });
+    fn pg(client: ::postgres::Client, url: String, path: PathBuf) -> Store {
+        Store {
+            path,
+            backend: Backend::Postgres(Box::new(RefCell::new(client)), url),
         }
-        if version == 0 {
-            let tables: i64 = self
-                .conn
-                .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-                .map_err(db)?;
-            if tables > 0 {
-                return Err(Error::Database {
-                    path: path.clone(),
-                    message: "this SQLite file is not a ucsv database".into(),
-                    help: "choose another --db path".into(),
-                });
+    }
+
+    /// Adds the schema (PostgreSQL) and the reference data to a new database; on failure,
+    /// takes the PostgreSQL tables back (the caller removes an SQLite file).
+    fn populate(mut self, reference: &reference::ReferenceFile, origin: &str) -> Result<Store> {
+        if let Backend::Postgres(client, _) = &self.backend {
+            postgres::migrate(&mut client.borrow_mut(), &self.path)?;
+        }
+        match reference.apply(&mut self, origin) {
+            Ok(()) => Ok(self),
+            Err(e) => {
+                self.discard();
+                Err(e)
             }
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.conn.transaction().map_err(db)?;
-            tx.execute_batch(sql).map_err(db)?;
-            tx.pragma_update(None, "user_version", i + 1).map_err(db)?;
-            tx.commit().map_err(db)?;
-        }
-        Ok(())
     }
 
-    /// A private copy of the database as it is now (one consistent read snapshot), for dry
-    /// runs: they run exactly the code of a real run, writes included, on the copy, so they
-    /// never take the database's write lock (they run beside an import) and give the answers
-    /// a real run would give against the same snapshot. The copy is an unnamed temporary
-    /// file, deleted when closed.
+    /// The statements both backends share.
+    pub fn db(&self) -> Box<dyn sql::Db + '_> {
+        match &self.backend {
+            Backend::Sqlite(conn) => Box::new(sql::Sqlite {
+                conn,
+                path: &self.path,
+            }),
+            Backend::Postgres(client, _) => Box::new(sql::Postgres {
+                client,
+                path: &self.path,
+            }),
+        }
+    }
+
+    /// Whether the database is a PostgreSQL one.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(..))
+    }
+
+    /// The connection, for the store's own modules.
+    pub(crate) fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// A store for a dry run. On SQLite, a private copy of the database as it is now (one
+    /// consistent snapshot, see [`sqlite::snapshot`]): the dry run runs exactly the code of a
+    /// real run on it, without taking the database's write lock. On PostgreSQL, a second
+    /// connection: writers do not lock each other out there, and the run is rolled back.
     pub fn snapshot(&self) -> Result<Store> {
-        let db = |e: rusqlite::Error| Error::db(&self.path, e);
-        let mut conn = Connection::open_with_flags(
-            "",
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(db)?;
-        {
-            // One step copies every page inside one read transaction: a consistent snapshot.
-            use rusqlite::backup::{Backup, StepResult};
-            let backup = Backup::new(&self.conn, &mut conn).map_err(db)?;
-            let started = std::time::Instant::now();
-            loop {
-                match backup.step(-1).map_err(db)? {
-                    StepResult::Done => break,
-                    // WAL readers are not blocked by writers; a checkpoint may briefly be.
-                    _ if started.elapsed() < BUSY_TIMEOUT => {
-                        std::thread::sleep(Duration::from_millis(20))
-                    }
-                    _ => {
-                        return Err(db(rusqlite::Error::SqliteFailure(
-                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-                            Some("the database stayed busy while it was being read".into()),
-                        )))
-                    }
-                }
+        match &self.backend {
+            Backend::Sqlite(conn) => Ok(Store {
+                path: self.path.clone(),
+                backend: Backend::Sqlite(sqlite::snapshot(conn, &self.path)?),
+            }),
+            Backend::Postgres(_, url) => {
+                let client = postgres::connect(url, &self.path)?;
+                Ok(Store::pg(client, url.clone(), self.path.clone()))
             }
         }
-        let copy = Store {
-            conn,
-            path: self.path.clone(),
-        };
-        copy.configure_session()?;
-        // Nothing of the copy outlives the run: no syncing.
-        copy.conn
-            .execute_batch("PRAGMA synchronous = OFF;")
-            .map_err(db)?;
-        Ok(copy)
     }
 
     /// The number of users (of `entity`, if given).
     pub fn count_users(&self, entity: Option<i64>) -> Result<u64> {
-        self.conn
-            .query_row(
-                "SELECT count(*) FROM users WHERE ?1 IS NULL OR entity_id = ?1",
-                [entity],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n.unsigned_abs())
-            .map_err(|e| self.err(e))
+        let rows = self.db().rows(
+            "SELECT count(*) FROM users WHERE CAST(?1 AS BIGINT) IS NULL OR entity_id = ?1",
+            &[entity.into()],
+        )?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .map_or(0, |c| c.int().unsigned_abs()))
     }
 
-    /// Begins the write transaction of a run (see [`sqlite_tx::SqliteTx::begin`]).
+    /// Begins the write transaction of a run.
     pub fn begin(&mut self) -> Result<Box<dyn tx::Tx + '_>> {
-        Ok(Box::new(sqlite_tx::SqliteTx::begin(
-            &self.conn,
-            self.path.clone(),
-        )?))
+        match &self.backend {
+            Backend::Sqlite(conn) => Ok(Box::new(sqlite_tx::SqliteTx::begin(
+                conn,
+                self.path.clone(),
+            )?)),
+            Backend::Postgres(client, _) => Ok(Box::new(postgres::tx::PgTx::begin(
+                client,
+                self.path.clone(),
+            )?)),
+        }
     }
 
     /// Closes and deletes a database this command created, when the command failed: a
-    /// fatal error leaves no new file behind.
+    /// fatal error leaves no new file (or PostgreSQL tables) behind.
     pub fn discard(self) {
-        let path = self.path.clone();
-        drop(self);
-        remove(&path);
+        match self.backend {
+            Backend::Sqlite(conn) => {
+                drop(conn);
+                sqlite::remove(&self.path);
+            }
+            Backend::Postgres(client, _) => postgres::drop_tables(&mut client.into_inner()),
+        }
     }
 
     /// Wraps a database error with this store's path.
@@ -252,19 +203,11 @@ impl Store {
     }
 }
 
-/// Creates the empty database file readable and writable by its owner only (0600, whatever
-/// the umask): it holds password hashes and SIP secrets. SQLite gives the -wal and -shm files
-/// the database file's mode.
-fn owner_only_file(path: &Path) -> Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let file = std::fs::File::options()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::db(path, e))?;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| Error::db(path, e))
+/// The URL a `--db` value holds, and how messages show it.
+fn url_of(db: &Path) -> (String, PathBuf) {
+    let url = db.as_os_str().to_string_lossy().into_owned();
+    let shown = PathBuf::from(postgres::shown(&url));
+    (url, shown)
 }
 
 /// The query telling whether a unique column's value belongs to another user than `?2`
@@ -279,15 +222,6 @@ pub fn unique_probe(col: crate::columns::Col) -> String {
     format!("SELECT EXISTS(SELECT 1 FROM {table} WHERE {column} = ?1 AND {owner} IS NOT ?2)")
 }
 
-/// Removes a database file and its WAL companions.
-fn remove(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(p);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +231,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let reference = reference::ReferenceFile::embedded_default();
         let store = Store::create(&dir.path().join("t.db"), &reference, "test").unwrap();
+        let Backend::Sqlite(conn) = store.backend() else {
+            unreachable!()
+        };
         let unique: Vec<_> = crate::columns::unique().collect();
         assert_eq!(
             unique.len(),
@@ -304,8 +241,7 @@ mod tests {
             "uuid, email, username, sip_username, provisioning_code"
         );
         for col in unique {
-            let taken: bool = store
-                .conn
+            let taken: bool = conn
                 .query_row(
                     &unique_probe(col),
                     rusqlite::params!["x", None::<i64>],

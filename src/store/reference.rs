@@ -1,6 +1,7 @@
 //! Reference data: entities, contexts with their ranges, call permissions and CTI profiles.
 //! Read from TOML, applied idempotently, shown back, and loaded into memory for the plan.
 
+use super::sql::Cell;
 use super::Store;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -139,29 +140,25 @@ pub struct Reference {
 impl Reference {
     /// Loads the reference data from the database.
     pub fn load(store: &Store) -> Result<Reference> {
-        let c = &store.conn;
-        let e = |e| store.err(e);
+        let db = store.db();
         let mut r = Reference::default();
-        let mut st = c.prepare("SELECT id FROM entities").map_err(e)?;
-        for id in st.query_map([], |row| row.get(0)).map_err(e)? {
-            r.entities.insert(id.map_err(e)?);
+        for row in db.rows("SELECT id FROM entities", &[])? {
+            r.entities.insert(row[0].int());
         }
-        let mut st = c
-            .prepare("SELECT c.name, c.entity_id, c.type, r.start, r.end FROM contexts c LEFT JOIN context_ranges r ON r.context_id = c.id ORDER BY c.id, r.id")
-            .map_err(e)?;
-        let rows = st
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, i64>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, Option<String>>(3)?,
-                    row.get::<_, Option<String>>(4)?,
-                ))
-            })
-            .map_err(e)?;
+        let rows = db.rows(
+            "SELECT c.name, c.entity_id, c.type, r.start, r.\"end\" FROM contexts c LEFT JOIN context_ranges r ON r.context_id = c.id ORDER BY c.id, r.id",
+            &[],
+        )?;
         for row in rows {
-            let (name, entity, kind, start, end) = row.map_err(e)?;
+            let mut row = row.into_iter();
+            let mut next = || row.next().unwrap_or(Cell::Null);
+            let (name, entity, kind, start, end) = (
+                next().text(),
+                next().int(),
+                next().text(),
+                next().opt_text(),
+                next().opt_text(),
+            );
             let ctx = r.contexts.entry(name).or_insert(Context {
                 entity,
                 kind,
@@ -171,23 +168,20 @@ impl Reference {
                 ctx.ranges.push(Range { start, end });
             }
         }
-        let mut st = c
-            .prepare("SELECT id, entity_id, name FROM call_permissions")
-            .map_err(e)?;
-        for row in st
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-            .map_err(e)?
-        {
-            let (id, entity, name): (i64, i64, String) = row.map_err(e)?;
+        for row in db.rows("SELECT id, entity_id, name FROM call_permissions", &[])? {
+            let mut row = row.into_iter();
+            let (id, entity, name) = (
+                row.next().map_or(0, |c| c.int()),
+                row.next().map_or(0, |c| c.int()),
+                row.next().map(Cell::text).unwrap_or_default(),
+            );
             r.permissions.insert((entity, name), id);
         }
-        let mut st = c.prepare("SELECT id, name FROM cti_profiles").map_err(e)?;
-        for row in st
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-            .map_err(e)?
-        {
-            let (id, name): (i64, String) = row.map_err(e)?;
-            r.cti_profiles.insert(name, id);
+        for row in db.rows("SELECT id, name FROM cti_profiles", &[])? {
+            let mut row = row.into_iter();
+            let id = row.next().map_or(0, |c| c.int());
+            r.cti_profiles
+                .insert(row.next().map(Cell::text).unwrap_or_default(), id);
         }
         Ok(r)
     }
@@ -276,134 +270,131 @@ impl ReferenceFile {
             message,
         };
         self.check().map_err(refuse)?;
-        let e = |e: rusqlite::Error| Error::db(&store.path, e);
-        let tx = store.conn.transaction().map_err(e)?;
-        for ent in &self.entity {
-            tx.execute(
-                "INSERT INTO entities (id, name) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
-                rusqlite::params![ent.id, ent.name],
-            )
-            .map_err(|err| refuse(format!("entity {} '{}': {err}", ent.id, ent.name)))?;
-        }
-        let entity_exists = |id: i64| -> rusqlite::Result<bool> {
-            tx.query_row(
-                "SELECT EXISTS(SELECT 1 FROM entities WHERE id = ?1)",
-                [id],
-                |r| r.get(0),
-            )
-        };
-        for c in &self.context {
-            if !entity_exists(c.entity).map_err(e)? {
-                return Err(refuse(format!(
-                    "context '{}': entity {} does not exist",
-                    c.name, c.entity
-                )));
-            }
-            let id: i64 = tx
-                .query_row(
-                    "INSERT INTO contexts (name, entity_id, type) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(name) DO UPDATE SET entity_id = excluded.entity_id, type = excluded.type
-                     RETURNING id",
-                    rusqlite::params![c.name, c.entity, c.kind],
-                    |r| r.get(0),
+        let db = store.db();
+        db.batch("BEGIN")?;
+        let applied = (|| -> Result<()> {
+            for ent in &self.entity {
+                db.exec(
+                    "INSERT INTO entities (id, name) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                    &[ent.id.into(), ent.name.as_str().into()],
                 )
-                .map_err(e)?;
-            tx.execute("DELETE FROM context_ranges WHERE context_id = ?1", [id])
-                .map_err(e)?;
-            for r in &c.ranges {
-                let (a, b) = r.trim().split_once('-').unwrap_or_default();
-                tx.execute(
-                    "INSERT INTO context_ranges (context_id, start, end) VALUES (?1, ?2, ?3)",
-                    rusqlite::params![id, a, b],
-                )
-                .map_err(e)?;
+                .map_err(|err| refuse(format!("entity {} '{}': {}", ent.id, ent.name, plain(err))))?;
+            }
+            let entity_exists = |id: i64| -> Result<bool> {
+                Ok(!db
+                    .rows("SELECT 1 FROM entities WHERE id = ?1", &[id.into()])?
+                    .is_empty())
+            };
+            for c in &self.context {
+                if !entity_exists(c.entity)? {
+                    return Err(refuse(format!(
+                        "context '{}': entity {} does not exist",
+                        c.name, c.entity
+                    )));
+                }
+                let id = db
+                    .rows(
+                        "INSERT INTO contexts (name, entity_id, type) VALUES (?1, ?2, ?3)
+                         ON CONFLICT(name) DO UPDATE SET entity_id = excluded.entity_id, type = excluded.type
+                         RETURNING id",
+                        &[c.name.as_str().into(), c.entity.into(), c.kind.as_str().into()],
+                    )?
+                    .first()
+                    .map_or(0, |r| r[0].int());
+                db.exec(
+                    "DELETE FROM context_ranges WHERE context_id = ?1",
+                    &[id.into()],
+                )?;
+                for r in &c.ranges {
+                    let (a, b) = r.trim().split_once('-').unwrap_or_default();
+                    db.exec(
+                        "INSERT INTO context_ranges (context_id, start, \"end\") VALUES (?1, ?2, ?3)",
+                        &[id.into(), a.into(), b.into()],
+                    )?;
+                }
+            }
+            for p in &self.call_permission {
+                if !entity_exists(p.entity)? {
+                    return Err(refuse(format!(
+                        "call permission '{}': entity {} does not exist",
+                        p.name, p.entity
+                    )));
+                }
+                db.exec(
+                    "INSERT INTO call_permissions (name, entity_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    &[p.name.as_str().into(), p.entity.into()],
+                )?;
+            }
+            for p in &self.cti_profile {
+                db.exec(
+                    "INSERT INTO cti_profiles (name) VALUES (?1) ON CONFLICT DO NOTHING",
+                    &[p.name.as_str().into()],
+                )?;
+            }
+            Ok(())
+        })();
+        match applied {
+            Ok(()) => db.batch("COMMIT"),
+            Err(e) => {
+                // The transaction is given up; the first error is the one to report.
+                let _ = db.batch("ROLLBACK");
+                Err(e)
             }
         }
-        for p in &self.call_permission {
-            if !entity_exists(p.entity).map_err(e)? {
-                return Err(refuse(format!(
-                    "call permission '{}': entity {} does not exist",
-                    p.name, p.entity
-                )));
-            }
-            tx.execute(
-                "INSERT OR IGNORE INTO call_permissions (name, entity_id) VALUES (?1, ?2)",
-                rusqlite::params![p.name, p.entity],
-            )
-            .map_err(e)?;
-        }
-        for p in &self.cti_profile {
-            tx.execute(
-                "INSERT OR IGNORE INTO cti_profiles (name) VALUES (?1)",
-                [&p.name],
-            )
-            .map_err(e)?;
-        }
-        tx.commit().map_err(e)
     }
 
     /// Reads the reference data back from the database.
     pub fn from_store(store: &Store) -> Result<ReferenceFile> {
-        let c = &store.conn;
-        let e = |e| store.err(e);
+        let db = store.db();
         let mut out = ReferenceFile::default();
-        let mut st = c
-            .prepare("SELECT id, name FROM entities ORDER BY id")
-            .map_err(e)?;
-        for row in st
-            .query_map([], |r| {
-                Ok(EntityDef {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                })
-            })
-            .map_err(e)?
-        {
-            out.entity.push(row.map_err(e)?);
+        for row in db.rows("SELECT id, name FROM entities ORDER BY id", &[])? {
+            let mut row = row.into_iter();
+            out.entity.push(EntityDef {
+                id: row.next().map_or(0, |c| c.int()),
+                name: row.next().map(Cell::text).unwrap_or_default(),
+            });
         }
-        let mut st = c
-            .prepare("SELECT c.name, c.entity_id, c.type, (SELECT group_concat(start || '-' || end, ';') FROM (SELECT start, end FROM context_ranges WHERE context_id = c.id ORDER BY id)) FROM contexts c ORDER BY c.id")
-            .map_err(e)?;
-        let rows = st
-            .query_map([], |r| {
-                let ranges: Option<String> = r.get(3)?;
-                Ok(ContextDef {
-                    name: r.get(0)?,
-                    entity: r.get(1)?,
-                    kind: r.get(2)?,
-                    ranges: ranges
-                        .map(|s| s.split(';').map(str::to_string).collect())
-                        .unwrap_or_default(),
-                })
-            })
-            .map_err(e)?;
+        let rows = db.rows(
+            "SELECT c.name, c.entity_id, c.type, (SELECT string_agg(r.start || '-' || r.\"end\", ';' ORDER BY r.id) FROM context_ranges r WHERE r.context_id = c.id) FROM contexts c ORDER BY c.id",
+            &[],
+        )?;
         for row in rows {
-            out.context.push(row.map_err(e)?);
+            let mut row = row.into_iter();
+            let mut next = || row.next().unwrap_or(Cell::Null);
+            out.context.push(ContextDef {
+                name: next().text(),
+                entity: next().int(),
+                kind: next().text(),
+                ranges: next()
+                    .opt_text()
+                    .map(|s| s.split(';').map(str::to_string).collect())
+                    .unwrap_or_default(),
+            });
         }
-        let mut st = c
-            .prepare("SELECT name, entity_id FROM call_permissions ORDER BY id")
-            .map_err(e)?;
-        for row in st
-            .query_map([], |r| {
-                Ok(PermissionDef {
-                    name: r.get(0)?,
-                    entity: r.get(1)?,
-                })
-            })
-            .map_err(e)?
-        {
-            out.call_permission.push(row.map_err(e)?);
+        for row in db.rows(
+            "SELECT name, entity_id FROM call_permissions ORDER BY id",
+            &[],
+        )? {
+            let mut row = row.into_iter();
+            out.call_permission.push(PermissionDef {
+                name: row.next().map(Cell::text).unwrap_or_default(),
+                entity: row.next().map_or(0, |c| c.int()),
+            });
         }
-        let mut st = c
-            .prepare("SELECT name FROM cti_profiles ORDER BY id")
-            .map_err(e)?;
-        for row in st
-            .query_map([], |r| Ok(CtiProfileDef { name: r.get(0)? }))
-            .map_err(e)?
-        {
-            out.cti_profile.push(row.map_err(e)?);
+        for row in db.rows("SELECT name FROM cti_profiles ORDER BY id", &[])? {
+            out.cti_profile.push(CtiProfileDef {
+                name: row.into_iter().next().map(Cell::text).unwrap_or_default(),
+            });
         }
         Ok(out)
+    }
+}
+
+/// A database error's message alone (for reference data messages that name their item).
+fn plain(e: Error) -> String {
+    match e {
+        Error::Database { message, .. } => message,
+        other => other.to_string(),
     }
 }
 

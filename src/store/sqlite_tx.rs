@@ -568,7 +568,7 @@ fn sql_value(col: Col, v: Option<&Value>) -> Sql {
 }
 
 /// The statement deleting a row of `table` by its key.
-fn delete_sql(table: Table) -> &'static str {
+pub(crate) fn delete_sql(table: Table) -> &'static str {
     match table {
         Table::Users => "DELETE FROM users WHERE id = ?1",
         Table::Lines => "DELETE FROM lines WHERE id = ?1",

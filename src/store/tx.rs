@@ -35,6 +35,12 @@ impl From<WriteError> for Error {
     }
 }
 
+impl From<Error> for WriteError {
+    fn from(e: Error) -> WriteError {
+        WriteError::Failed(e)
+    }
+}
+
 /// The result of a write.
 pub type Write<T> = std::result::Result<T, WriteError>;
 
@@ -156,6 +162,22 @@ pub trait Tx {
     /// Whether to write a row before probing the database, taking it back when a unique
     /// index refuses it ([`WriteError::Conflict`]), rather than probing first.
     fn optimistic(&self) -> bool;
+
+    /// Starts a batch of rows. In a `bulk` batch a backend may hold its inserts back and
+    /// send them together (PostgreSQL's COPY); the batch ends with [`Tx::end_batch`].
+    /// SQLite writes each statement at once and has nothing to do here.
+    fn begin_batch(&self, bulk: bool) -> crate::error::Result<()> {
+        let _ = bulk;
+        Ok(())
+    }
+
+    /// Ends a batch: sends what it held back. `false` when the database refused it (a unique
+    /// index): the batch's writes are taken back and the caller applies its rows again,
+    /// in a batch that is not bulk (each write at once, a refused one a
+    /// [`WriteError::Conflict`]).
+    fn end_batch(&self) -> crate::error::Result<bool> {
+        Ok(true)
+    }
 
     /// Whether a unique column's value belongs to another user than `owner`.
     fn taken(&self, col: Col, value: &str, owner: Option<i64>) -> crate::error::Result<bool>;

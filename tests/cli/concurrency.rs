@@ -6,7 +6,7 @@ use crate::workdir::Workdir;
 
 #[test]
 fn a_second_writer_waits_then_fails_clearly_and_writes_nothing() {
-    let wd = Workdir::with_db();
+    let wd = Workdir::sqlite_with_db();
     wd.import_ok("firstname\nAnn\n");
     // Another writer holds the write lock for longer than ucsv waits.
     let holder = wd.conn();
@@ -129,12 +129,15 @@ fn an_interrupted_import_leaves_the_database_as_it_was() {
         before,
         "every user row is as it was before the import"
     );
-    assert_eq!(wd.query_one("PRAGMA integrity_check"), "ok");
-    assert_eq!(
-        wd.query_strings("PRAGMA foreign_key_check"),
-        Vec::<String>::new(),
-        "no dangling reference"
-    );
+    if !wd.is_postgres() {
+        // PostgreSQL checks its foreign keys on every write and has no such pragmas.
+        assert_eq!(wd.query_one("PRAGMA integrity_check"), "ok");
+        assert_eq!(
+            wd.query_strings("PRAGMA foreign_key_check"),
+            Vec::<String>::new(),
+            "no dangling reference"
+        );
+    }
     // The database is usable afterwards: an import and its rows are there.
     let report = wd.import_ok("firstname,exten,context,line_protocol\nBob,1001,default,sip\n");
     assert_eq!(report.created("users"), 1);

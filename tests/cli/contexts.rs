@@ -321,12 +321,7 @@ fn range_accepts_only_numbers_with_the_digit_count_of_its_start() {
 #[test]
 fn import_reuses_a_free_existing_extension() {
     let wd = Workdir::with_db();
-    wd.conn()
-        .execute(
-            "INSERT INTO extensions (exten, context, line_id) VALUES ('1500', 'default', NULL)",
-            [],
-        )
-        .expect("insert a free extension");
+    wd.execute("INSERT INTO extensions (exten, context, line_id) VALUES ('1500', 'default', NULL)");
     let free_id = wd.query_one("SELECT id FROM extensions WHERE exten = '1500'");
     let report = wd.import_ok("firstname,line_protocol,context,exten\nA,sip,default,1500\n");
     let created = report.created_row(1);

@@ -33,7 +33,7 @@ fn first_import_creates_the_database_with_default_reference_data() {
         "stderr: {}",
         run.stderr
     );
-    assert!(wd.db().exists());
+    assert!(wd.has_database());
     assert_eq!(wd.reference(), default_reference());
     assert_eq!(wd.count("users"), 1);
 }
@@ -53,7 +53,7 @@ fn second_run_does_not_announce_a_new_database() {
 
 #[test]
 fn database_defaults_to_ucsv_db_env_then_the_current_directory() {
-    let wd = Workdir::new();
+    let wd = Workdir::sqlite();
     wd.write("users.csv", "firstname\nJane\n");
     let mut cmd = wd.bare_cmd(&["import", "users.csv"]);
     cmd.env("UCSV_DB", wd.path("from-env.db"));
@@ -86,7 +86,7 @@ fn init_creates_the_database_and_says_so() {
 fn init_refuses_an_existing_database_and_leaves_it_unchanged() {
     let wd = Workdir::with_db();
     wd.import_ok("firstname\nJane\n");
-    let before = wd.read_bytes("ucsv.db");
+    let before = wd.fingerprint();
     let run = wd.run(&["init"]);
     run.expect(2);
     assert!(
@@ -94,16 +94,13 @@ fn init_refuses_an_existing_database_and_leaves_it_unchanged() {
         "stderr: {}",
         run.stderr
     );
-    assert!(
-        before == wd.read_bytes("ucsv.db"),
-        "the database file changed"
-    );
+    assert!(before == wd.fingerprint(), "the database changed");
     assert_eq!(wd.count("users"), 1);
 }
 
 #[test]
 fn init_refuses_any_existing_file() {
-    let wd = Workdir::new();
+    let wd = Workdir::sqlite();
     wd.write("ucsv.db", "not a database\n");
     wd.write("reference.toml", TWO_ENTITIES);
     let run = wd.run(&["init", "--reference", "reference.toml"]);
@@ -113,7 +110,7 @@ fn init_refuses_any_existing_file() {
 
 #[test]
 fn non_sqlite_database_file_is_fatal_and_left_unchanged() {
-    let wd = Workdir::new();
+    let wd = Workdir::sqlite();
     wd.write("ucsv.db", "firstname,lastname\nthis is a text file\n");
     wd.write("users.csv", "firstname\nJane\n");
     let run = wd.run(&["import", "users.csv"]);
@@ -131,7 +128,7 @@ fn non_sqlite_database_file_is_fatal_and_left_unchanged() {
 
 #[test]
 fn sqlite_file_of_another_program_is_fatal() {
-    let wd = Workdir::new();
+    let wd = Workdir::sqlite();
     wd.conn()
         .execute_batch("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);")
         .expect("create a foreign SQLite database");
@@ -367,9 +364,13 @@ fn invalid_reference_message_names_the_reference_file() {
 fn database_has_the_contract_tables_and_columns() {
     let wd = Workdir::with_db();
     let version: i64 = wd
-        .query_one("PRAGMA user_version")
+        .query_one(if wd.is_postgres() {
+            "SELECT max(version) FROM ucsv_schema"
+        } else {
+            "PRAGMA user_version"
+        })
         .parse()
-        .expect("an integer user_version");
+        .expect("an integer schema version");
     assert!(version >= 1, "schema version {version}");
     let required: &[(&str, &[&str])] = &[
         ("entities", &["id", "name"]),
@@ -401,7 +402,13 @@ fn database_has_the_contract_tables_and_columns() {
     ];
     let mut missing = Vec::new();
     for (table, columns) in required {
-        let present = wd.query_strings(&format!("SELECT name FROM pragma_table_info('{table}')"));
+        let present = wd.query_strings(&if wd.is_postgres() {
+            format!(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = '{table}'"
+            )
+        } else {
+            format!("SELECT name FROM pragma_table_info('{table}')")
+        });
         for column in *columns {
             if !present.iter().any(|p| p == column) {
                 missing.push(format!("{table}.{column}"));
@@ -417,5 +424,5 @@ fn quiet_init_says_nothing() {
     let run = wd.run(&["-q", "init"]);
     run.expect(0);
     assert_eq!(run.stderr, "");
-    assert!(wd.db().exists());
+    assert!(wd.has_database());
 }

@@ -156,12 +156,7 @@ fn export_writes_one_row_per_user_with_the_first_extension() {
         "firstname,line_protocol,context,exten\nAnn,sip,default,1001\nBob,sccp,default,1002\n",
     );
     // A secondary extension on Ann's line, as another tool could add it.
-    wd.conn()
-        .execute(
-            "INSERT INTO extensions (exten, context, line_id) VALUES ('1500', 'default', 1)",
-            [],
-        )
-        .unwrap();
+    wd.execute("INSERT INTO extensions (exten, context, line_id) VALUES ('1500', 'default', 1)");
     let (h, rows) = export(&wd, &[]);
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(cell(&h, &rows[0], "exten"), "1001");

@@ -62,7 +62,7 @@ fn outputs_that_are_the_input_under_another_spelling_or_a_link_are_refused() {
 
 #[test]
 fn outputs_that_are_the_database_or_its_wal_files_are_refused() {
-    let wd = Workdir::with_db();
+    let wd = Workdir::sqlite_with_db();
     wd.import_ok(GOOD);
     let before = wd.dump();
     let db = wd.db().display().to_string();
@@ -166,7 +166,7 @@ fn a_failed_export_leaves_the_previous_export_in_place() {
 
 #[test]
 fn files_holding_secrets_are_created_owner_only_whatever_the_umask() {
-    let wd = Workdir::new();
+    let wd = Workdir::sqlite();
     wd.write("f.csv", ONE_BAD);
     let ucsv = env!("CARGO_BIN_EXE_ucsv");
     let script = format!(

@@ -18,20 +18,29 @@ const FILE: &str = "firstname,email,line_protocol,context,exten,voicemail_name,v
     Fay,fay@example.com,,,,,,\n";
 
 /// The parts of a report that a dry run and a real run share (UUIDs are random).
-fn answers(report: &Value) -> Value {
+/// A report without what differs between a dry run and a real one: the command, the
+/// flags, the generated uuids, and on PostgreSQL the new rows' ids (its sequences move on
+/// in a dry run that is rolled back, as they do for any transaction).
+fn answers(wd: &Workdir, report: &Value) -> Value {
     let mut r = report.clone();
     for key in ["command", "dry_run", "committed"] {
         r.as_object_mut().unwrap().remove(key);
     }
     for c in r["created"].as_array_mut().unwrap() {
-        c.as_object_mut().unwrap().remove("user_uuid");
+        let c = c.as_object_mut().unwrap();
+        c.remove("user_uuid");
+        if wd.is_postgres() {
+            for id in ["user_id", "line_id", "extension_id", "incall_ids"] {
+                c.remove(id);
+            }
+        }
     }
     r
 }
 
 #[test]
 fn validate_runs_beside_a_writer_holding_the_lock() {
-    let wd = Workdir::with_db();
+    let wd = Workdir::sqlite_with_db();
     wd.import_ok(EXISTING);
     wd.write("f.csv", FILE);
     wd.run(&["export", "-o", "upd.csv"]).expect(0);
@@ -77,8 +86,8 @@ fn validate_gives_the_answers_of_the_import_against_the_same_snapshot() {
         v.0
     );
     assert_eq!(
-        answers(&v),
-        answers(&i),
+        answers(&wd, &v),
+        answers(&wd, &i),
         "same errors, warnings, counts and ids"
     );
     assert_eq!(v["dry_run"], true);

@@ -310,7 +310,7 @@ fn update_of_incalls_for_a_user_with_several_needs_lists_replacing_them_all() {
     )
     .expect(0);
     assert_eq!(
-        wd.query_rows("SELECT e.exten, coalesce(i.ring_seconds, '') FROM incalls i JOIN extensions e ON e.id = i.extension_id ORDER BY e.exten"),
+        wd.query_rows("SELECT e.exten, coalesce(CAST(i.ring_seconds AS TEXT), '') FROM incalls i JOIN extensions e ON e.id = i.extension_id ORDER BY e.exten"),
         vec![vec!["2001", "10"], vec!["2005", ""], vec!["2006", "20"]]
     );
     assert_eq!(
@@ -422,9 +422,7 @@ fn update_keep_going_applies_the_good_rows() {
 fn stored_values_are_not_checked_again_against_rules_newer_than_their_data() {
     // A last name stored before line breaks were refused in it (written here directly).
     let (wd, uuid) = one_full_user();
-    wd.conn()
-        .execute("UPDATE users SET lastname = 'Two\nLines'", [])
-        .unwrap();
+    wd.execute("UPDATE users SET lastname = 'Two\nLines'");
     wd.run(&["export", "-o", "export.csv"]).expect(0);
     let run = wd.run(&["update", "export.csv", "--format", "json"]);
     run.expect(0);

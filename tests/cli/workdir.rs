@@ -1,6 +1,12 @@
 //! The harness of the CLI tests: a temporary directory to write input files into, the real
-//! `ucsv` binary run inside it against `<dir>/ucsv.db`, the JSON report parsed, and the
-//! SQLite file queried directly.
+//! `ucsv` binary run inside it against its database, the JSON report parsed, and the
+//! database queried directly.
+//!
+//! The database is `<dir>/ucsv.db` (SQLite), or, when `UCSV_TEST_POSTGRES` holds the URL of
+//! a PostgreSQL server (any database of it, for creating others), a fresh PostgreSQL
+//! database made for the test and dropped after it: the same tests then run on that
+//! backend (`.ci/run` runs the suite both ways). Tests about SQLite files themselves ask for
+//! [`Workdir::sqlite`].
 
 use assert_cmd::Command;
 use rusqlite::types::Value as Sql;
@@ -27,6 +33,80 @@ pub const TABLES: [&str; 12] = [
 /// A temporary working directory holding the input files and the database.
 pub struct Workdir {
     dir: tempfile::TempDir,
+    /// The PostgreSQL database of the test, if it runs on PostgreSQL.
+    pg: Option<PgDatabase>,
+}
+
+/// A PostgreSQL database made for one test.
+struct PgDatabase {
+    /// The server's URL the database was created through.
+    admin: String,
+    /// The database's name.
+    name: String,
+    /// The URL `--db` gets.
+    url: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// The PostgreSQL server the tests run against, if any (`UCSV_TEST_POSTGRES`).
+pub fn postgres_server() -> Option<String> {
+    std::env::var("UCSV_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+impl PgDatabase {
+    fn create(admin: &str) -> PgDatabase {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "ucsv_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut c = postgres::Client::connect(admin, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("connect to UCSV_TEST_POSTGRES ({admin}): {e}"));
+        // One statement a call: CREATE DATABASE cannot run in a transaction block.
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            c.batch_execute(&sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+        }
+        let url = url_with_database(admin, &name);
+        PgDatabase {
+            admin: admin.to_string(),
+            name,
+            url,
+        }
+    }
+}
+
+/// The URL with its database name replaced.
+fn url_with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        out = format!("{out}?{q}");
+    }
+    out
 }
 
 /// The outcome of one run of the binary.
@@ -167,13 +247,62 @@ pub fn fixture(relative: &str) -> PathBuf {
 }
 
 impl Workdir {
-    /// A fresh, empty directory (no database yet).
+    /// A fresh, empty directory, and a database on the backend under test that holds no
+    /// ucsv tables yet.
     pub fn new() -> Workdir {
+        let mut wd = Workdir::sqlite();
+        wd.pg = postgres_server().map(|admin| PgDatabase::create(&admin));
+        wd
+    }
+
+    /// A fresh, empty directory whose database is an SQLite file (not made yet), whatever
+    /// the backend under test: for tests about the file itself.
+    pub fn sqlite() -> Workdir {
         Workdir {
             dir: tempfile::Builder::new()
                 .prefix("ucsv-test-")
                 .tempdir()
                 .expect("create a temporary directory"),
+            pg: None,
+        }
+    }
+
+    /// Whether the database is a PostgreSQL one.
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// A directory whose SQLite database file was created by `ucsv init`, whatever the
+    /// backend under test: for tests about the file or SQLite's locking.
+    pub fn sqlite_with_db() -> Workdir {
+        let wd = Workdir::sqlite();
+        wd.run(&["init"]).expect(0);
+        wd
+    }
+
+    /// Whether the database exists: the file, or ucsv's tables in the PostgreSQL database.
+    pub fn has_database(&self) -> bool {
+        if self.is_postgres() {
+            self.query_one("SELECT to_regclass('ucsv_schema') IS NOT NULL") == "t"
+        } else {
+            self.db().exists()
+        }
+    }
+
+    /// What the whole database holds, to tell whether anything changed: the file's bytes,
+    /// or on PostgreSQL every row of every table of ucsv.
+    pub fn fingerprint(&self) -> Vec<u8> {
+        if self.is_postgres() {
+            let mut all = format!("{:?}", self.dump());
+            for t in &TABLES[..5] {
+                all += &format!(
+                    "{:?}",
+                    self.query_rows(&format!("SELECT * FROM {t} ORDER BY 1"))
+                );
+            }
+            all.into_bytes()
+        } else {
+            self.read_bytes("ucsv.db")
         }
     }
 
@@ -202,9 +331,12 @@ impl Workdir {
         self.dir.path().join(name)
     }
 
-    /// The database the commands use.
+    /// The database the commands use (`--db`): the file, or the PostgreSQL URL.
     pub fn db(&self) -> PathBuf {
-        self.path("ucsv.db")
+        match &self.pg {
+            Some(pg) => PathBuf::from(&pg.url),
+            None => self.path("ucsv.db"),
+        }
     }
 
     /// Writes a file into the directory.
@@ -269,26 +401,68 @@ impl Workdir {
         run.report()
     }
 
-    /// A connection to the database.
+    /// A connection to the SQLite database (tests of SQLite itself: see [`Workdir::sqlite`]).
+    #[track_caller]
     pub fn conn(&self) -> rusqlite::Connection {
+        assert!(
+            self.pg.is_none(),
+            "an SQLite connection asked for on PostgreSQL: make this test's Workdir with Workdir::sqlite()"
+        );
         rusqlite::Connection::open(self.db())
             .unwrap_or_else(|e| panic!("open {}: {e}", self.db().display()))
     }
 
-    /// Deletes users by firstname as another program would, with SQLite's foreign keys on:
-    /// their lines go, and their extensions stay, free (the schema sets `line_id` to NULL).
+    /// A connection to the PostgreSQL database.
+    fn pg_client(&self, pg: &PgDatabase) -> postgres::Client {
+        postgres::Client::connect(&pg.url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("connect to {}: {e}", pg.url))
+    }
+
+    /// Runs statements (no result) on the database, as another program would.
+    pub fn execute(&self, sql: &str) {
+        match &self.pg {
+            Some(pg) => self
+                .pg_client(pg)
+                .batch_execute(sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e:?}")),
+            None => {
+                let conn = self.conn();
+                conn.execute_batch("PRAGMA foreign_keys = ON")
+                    .expect("turn foreign keys on");
+                conn.execute_batch(sql)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+        }
+    }
+
+    /// Deletes users by firstname as another program would, with foreign keys on: their
+    /// lines go, and their extensions stay, free (the schema sets `line_id` to NULL).
     pub fn delete_users(&self, firstnames: &[&str]) {
-        let conn = self.conn();
-        conn.execute_batch("PRAGMA foreign_keys = ON")
-            .expect("turn foreign keys on");
         for name in firstnames {
-            conn.execute("DELETE FROM users WHERE firstname = ?1", [name])
-                .unwrap_or_else(|e| panic!("delete user {name}: {e}"));
+            assert!(!name.contains('\''), "a plain name");
+            self.execute(&format!("DELETE FROM users WHERE firstname = '{name}'"));
         }
     }
 
     /// The rows of a query, each cell as text (`NULL` for null).
     pub fn query_rows(&self, sql: &str) -> Vec<Vec<String>> {
+        if let Some(pg) = &self.pg {
+            let mut client = self.pg_client(pg);
+            let messages = client
+                .simple_query(sql)
+                .unwrap_or_else(|e| panic!("query {sql}: {e:?}"));
+            return messages
+                .into_iter()
+                .filter_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(r) => Some(
+                        (0..r.len())
+                            .map(|i| r.get(i).unwrap_or("NULL").to_string())
+                            .collect(),
+                    ),
+                    _ => None,
+                })
+                .collect();
+        }
         let conn = self.conn();
         let mut st = conn
             .prepare(sql)
@@ -324,8 +498,8 @@ impl Workdir {
     /// The number of rows of a table.
     pub fn count(&self, table: &str) -> i64 {
         // Table names cannot be bound as parameters; these come from the tests themselves.
-        self.conn()
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        self.query_one(&format!("SELECT count(*) FROM {table}"))
+            .parse()
             .unwrap_or_else(|e| panic!("count {table}: {e}"))
     }
 

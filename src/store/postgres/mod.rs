@@ -1,0 +1,256 @@
+//! The PostgreSQL backend's connection: the URL, connecting (a clear one-line error for a
+//! bad URL, an unreachable server, wrong credentials or a missing database), the versioned
+//! schema kept in `ucsv_schema` and migrated forward on open, and dropping the tables a
+//! failed first run created.
+
+pub mod tx;
+
+use crate::error::{Error, Result};
+use postgres::{Client, Config, NoTls};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The schema migrations, in order; `ucsv_schema.version` counts those applied.
+const MIGRATIONS: &[&str] = &[include_str!("../../../schemas/postgres/0001_init.sql")];
+
+/// ucsv's tables, in the order they can be dropped.
+const TABLES: [&str; 13] = [
+    "user_call_permissions",
+    "user_voicemails",
+    "voicemails",
+    "incalls",
+    "extensions",
+    "lines",
+    "users",
+    "cti_profiles",
+    "call_permissions",
+    "context_ranges",
+    "contexts",
+    "entities",
+    "ucsv_schema",
+];
+
+/// A lock key that serializes ucsv's schema changes between processes.
+const SCHEMA_LOCK: i64 = 0x7563_7376_0001;
+
+/// Whether a `--db` value is a PostgreSQL URL rather than a file.
+pub fn is_url(db: &Path) -> bool {
+    let s = db.as_os_str().to_string_lossy();
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// The URL as messages show it: without its password.
+pub fn shown(url: &str) -> String {
+    match Config::from_str(url) {
+        Ok(c) => {
+            let user = c.get_user().unwrap_or("");
+            let hosts: Vec<String> = c
+                .get_hosts()
+                .iter()
+                .zip(c.get_ports().iter().chain(std::iter::repeat(&5432)))
+                .map(|(h, p)| match h {
+                    postgres::config::Host::Tcp(h) => format!("{h}:{p}"),
+                    postgres::config::Host::Unix(p) => p.display().to_string(),
+                })
+                .collect();
+            format!(
+                "postgres://{user}@{}/{}",
+                hosts.join(","),
+                c.get_dbname().unwrap_or("")
+            )
+        }
+        Err(_) => "postgres://(unreadable URL)".into(),
+    }
+}
+
+/// A PostgreSQL failure as a one-line database error with a remedy.
+pub fn error(path: &Path, e: postgres::Error) -> Error {
+    let (message, help) = match e.as_db_error() {
+        Some(db) => {
+            let code = db.code().code();
+            let help = match code {
+                "28P01" | "28000" => "check the user name and password in the URL",
+                "3D000" => "create the database first (e.g. `createdb NAME`): ucsv creates its tables in it",
+                "40P01" => "another writer holds values this run needs at the same time; run it again",
+                "40001" => "another writer changed the same rows at the same time; run it again",
+                "23505" => "another writer stored the same value at the same time; run it again",
+                c if c.starts_with("42") => {
+                    "the database's tables are not the ones this ucsv expects"
+                }
+                _ => "check the PostgreSQL server's log for the cause",
+            };
+            (db.message().to_string(), help)
+        }
+        None => {
+            let mut text = e.to_string();
+            if let Some(source) = std::error::Error::source(&e) {
+                let source = source.to_string();
+                if !text.contains(&source) {
+                    text = format!("{text}: {source}");
+                }
+            }
+            (
+                text,
+                "check that the PostgreSQL server runs at the URL's host and port and accepts connections",
+            )
+        }
+    };
+    Error::Database {
+        path: path.to_path_buf(),
+        message: message.replace('\n', " "),
+        help: help.into(),
+    }
+}
+
+/// Connects to the URL.
+pub fn connect(url: &str, shown: &Path) -> Result<Client> {
+    let mut config = Config::from_str(url).map_err(|e| Error::Usage {
+        message: format!("--db {}: not a usable PostgreSQL URL: {e}", shown.display()),
+        help: "write it as postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE".into(),
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    config.application_name("ucsv");
+    config.connect(NoTls).map_err(|e| error(shown, e))
+}
+
+/// The schema version applied, or `None` when ucsv's tables are not there.
+fn version(client: &mut Client, path: &Path) -> Result<Option<i64>> {
+    let db = |e| error(path, e);
+    let present: bool = client
+        .query_one("SELECT to_regclass('ucsv_schema') IS NOT NULL", &[])
+        .map_err(db)?
+        .get(0);
+    if !present {
+        return Ok(None);
+    }
+    let v: i64 = client
+        .query_one("SELECT max(version) FROM ucsv_schema", &[])
+        .map_err(db)?
+        .get::<_, Option<i64>>(0)
+        .unwrap_or(0);
+    Ok(Some(v))
+}
+
+/// Whether ucsv's tables exist in the database.
+pub fn exists(client: &mut Client, path: &Path) -> Result<bool> {
+    Ok(version(client, path)?.is_some())
+}
+
+/// Creates or migrates the schema forward, in one transaction that holds ucsv's schema lock
+/// (two first runs at once create it once). Refuses tables of the same names that are not
+/// ucsv's. Returns whether the tables were created.
+pub fn migrate(client: &mut Client, path: &Path) -> Result<bool> {
+    let db = |e| error(path, e);
+    let mut tx = client.transaction().map_err(db)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+        .map_err(db)?;
+    let version = {
+        let present: bool = tx
+            .query_one("SELECT to_regclass('ucsv_schema') IS NOT NULL", &[])
+            .map_err(db)?
+            .get(0);
+        if present {
+            tx.query_one("SELECT max(version) FROM ucsv_schema", &[])
+                .map_err(db)?
+                .get::<_, Option<i64>>(0)
+                .unwrap_or(0)
+        } else {
+            for t in &TABLES[..12] {
+                let clash: bool = tx
+                    .query_one("SELECT to_regclass($1) IS NOT NULL", &[t])
+                    .map_err(db)?
+                    .get(0);
+                if clash {
+                    return Err(Error::Database {
+                        path: path.to_path_buf(),
+                        message: format!("this database has a table named {t} that is not ucsv's"),
+                        help: "use another database (or schema) for ucsv".into(),
+                    });
+                }
+            }
+            tx.batch_execute("CREATE TABLE ucsv_schema (version bigint NOT NULL)")
+                .map_err(db)?;
+            0
+        }
+    };
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(Error::Database {
+            path: path.to_path_buf(),
+            message: format!("schema version {version} is newer than this ucsv knows"),
+            help: "use a newer ucsv".into(),
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        tx.batch_execute(sql).map_err(db)?;
+        tx.execute(
+            "INSERT INTO ucsv_schema (version) VALUES ($1)",
+            &[&(i as i64 + 1)],
+        )
+        .map_err(db)?;
+    }
+    tx.commit().map_err(db)?;
+    Ok(version == 0)
+}
+
+/// Drops every table of ucsv (after a failed first run created them).
+pub fn drop_tables(client: &mut Client) {
+    let sql: String = TABLES
+        .iter()
+        .map(|t| format!("DROP TABLE IF EXISTS {t};"))
+        .collect();
+    // Nothing to report on a failure: the command is failing already.
+    let _ = client.batch_execute(&sql);
+}
+
+/// Streams the users (of `entity`, if given) in id order through a portal, a block of rows
+/// at a time: memory stays constant whatever the number of users. See
+/// [`super::Store::each_user`].
+pub fn each_user(
+    client: &std::cell::RefCell<Client>,
+    path: &Path,
+    entity: Option<i64>,
+    cols: &[crate::columns::Col],
+    mut each: impl FnMut(&[Vec<u8>]) -> Result<()>,
+) -> Result<u64> {
+    const BLOCK: i32 = 4096;
+    let db = |e| error(path, e);
+    let sql = super::export::select_in(
+        super::export::Dialect::Postgres,
+        cols,
+        &[],
+        "(CAST($1 AS BIGINT) IS NULL OR u.entity_id = $1)",
+    );
+    let mut client = client.borrow_mut();
+    // A read-only snapshot: the users as they were when the export began.
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(db)?;
+    let portal = tx.bind(sql.as_str(), &[&entity]).map_err(db)?;
+    let mut cells: Vec<Vec<u8>> = vec![Vec::new(); cols.len()];
+    let mut n = 0;
+    loop {
+        let rows = tx.query_portal(&portal, BLOCK).map_err(db)?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            for (i, cell) in cells.iter_mut().enumerate() {
+                cell.clear();
+                if let Some(text) = row.try_get::<_, Option<&str>>(i + 1).map_err(db)? {
+                    cell.extend_from_slice(text.as_bytes());
+                }
+            }
+            each(&cells)?;
+            n += 1;
+        }
+    }
+    tx.commit().map_err(db)?;
+    Ok(n)
+}

@@ -1,0 +1,906 @@
+//! The PostgreSQL backend of [`Tx`].
+//!
+//! A statement that fails aborts a PostgreSQL transaction, and every statement is a round
+//! trip to the server, so this backend writes an import in two ways:
+//!
+//! * **Bulk** (between [`Tx::begin_batch`]`(true)` and [`Tx::end_batch`]): the rows of a batch
+//!   are encoded into COPY buffers, one a table, with ids drawn ahead from the tables'
+//!   sequences, and sent with `COPY ... FROM STDIN` when the batch ends, or before any
+//!   other statement needs them (a probe, an update). The batch runs inside a savepoint: if
+//!   a COPY is refused by a unique index (a duplicate in the file, a value already stored, a
+//!   value another writer stored meanwhile), the batch is taken back to the savepoint, the
+//!   rest of its pass is discarded ("spoiled"), and [`Tx::end_batch`] asks the caller to
+//!   replay it carefully.
+//! * **Careful** (otherwise): one statement a write, each insert `ON CONFLICT DO NOTHING
+//!   RETURNING id`, so that a row refused by a unique index is a [`WriteError::Conflict`]
+//!   that leaves the transaction usable, exactly as SQLite's refused insert is.
+//!
+//! Reads see the committed state of other writers (READ COMMITTED) and this run's writes.
+
+use super::super::sql::{pg_cells, placeholders, Cell, Param};
+use super::super::tx::{
+    ExtensionState, Filter, LineRow, Page, StoredIncall, StoredUser, Table, Tx, UserKey, UserRow,
+    UserView, Write, WriteError,
+};
+use crate::columns::Col;
+use crate::error::{Error, Result};
+use crate::record::{self, Value};
+use postgres::{Client, Statement};
+use std::borrow::Cow;
+use std::cell::{Cell as Flag, RefCell};
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+/// At most how many ids are drawn from a sequence at a time. The first draw of a run takes
+/// 16 and each next one twice as many, so that a small import leaves small gaps.
+const ID_BLOCK: i64 = 2048;
+
+/// The tables written by COPY, in the order their rows can be sent (referenced rows first).
+const COPIED: [(Table, &str); 7] = [
+    (Table::Users, ""),
+    (Table::Lines, "COPY lines (id, user_id, protocol, context, sip_username, sip_secret, provisioning_code) FROM STDIN"),
+    (Table::Extensions, "COPY extensions (id, exten, context, line_id) FROM STDIN"),
+    (Table::Incalls, "COPY incalls (id, user_id, extension_id, ring_seconds) FROM STDIN"),
+    (Table::Voicemails, "COPY voicemails (id, name, number, context, password, email, attach_audio, delete_messages, ask_password) FROM STDIN"),
+    (Table::UserVoicemails, "COPY user_voicemails (user_id, voicemail_id) FROM STDIN"),
+    (Table::UserCallPermissions, "COPY user_call_permissions (user_id, call_permission_id) FROM STDIN"),
+];
+
+/// The sequences ids are drawn from, by table.
+fn sequence(table: Table) -> &'static str {
+    match table {
+        Table::Users => "users_id_seq",
+        Table::Lines => "lines_id_seq",
+        Table::Extensions => "extensions_id_seq",
+        Table::Incalls => "incalls_id_seq",
+        Table::Voicemails => "voicemails_id_seq",
+        Table::UserVoicemails | Table::UserCallPermissions => unreachable!("keyed by user"),
+    }
+}
+
+fn slot(table: Table) -> usize {
+    COPIED
+        .iter()
+        .position(|(t, _)| *t == table)
+        .unwrap_or_default()
+}
+
+/// A value as written: to a COPY buffer or as a parameter.
+#[derive(Clone, Debug)]
+enum Val<'a> {
+    Null,
+    Int(i64),
+    Text(Cow<'a, str>),
+}
+
+impl<'a> Val<'a> {
+    fn text(s: Option<&'a str>) -> Self {
+        s.map_or(Val::Null, |s| Val::Text(Cow::Borrowed(s)))
+    }
+
+    fn int(i: Option<i64>) -> Self {
+        i.map_or(Val::Null, Val::Int)
+    }
+
+    fn param(&self) -> Param<'_> {
+        match self {
+            Val::Null => Param::Null,
+            Val::Int(i) => Param::Int(*i),
+            Val::Text(s) => Param::Text(s),
+        }
+    }
+
+    /// Appends the value in COPY's text format.
+    fn copy(&self, buf: &mut Vec<u8>) {
+        match self {
+            Val::Null => buf.extend_from_slice(b"\\N"),
+            Val::Int(i) => {
+                let _ = write!(buf, "{i}");
+            }
+            Val::Text(s) => {
+                for b in s.bytes() {
+                    match b {
+                        b'\\' => buf.extend_from_slice(b"\\\\"),
+                        b'\t' => buf.extend_from_slice(b"\\t"),
+                        b'\n' => buf.extend_from_slice(b"\\n"),
+                        b'\r' => buf.extend_from_slice(b"\\r"),
+                        _ => buf.push(b),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A checked cell as stored; an empty cell takes the column's default.
+fn field(col: Col, v: Option<&Value>) -> Val<'_> {
+    match v {
+        Some(Value::Text(s)) => Val::Text(Cow::Borrowed(s)),
+        Some(Value::Int(i)) => Val::Int(*i),
+        Some(Value::Bool(b)) => Val::Int(i64::from(*b)),
+        Some(Value::List(items)) => Val::Text(Cow::Owned(items.join(";"))),
+        None => match col.def().rule {
+            crate::columns::Rule::Bool { default: Some(b) } => Val::Int(i64::from(b)),
+            crate::columns::Rule::Int {
+                default: Some(d), ..
+            } => Val::Int(d),
+            _ => Val::Null,
+        },
+    }
+}
+
+/// The values of a user row after its id, in the order of [`user_columns`].
+fn user_values<'a>(u: &'a UserRow<'a>) -> Vec<Val<'a>> {
+    let mut values = vec![
+        Val::Text(Cow::Borrowed(u.uuid)),
+        Val::Int(u.entity),
+        Val::text(u.username),
+        Val::text(u.password_hash),
+        Val::Int(i64::from(u.cti_profile_enabled)),
+        Val::int(u.cti_profile),
+    ];
+    values.extend(
+        record::user_fields()
+            .zip(u.fields)
+            .map(|(c, v)| field(c, v.as_ref())),
+    );
+    values
+}
+
+/// The columns of `users` a user row fills, after its id.
+fn user_columns() -> Vec<&'static str> {
+    let mut cols = vec![
+        "uuid",
+        "entity_id",
+        "username",
+        "password_hash",
+        "cti_profile_enabled",
+        "cti_profile_id",
+    ];
+    cols.extend(record::user_fields().map(Col::name));
+    cols
+}
+
+fn line_values<'a>(user_id: i64, l: &'a LineRow<'a>) -> Vec<Val<'a>> {
+    vec![
+        Val::Int(user_id),
+        Val::text(Some(l.protocol)),
+        Val::text(Some(l.context)),
+        Val::text(l.sip_username),
+        Val::text(l.sip_secret),
+        Val::text(l.provisioning_code),
+    ]
+}
+
+fn voicemail_values(vm: &record::Voicemail) -> Vec<Val<'_>> {
+    vec![
+        Val::text(Some(&vm.name)),
+        Val::text(Some(&vm.number)),
+        Val::text(Some(&vm.context)),
+        Val::text(vm.password.as_deref()),
+        Val::text(vm.email.as_deref()),
+        Val::Int(i64::from(vm.attach_audio)),
+        Val::Int(i64::from(vm.delete_messages)),
+        Val::Int(i64::from(vm.ask_password)),
+    ]
+}
+
+/// Rows waiting to be sent, and ids drawn ahead.
+#[derive(Default)]
+struct Pending {
+    /// COPY text per table of [`COPIED`].
+    buffers: [Vec<u8>; 7],
+    /// Whether any buffer holds a row.
+    any: bool,
+    /// Ids drawn from each sequence and not used yet (by [`slot`] of the table).
+    ids: [Vec<i64>; 5],
+    /// How many ids the next draw from each sequence takes.
+    block: [i64; 5],
+}
+
+/// One transaction's questions and writes.
+pub struct PgTx<'t> {
+    client: &'t RefCell<Client>,
+    path: PathBuf,
+    /// Whether COMMIT ran (else the drop rolls back).
+    done: bool,
+    statements: RefCell<HashMap<String, Statement>>,
+    /// Whether inserts go to the COPY buffers (a bulk batch).
+    bulk: Flag<bool>,
+    /// Whether the batch was taken back to its savepoint: the rest of its pass is discarded.
+    spoiled: Flag<bool>,
+    /// Ids handed out in a spoiled pass (negative: never stored).
+    fake: Flag<i64>,
+    pending: RefCell<Pending>,
+    /// The COPY statement of `users`.
+    copy_users: String,
+    /// The careful insert of a user.
+    insert_user: String,
+    user_by_uuid: String,
+    user_by_id: String,
+}
+
+impl<'t> PgTx<'t> {
+    /// Begins the write transaction (READ COMMITTED: each statement sees what other writers
+    /// committed before it).
+    pub fn begin(client: &'t RefCell<Client>, path: PathBuf) -> Result<Self> {
+        client
+            .borrow_mut()
+            .batch_execute("BEGIN")
+            .map_err(|e| super::error(&path, e))?;
+        let cols = user_columns();
+        let copy_users = format!("COPY users (id, {}) FROM STDIN", cols.join(", "));
+        let insert_user = format!(
+            "INSERT INTO users ({}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING id",
+            cols.join(", "),
+            (1..=cols.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let all: Vec<Col> = crate::columns::COLUMNS.iter().map(|c| c.col).collect();
+        let ids = [
+            "l.id",
+            "(SELECT e.id FROM extensions e WHERE e.line_id = l.id ORDER BY e.id LIMIT 1)",
+            "uv.voicemail_id",
+        ];
+        let dialect = super::super::export::Dialect::Postgres;
+        let user_by_uuid = super::super::export::select_in(
+            dialect,
+            &all,
+            &ids,
+            "u.uuid = $1 AND (CAST($2 AS BIGINT) IS NULL OR u.entity_id = $2)",
+        );
+        let user_by_id = super::super::export::select_in(
+            dialect,
+            &all,
+            &ids,
+            "u.id = $1 AND (CAST($2 AS BIGINT) IS NULL OR u.entity_id = $2)",
+        );
+        Ok(PgTx {
+            client,
+            path,
+            done: false,
+            statements: RefCell::default(),
+            bulk: Flag::new(false),
+            spoiled: Flag::new(false),
+            fake: Flag::new(0),
+            pending: RefCell::default(),
+            copy_users,
+            insert_user,
+            user_by_uuid,
+            user_by_id,
+        })
+    }
+
+    fn db(&self, e: postgres::Error) -> Error {
+        super::error(&self.path, e)
+    }
+
+    /// The prepared statement of `sql` (written with `?N` or `$N` placeholders).
+    fn statement(&self, sql: &str) -> std::result::Result<Statement, postgres::Error> {
+        if let Some(st) = self.statements.borrow().get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self
+            .client
+            .borrow_mut()
+            .prepare(placeholders(sql).as_ref())?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), st.clone());
+        Ok(st)
+    }
+
+    /// Runs a query after sending pending rows; returns its rows as cells.
+    fn rows(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Vec<Cell>>> {
+        self.send_pending()?;
+        let st = self.statement(sql).map_err(|e| self.db(e))?;
+        let params = super::super::sql::pg_params(params);
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(&st, &params)
+            .map_err(|e| self.db(e))?;
+        rows.iter()
+            .map(pg_cells)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.db(e))
+    }
+
+    /// The first cell of the first row of a query.
+    fn one(&self, sql: &str, params: &[Param<'_>]) -> Result<Option<Cell>> {
+        Ok(self
+            .rows(sql, params)?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next()))
+    }
+
+    /// Runs a write statement (not an insert) immediately; in a spoiled pass, nothing.
+    fn exec(&self, sql: &str, params: &[Param<'_>]) -> Write<()> {
+        if self.spoiled.get() {
+            return Ok(());
+        }
+        self.send_pending()?;
+        let st = self.statement(sql).map_err(|e| self.db(e))?;
+        let params = super::super::sql::pg_params(params);
+        self.client
+            .borrow_mut()
+            .execute(&st, &params)
+            .map(drop)
+            .map_err(|e| WriteError::Failed(self.db(e)))
+    }
+
+    /// Inserts a row: into its COPY buffer in a bulk batch (with an id drawn ahead), else at
+    /// once with `ON CONFLICT DO NOTHING RETURNING` (no row back: a conflict). Returns the
+    /// row's id (for tables keyed by user, the user id given first).
+    fn insert(&self, table: Table, careful_sql: &str, values: &[Val<'_>]) -> Write<i64> {
+        if self.spoiled.get() {
+            self.fake.set(self.fake.get() - 1);
+            return Ok(self.fake.get());
+        }
+        let keyed_by_user = matches!(table, Table::UserVoicemails | Table::UserCallPermissions);
+        if self.bulk.get() {
+            let id = if keyed_by_user {
+                None
+            } else {
+                Some(self.next_id(table)?)
+            };
+            let mut pending = self.pending.borrow_mut();
+            pending.any = true;
+            let buf = &mut pending.buffers[slot(table)];
+            let mut first = true;
+            for v in id.map(Val::Int).iter().chain(values) {
+                if !first {
+                    buf.push(b'\t');
+                }
+                first = false;
+                v.copy(buf);
+            }
+            buf.push(b'\n');
+            return Ok(id.unwrap_or_else(|| {
+                values.first().map_or(0, |v| match v {
+                    Val::Int(i) => *i,
+                    _ => 0,
+                })
+            }));
+        }
+        let params: Vec<Param<'_>> = values.iter().map(Val::param).collect();
+        let st = self.statement(careful_sql).map_err(|e| self.db(e))?;
+        let params = super::super::sql::pg_params(&params);
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(&st, &params)
+            .map_err(|e| WriteError::Failed(self.db(e)))?;
+        match rows.first() {
+            None => Err(WriteError::Conflict),
+            Some(row) => row
+                .try_get::<_, i64>(0)
+                .map_err(|e| WriteError::Failed(self.db(e))),
+        }
+    }
+
+    /// An id drawn ahead from the table's sequence.
+    fn next_id(&self, table: Table) -> Result<i64> {
+        let i = slot(table);
+        if let Some(id) = self.pending.borrow_mut().ids[i].pop() {
+            return Ok(id);
+        }
+        let st = self
+            .statement(&format!(
+                "SELECT nextval('{}') FROM generate_series(1, CAST($1 AS BIGINT)) ORDER BY 1 DESC",
+                sequence(table)
+            ))
+            .map_err(|e| self.db(e))?;
+        let block = match self.pending.borrow().block[i] {
+            0 => 16,
+            b => b,
+        };
+        self.pending.borrow_mut().block[i] = (block * 2).min(ID_BLOCK);
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(&st, &[&block])
+            .map_err(|e| self.db(e))?;
+        let mut ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        let id = ids.pop().unwrap_or_default();
+        self.pending.borrow_mut().ids[i] = ids;
+        Ok(id)
+    }
+
+    /// Sends the pending rows of a bulk batch. A unique index refusing them (or a deadlock
+    /// with another writer) takes the batch back to its savepoint and spoils the pass; any
+    /// other failure is fatal.
+    fn send_pending(&self) -> Result<()> {
+        if !self.pending.borrow().any || self.spoiled.get() {
+            return Ok(());
+        }
+        let buffers: Vec<Vec<u8>> = {
+            let mut pending = self.pending.borrow_mut();
+            pending.any = false;
+            pending.buffers.iter_mut().map(std::mem::take).collect()
+        };
+        for ((_, copy), buf) in COPIED.iter().zip(&buffers) {
+            if buf.is_empty() {
+                continue;
+            }
+            let copy = if copy.is_empty() {
+                &self.copy_users
+            } else {
+                *copy
+            };
+            let sent = (|| {
+                let mut client = self.client.borrow_mut();
+                let mut writer = client.copy_in(copy)?;
+                writer
+                    .write_all(buf)
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+                    .ok();
+                writer.finish()
+            })();
+            if let Err(e) = sent {
+                let code = e.as_db_error().map(|d| d.code().code().to_string());
+                if matches!(code.as_deref(), Some("23505" | "40P01")) {
+                    self.client
+                        .borrow_mut()
+                        .batch_execute("ROLLBACK TO SAVEPOINT ucsv_batch")
+                        .map_err(|e| self.db(e))?;
+                    self.spoiled.set(true);
+                    return Ok(());
+                }
+                return Err(self.db(e));
+            }
+        }
+        Ok(())
+    }
+
+    fn batch(&self, sql: &str) -> Result<()> {
+        self.client
+            .borrow_mut()
+            .batch_execute(sql)
+            .map_err(|e| self.db(e))
+    }
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            // Nothing to report on a failure: the transaction is being given up anyway.
+            let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
+        }
+    }
+}
+
+fn first_int(cell: Option<Cell>) -> Option<i64> {
+    cell.and_then(|c| c.opt_int())
+}
+
+impl Tx for PgTx<'_> {
+    /// Writes first and takes a refused row back: in a bulk batch, the batch; otherwise the
+    /// row, refused by `ON CONFLICT DO NOTHING` without aborting the transaction.
+    fn optimistic(&self) -> bool {
+        true
+    }
+
+    fn begin_batch(&self, bulk: bool) -> Result<()> {
+        self.batch("SAVEPOINT ucsv_batch")?;
+        self.bulk.set(bulk);
+        self.spoiled.set(false);
+        Ok(())
+    }
+
+    fn end_batch(&self) -> Result<bool> {
+        self.send_pending()?;
+        self.bulk.set(false);
+        if self.spoiled.get() {
+            self.spoiled.set(false);
+            self.batch("ROLLBACK TO SAVEPOINT ucsv_batch; RELEASE SAVEPOINT ucsv_batch")?;
+            return Ok(false);
+        }
+        self.batch("RELEASE SAVEPOINT ucsv_batch")?;
+        Ok(true)
+    }
+
+    fn taken(&self, col: Col, value: &str, owner: Option<i64>) -> Result<bool> {
+        let (table, column, key) = match col.def().storage {
+            crate::columns::Storage::User => ("users", col.name(), "id"),
+            crate::columns::Storage::Line(column) => ("lines", column, "user_id"),
+            other => unreachable!("{} is unique but stored as {other:?}", col.name()),
+        };
+        let compared = if col == Col::Email {
+            format!("lower({column}) = lower($1)")
+        } else {
+            format!("{column} = $1")
+        };
+        let sql = format!(
+            "SELECT EXISTS(SELECT 1 FROM {table} WHERE {compared} AND {key} IS DISTINCT FROM CAST($2 AS BIGINT))"
+        );
+        Ok(self
+            .one(&sql, &[value.into(), owner.into()])?
+            .is_some_and(|c| c.int() != 0))
+    }
+
+    fn extension_state(
+        &self,
+        exten: &str,
+        context: &str,
+        owner: Option<i64>,
+    ) -> Result<ExtensionState> {
+        let rows = self.rows(
+            "SELECT e.id,
+                (e.line_id IS NOT NULL AND e.line_id NOT IN (SELECT id FROM lines WHERE user_id IS NOT DISTINCT FROM CAST($3 AS BIGINT)))
+                OR EXISTS(SELECT 1 FROM incalls i WHERE i.extension_id = e.id AND i.user_id IS DISTINCT FROM CAST($3 AS BIGINT))
+             FROM extensions e WHERE e.exten = $1 AND e.context = $2",
+            &[exten.into(), context.into(), owner.into()],
+        )?;
+        Ok(match rows.first() {
+            None => ExtensionState::Missing,
+            Some(r) if r[1].int() != 0 => ExtensionState::Taken,
+            Some(r) => ExtensionState::Free(r[0].int()),
+        })
+    }
+
+    fn voicemail_id(&self, number: &str, context: &str) -> Result<Option<i64>> {
+        Ok(first_int(self.one(
+            "SELECT id FROM voicemails WHERE number = $1 AND context = $2",
+            &[number.into(), context.into()],
+        )?))
+    }
+
+    fn stored_user(&self, key: &UserKey, entity: Option<i64>) -> Result<Option<StoredUser>> {
+        let n = crate::columns::N;
+        let lowered;
+        let (sql, key): (&str, Param<'_>) = match key {
+            UserKey::Uuid(u) => {
+                lowered = u.to_lowercase();
+                (&self.user_by_uuid, Param::Text(&lowered))
+            }
+            UserKey::Id(id) => (&self.user_by_id, Param::Int(*id)),
+        };
+        let rows = self.rows(sql, &[key, entity.into()])?;
+        Ok(rows.into_iter().next().map(|r| {
+            let mut cells = r.into_iter();
+            let user_id = cells.next().map_or(0, |c| c.int());
+            let texts: Vec<String> = cells.by_ref().take(n).map(Cell::text).collect();
+            let mut ids = cells.map(|c| c.opt_int());
+            StoredUser {
+                user_id,
+                cells: texts,
+                line_id: ids.next().flatten(),
+                extension_id: ids.next().flatten(),
+                voicemail_id: ids.next().flatten(),
+            }
+        }))
+    }
+
+    fn insert_user(&self, u: &UserRow<'_>) -> Write<i64> {
+        let values = user_values(u);
+        let sql = self.insert_user.clone();
+        self.insert(Table::Users, &sql, &values)
+    }
+
+    fn update_user(&self, id: i64, u: &UserRow<'_>, changed: &[Col]) -> Write<()> {
+        let mut sets: Vec<String> = Vec::new();
+        let mut values: Vec<Val<'static>> = Vec::new();
+        let mut set = |column: &str, value: Val<'static>| {
+            if !sets.iter().any(|s| s.starts_with(&format!("{column} ="))) {
+                sets.push(format!("{column} = ${}", sets.len() + 1));
+                values.push(value);
+            }
+        };
+        // The values are borrowed from `u`; owned copies keep this simple.
+        for col in changed {
+            match col {
+                Col::EntityId => set("entity_id", Val::Int(u.entity)),
+                Col::Username => set("username", own(Val::text(u.username))),
+                Col::Password | Col::PasswordHash => {
+                    set("password_hash", own(Val::text(u.password_hash)))
+                }
+                Col::CtiProfileEnabled => set(
+                    "cti_profile_enabled",
+                    Val::Int(i64::from(u.cti_profile_enabled)),
+                ),
+                Col::CtiProfileName => set("cti_profile_id", Val::int(u.cti_profile)),
+                _ => {
+                    if let Some((c, v)) =
+                        record::user_fields().zip(u.fields).find(|(c, _)| c == col)
+                    {
+                        let value = own(field(c, v.as_ref()));
+                        set(c.name(), value);
+                    }
+                }
+            }
+        }
+        if sets.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE users SET {} WHERE id = ${}",
+            sets.join(", "),
+            sets.len() + 1
+        );
+        values.push(Val::Int(id));
+        let params: Vec<Param<'_>> = values.iter().map(Val::param).collect();
+        self.exec(&sql, &params)
+    }
+
+    fn insert_line(&self, user_id: i64, l: &LineRow<'_>) -> Write<i64> {
+        self.insert(
+            Table::Lines,
+            "INSERT INTO lines (user_id, protocol, context, sip_username, sip_secret, provisioning_code) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+            &line_values(user_id, l),
+        )
+    }
+
+    fn update_line(&self, id: i64, l: &LineRow<'_>) -> Write<()> {
+        self.exec(
+            "UPDATE lines SET context = $2, sip_username = $3, sip_secret = $4, provisioning_code = $5 WHERE id = $1",
+            &[id.into(), l.context.into(), l.sip_username.into(), l.sip_secret.into(), l.provisioning_code.into()],
+        )
+    }
+
+    fn insert_extension(&self, exten: &str, context: &str, line_id: Option<i64>) -> Write<i64> {
+        self.insert(
+            Table::Extensions,
+            "INSERT INTO extensions (exten, context, line_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id",
+            &[Val::text(Some(exten)), Val::text(Some(context)), Val::int(line_id)],
+        )
+    }
+
+    fn set_extension_line(&self, id: i64, line_id: Option<i64>) -> Write<()> {
+        self.exec(
+            "UPDATE extensions SET line_id = $2 WHERE id = $1",
+            &[id.into(), line_id.into()],
+        )
+    }
+
+    fn rename_extension(&self, id: i64, exten: &str, context: &str) -> Write<()> {
+        self.exec(
+            "UPDATE extensions SET exten = $2, context = $3 WHERE id = $1",
+            &[id.into(), exten.into(), context.into()],
+        )
+    }
+
+    fn delete_unused_extension(&self, id: i64, except_incall: Option<i64>) -> Write<()> {
+        self.exec(
+            "DELETE FROM extensions WHERE id = $1 AND line_id IS NULL AND NOT EXISTS (SELECT 1 FROM incalls WHERE extension_id = $1 AND id IS DISTINCT FROM CAST($2 AS BIGINT))",
+            &[id.into(), except_incall.into()],
+        )
+    }
+
+    fn insert_incall(&self, user_id: i64, extension_id: i64, ring: Option<i64>) -> Write<i64> {
+        self.insert(
+            Table::Incalls,
+            "INSERT INTO incalls (user_id, extension_id, ring_seconds) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id",
+            &[Val::Int(user_id), Val::Int(extension_id), Val::int(ring)],
+        )
+    }
+
+    fn update_incall(&self, id: i64, extension_id: i64, ring: Option<i64>) -> Write<()> {
+        self.exec(
+            "UPDATE incalls SET extension_id = $2, ring_seconds = $3 WHERE id = $1",
+            &[id.into(), extension_id.into(), ring.into()],
+        )
+    }
+
+    fn set_incall_ring(&self, id: i64, ring: Option<i64>) -> Write<()> {
+        self.exec(
+            "UPDATE incalls SET ring_seconds = $2 WHERE id = $1",
+            &[id.into(), ring.into()],
+        )
+    }
+
+    fn delete_incall(&self, id: i64) -> Write<()> {
+        self.exec("DELETE FROM incalls WHERE id = $1", &[id.into()])
+    }
+
+    fn insert_voicemail(&self, vm: &record::Voicemail) -> Write<i64> {
+        self.insert(
+            Table::Voicemails,
+            "INSERT INTO voicemails (name, number, context, password, email, attach_audio, delete_messages, ask_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
+            &voicemail_values(vm),
+        )
+    }
+
+    fn update_voicemail(&self, id: i64, vm: &record::Voicemail) -> Write<()> {
+        let mut values = vec![Val::Int(id)];
+        values.extend(voicemail_values(vm));
+        let params: Vec<Param<'_>> = values.iter().map(Val::param).collect();
+        self.exec(
+            "UPDATE voicemails SET name = $2, number = $3, context = $4, password = $5, email = $6, attach_audio = $7, delete_messages = $8, ask_password = $9 WHERE id = $1",
+            &params,
+        )
+    }
+
+    fn link_voicemail(&self, user_id: i64, voicemail_id: i64) -> Write<()> {
+        self.insert(
+            Table::UserVoicemails,
+            "INSERT INTO user_voicemails (user_id, voicemail_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING user_id",
+            &[Val::Int(user_id), Val::Int(voicemail_id)],
+        )
+        .map(drop)
+    }
+
+    fn relink_voicemail(&self, user_id: i64, voicemail_id: i64) -> Write<()> {
+        self.exec(
+            "UPDATE user_voicemails SET voicemail_id = $2 WHERE user_id = $1",
+            &[user_id.into(), voicemail_id.into()],
+        )
+    }
+
+    fn link_permission(&self, user_id: i64, permission_id: i64) -> Write<()> {
+        self.insert(
+            Table::UserCallPermissions,
+            "INSERT INTO user_call_permissions (user_id, call_permission_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING user_id",
+            &[Val::Int(user_id), Val::Int(permission_id)],
+        )
+        .map(drop)
+    }
+
+    fn clear_permissions(&self, user_id: i64) -> Write<()> {
+        self.exec(
+            "DELETE FROM user_call_permissions WHERE user_id = $1",
+            &[user_id.into()],
+        )
+    }
+
+    fn undo(&self, rows: Vec<(Table, i64)>) -> Result<()> {
+        for (table, id) in rows.into_iter().rev() {
+            self.exec(super::super::sqlite_tx::delete_sql(table), &[id.into()])?;
+        }
+        Ok(())
+    }
+
+    fn stored_incalls(&self, user_id: i64) -> Result<Vec<StoredIncall>> {
+        let rows = self.rows(
+            concat!(
+                "SELECT i.id, i.extension_id, e.exten, e.context, i.ring_seconds FROM incalls i
+                     JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = $1 ",
+                crate::incall_order!()
+            ),
+            &[user_id.into()],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let mut r = r.into_iter();
+                let mut next = || r.next().unwrap_or(Cell::Null);
+                StoredIncall {
+                    id: next().int(),
+                    extension_id: next().int(),
+                    exten: next().text(),
+                    context: next().text(),
+                    ring_seconds: next().opt_int(),
+                }
+            })
+            .collect())
+    }
+
+    fn stored_permissions(&self, user_id: i64) -> Result<Vec<i64>> {
+        let rows = self.rows(
+            "SELECT call_permission_id FROM user_call_permissions WHERE user_id = $1 ORDER BY 1",
+            &[user_id.into()],
+        )?;
+        Ok(rows.iter().map(|r| r[0].int()).collect())
+    }
+
+    fn voicemail_users(&self, voicemail_id: i64) -> Result<u64> {
+        Ok(self
+            .one(
+                "SELECT count(*) FROM user_voicemails WHERE voicemail_id = $1",
+                &[voicemail_id.into()],
+            )?
+            .map_or(0, |c| c.int().unsigned_abs()))
+    }
+
+    fn list_users(&self, filter: &Filter, page: Page) -> Result<(Vec<UserView>, u64)> {
+        const WHERE: &str =
+            "(CAST($1 AS BIGINT) IS NULL OR u.entity_id = $1) AND (CAST($2 AS TEXT) IS NULL
+            OR u.firstname ILIKE $2 OR u.lastname ILIKE $2
+            OR u.email ILIKE $2 OR u.username ILIKE $2
+            OR EXISTS (SELECT 1 FROM lines sl JOIN extensions se ON se.line_id = sl.id
+                       WHERE sl.user_id = u.id AND se.exten ILIKE $2))";
+        let pattern = filter.search.as_ref().map(|s| {
+            let escaped = s
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let params = [filter.entity.into(), pattern.as_deref().into()];
+        let total = self
+            .one(
+                &format!("SELECT count(*) FROM users u WHERE {WHERE}"),
+                &params,
+            )?
+            .map_or(0, |c| c.int());
+        let all: Vec<Col> = crate::columns::COLUMNS.iter().map(|c| c.col).collect();
+        let sql = format!(
+            "{} LIMIT $3 OFFSET $4",
+            super::super::export::select_in(
+                super::super::export::Dialect::Postgres,
+                &all,
+                &[],
+                WHERE
+            )
+        );
+        let limit = page.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+        let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
+        let rows = self.rows(&sql, &[params[0], params[1], limit.into(), offset.into()])?;
+        let users = rows
+            .into_iter()
+            .map(|r| {
+                let mut cells = r.into_iter();
+                let id = cells.next().map_or(0, |c| c.int());
+                UserView {
+                    id,
+                    cells: cells.map(Cell::text).collect(),
+                }
+            })
+            .collect();
+        Ok((users, total.unsigned_abs()))
+    }
+
+    fn delete_user(&self, user_id: i64, voicemail: Option<i64>) -> Result<()> {
+        let run = |sql: &str, id: i64| -> Result<()> {
+            self.exec(sql, &[id.into()]).map_err(Error::from)
+        };
+        // Incoming calls first: their numbers can go only once nothing points at them.
+        let incall_extensions: Vec<i64> = self
+            .rows(
+                "SELECT extension_id FROM incalls WHERE user_id = $1",
+                &[user_id.into()],
+            )?
+            .iter()
+            .map(|r| r[0].int())
+            .collect();
+        run("DELETE FROM incalls WHERE user_id = $1", user_id)?;
+        for id in incall_extensions {
+            run(
+                "DELETE FROM extensions WHERE id = $1 AND line_id IS NULL",
+                id,
+            )?;
+        }
+        run(
+            "DELETE FROM extensions WHERE line_id IN (SELECT id FROM lines WHERE user_id = $1)",
+            user_id,
+        )?;
+        run("DELETE FROM lines WHERE user_id = $1", user_id)?;
+        run("DELETE FROM user_voicemails WHERE user_id = $1", user_id)?;
+        if let Some(v) = voicemail {
+            run("DELETE FROM voicemails WHERE id = $1", v)?;
+        }
+        run(
+            "DELETE FROM user_call_permissions WHERE user_id = $1",
+            user_id,
+        )?;
+        run("DELETE FROM users WHERE id = $1", user_id)?;
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        self.send_pending()?;
+        if self.spoiled.get() {
+            return Err(Error::Database {
+                path: self.path.clone(),
+                message: "rows of the last batch were refused by a unique index at commit".into(),
+                help: "this is a bug in ucsv; please report it with the input".into(),
+            });
+        }
+        self.batch("COMMIT")?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+/// A value that owns its text (for statements built from several borrowed rows).
+fn own(v: Val<'_>) -> Val<'static> {
+    match v {
+        Val::Null => Val::Null,
+        Val::Int(i) => Val::Int(i),
+        Val::Text(s) => Val::Text(Cow::Owned(s.into_owned())),
+    }
+}

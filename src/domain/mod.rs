@@ -159,14 +159,29 @@ impl<'t> Domain<'t> {
                 }
             }
         }
-        let mut errors = p.errors.clone();
-        let mut warnings = p.warnings.clone();
-        let plan = checks::plan(self, p, &mut errors, &mut warnings)?;
-        if !errors.is_empty() {
-            return Ok(Err(errors));
+        // The slow path. A write refused after every check passed means another writer
+        // stored the same value meanwhile (or holds a generated one): the row is taken back
+        // and checked again, and sees the other writer's value or draws another.
+        let mut attempts = 0;
+        loop {
+            let mut errors = p.errors.clone();
+            let mut warnings = p.warnings.clone();
+            let plan = checks::plan(self, p, &mut errors, &mut warnings)?;
+            if !errors.is_empty() {
+                return Ok(Err(errors));
+            }
+            let mut undo = Vec::new();
+            match self.write(p, plan, &mut undo) {
+                Ok(created) => return Ok(Ok((created, warnings))),
+                Err(WriteError::Conflict) if attempts < RETRIES => {
+                    attempts += 1;
+                    self.tx.undo(undo)?;
+                    // Give the other writer time to commit what it holds.
+                    std::thread::sleep(std::time::Duration::from_millis(20 << attempts));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        let created = self.write(p, plan, &mut Vec::new())?;
-        Ok(Ok((created, warnings)))
     }
 
     /// Writes a planned row. Each insert is recorded in `undo` so that a row the database
@@ -278,6 +293,10 @@ impl<'t> Domain<'t> {
         }
     }
 }
+
+/// How many times the slow path checks and writes a row again when another writer stored a
+/// value it needs meanwhile.
+const RETRIES: u32 = 5;
 
 /// Rows to take back: the table and the key of each insert.
 type Undo = Vec<(Table, i64)>;

@@ -16,9 +16,33 @@ struct Scenario {
     _dir: tempfile::TempDir,
     store: Store,
     reference: Reference,
+    /// The PostgreSQL database, dropped after the scenario (fields drop in order: the
+    /// store's connection is closed first).
+    _pg: Option<crate::workdir::PgDatabase>,
 }
 
 impl Scenario {
+    /// A fresh PostgreSQL database on the server `UCSV_TEST_POSTGRES` names (the CI runs
+    /// these scenarios with it: `-- --include-ignored`).
+    fn postgres() -> Scenario {
+        let admin = crate::workdir::postgres_server()
+            .expect("UCSV_TEST_POSTGRES names the PostgreSQL server these scenarios run on");
+        let pg = crate::workdir::PgDatabase::create(&admin);
+        let store = Store::create(
+            std::path::Path::new(&pg.url),
+            &ReferenceFile::embedded_default(),
+            "the embedded default",
+        )
+        .expect("create the database");
+        let reference = Reference::load(&store).expect("load the reference data");
+        Scenario {
+            _dir: tempfile::tempdir().expect("temp dir"),
+            store,
+            reference,
+            _pg: Some(pg),
+        }
+    }
+
     fn sqlite() -> Scenario {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::create(
@@ -32,6 +56,7 @@ impl Scenario {
             _dir: dir,
             store,
             reference,
+            _pg: None,
         }
     }
 
@@ -328,6 +353,15 @@ macro_rules! scenarios {
                 #[test]
                 fn $name() {
                     super::$name(&mut super::Scenario::sqlite());
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                #[ignore = "runs on PostgreSQL: set UCSV_TEST_POSTGRES and pass --include-ignored"]
+                fn $name() {
+                    super::$name(&mut super::Scenario::postgres());
                 }
             )*
         }

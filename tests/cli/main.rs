@@ -14,6 +14,7 @@ mod groups;
 mod hostile_input;
 mod input;
 mod outputs;
+mod postgres;
 mod readers;
 mod report;
 mod roundtrip;

@@ -37,14 +37,14 @@ pub struct Workdir {
     pg: Option<PgDatabase>,
 }
 
-/// A PostgreSQL database made for one test.
-struct PgDatabase {
+/// A PostgreSQL database made for one test, dropped with it.
+pub struct PgDatabase {
     /// The server's URL the database was created through.
     admin: String,
     /// The database's name.
     name: String,
     /// The URL `--db` gets.
-    url: String,
+    pub url: String,
 }
 
 impl Drop for PgDatabase {
@@ -66,7 +66,8 @@ pub fn postgres_server() -> Option<String> {
 }
 
 impl PgDatabase {
-    fn create(admin: &str) -> PgDatabase {
+    /// A new, empty database on the server `admin` names.
+    pub fn create(admin: &str) -> PgDatabase {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let name = format!(

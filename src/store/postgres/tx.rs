@@ -36,6 +36,9 @@ use std::path::PathBuf;
 /// 16 and each next one twice as many, so that a small import leaves small gaps.
 const ID_BLOCK: i64 = 2048;
 
+/// The namespace of the advisory locks on provisioning codes (see [`PgTx::claim_codes`]).
+const CODE_LOCKS: i32 = 0x7563_7376;
+
 /// The tables written by COPY, in the order their rows can be sent (referenced rows first).
 const COPIED: [(Table, &str); 7] = [
     (Table::Users, ""),
@@ -197,6 +200,8 @@ struct Pending {
     ids: [Vec<i64>; 5],
     /// How many ids the next draw from each sequence takes.
     block: [i64; 5],
+    /// The provisioning codes of the lines held back.
+    codes: Vec<String>,
 }
 
 /// One transaction's questions and writes.
@@ -342,6 +347,15 @@ impl<'t> PgTx<'t> {
             return Ok(self.fake.get());
         }
         let keyed_by_user = matches!(table, Table::UserVoicemails | Table::UserCallPermissions);
+        if table == Table::Lines {
+            if let Some(Val::Text(code)) = values.get(5) {
+                if self.bulk.get() {
+                    self.pending.borrow_mut().codes.push(code.to_string());
+                } else if !self.claim_codes(&[code])? {
+                    return Err(WriteError::Conflict);
+                }
+            }
+        }
         if self.bulk.get() {
             let id = if keyed_by_user {
                 None
@@ -411,6 +425,30 @@ impl<'t> PgTx<'t> {
         Ok(id)
     }
 
+    /// Claims provisioning codes for this transaction with advisory locks, without waiting:
+    /// `false` when another writer is storing one of them right now. Codes are drawn at
+    /// random from a small space (a million), so two large imports at once draw the same
+    /// ones; each writer would then wait on the other's uncommitted code and they would
+    /// deadlock. Claimed first, a taken code is drawn again instead.
+    fn claim_codes<S: AsRef<str>>(&self, codes: &[S]) -> Result<bool> {
+        if codes.is_empty() {
+            return Ok(true);
+        }
+        let list: Vec<&str> = codes.iter().map(AsRef::as_ref).collect();
+        let st = self
+            .statement(
+                "SELECT count(*) FROM unnest(CAST($2 AS TEXT[])) c WHERE NOT pg_try_advisory_xact_lock($1, hashtext(c))",
+            )
+            .map_err(|e| self.db(e))?;
+        let refused: i64 = self
+            .client
+            .borrow_mut()
+            .query_one(&st, &[&CODE_LOCKS, &list])
+            .map_err(|e| self.db(e))?
+            .get(0);
+        Ok(refused == 0)
+    }
+
     /// Sends the pending rows of a bulk batch. A unique index refusing them (or a deadlock
     /// with another writer) takes the batch back to its savepoint and spoils the pass; any
     /// other failure is fatal.
@@ -418,11 +456,19 @@ impl<'t> PgTx<'t> {
         if !self.pending.borrow().any || self.spoiled.get() {
             return Ok(());
         }
-        let buffers: Vec<Vec<u8>> = {
+        let (buffers, codes): (Vec<Vec<u8>>, Vec<String>) = {
             let mut pending = self.pending.borrow_mut();
             pending.any = false;
-            pending.buffers.iter_mut().map(std::mem::take).collect()
+            (
+                pending.buffers.iter_mut().map(std::mem::take).collect(),
+                std::mem::take(&mut pending.codes),
+            )
         };
+        if !self.claim_codes(&codes)? {
+            self.batch("ROLLBACK TO SAVEPOINT ucsv_batch")?;
+            self.spoiled.set(true);
+            return Ok(());
+        }
         for ((_, copy), buf) in COPIED.iter().zip(&buffers) {
             if buf.is_empty() {
                 continue;

@@ -69,6 +69,11 @@ fn a_url_that_cannot_be_read_is_a_usage_error_without_its_password() {
         assert!(run.stderr_mentions("postgres://USER"), "{}", run.stderr);
         assert!(!wd.path("ucsv.db").exists(), "no SQLite file made instead");
     }
+    let (_, run) = run_on(
+        "postgres://jane:hunter2secret@localhost/db?sslmode=require",
+        &["export"],
+    );
+    assert_clear_failure(&run, "sslmode=require asks for TLS", "hunter2secret");
 }
 
 #[test]
@@ -276,4 +281,59 @@ fn a_value_another_writer_stores_meanwhile_is_a_row_error_not_a_duplicate() {
         ["1000", "1002"],
         "the losing row's number is not kept"
     );
+}
+
+#[test]
+#[ignore = "runs on PostgreSQL: set UCSV_TEST_POSTGRES and pass --include-ignored"]
+fn export_writes_the_same_bytes_as_on_sqlite() {
+    let fixture = crate::workdir::fixture("good/wazo_export.csv");
+    let fixture = fixture.to_str().expect("a UTF-8 path");
+    let exports: Vec<Vec<u8>> = [Workdir::sqlite_with_db(), Workdir::with_db()]
+        .iter()
+        .map(|wd| {
+            wd.run(&["import", fixture, "-q"]).expect(0);
+            wd.run(&["export", "-o", "all.csv"]).expect(0);
+            wd.read_bytes("all.csv")
+        })
+        .collect();
+    assert!(exports[0].len() > 500, "the fixture exports its users");
+    assert!(
+        exports[0] == exports[1],
+        "SQLite:\n{}\nPostgreSQL:\n{}",
+        String::from_utf8_lossy(&exports[0]),
+        String::from_utf8_lossy(&exports[1])
+    );
+}
+
+#[test]
+#[ignore = "runs on PostgreSQL: set UCSV_TEST_POSTGRES and pass --include-ignored"]
+fn wrong_credentials_are_a_clear_error() {
+    let pg = PgDatabase::create(&postgres_server().expect(NEEDS_SERVER));
+    let name = pg
+        .url
+        .rsplit('/')
+        .next()
+        .expect("a database name")
+        .to_string();
+    let url = url_on_server(&name, Some("hunter2secret")).replacen(
+        "postgres:hunter2secret@",
+        "nobody_here:hunter2secret@",
+        1,
+    );
+    let (_, run) = run_on(&url, &["import", "users.csv"]);
+    // A server with password authentication refuses the password; one that trusts local
+    // connections refuses the unknown role: either way, the credentials are named.
+    run.expect(2);
+    assert!(
+        run.stderr_mentions("password authentication failed")
+            || run.stderr_mentions("role \"nobody_here\" does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr_mentions("check the user name and password"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("hunter2secret"), "{}", run.stderr);
 }

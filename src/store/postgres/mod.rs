@@ -109,6 +109,15 @@ pub fn connect(url: &str, shown: &Path) -> Result<Client> {
         message: format!("--db {}: not a usable PostgreSQL URL: {e}", shown.display()),
         help: "write it as postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE".into(),
     })?;
+    if config.get_ssl_mode() == postgres::config::SslMode::Require {
+        return Err(Error::Usage {
+            message: format!(
+                "--db {}: sslmode=require asks for TLS, which ucsv does not speak",
+                shown.display()
+            ),
+            help: "connect to a local server or through its Unix socket (postgres://USER@%2Frun%2Fpostgresql/DB), or through an SSH tunnel".into(),
+        });
+    }
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }

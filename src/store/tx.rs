@@ -28,8 +28,8 @@ impl From<WriteError> for Error {
             WriteError::Failed(e) => e,
             WriteError::Conflict => Error::Database {
                 path: PathBuf::new(),
-                message: "a write was refused by a constraint after its checks passed".into(),
-                help: "this is a bug in ucsv; please report it with the input".into(),
+                message: "a write was refused by a unique index after its checks passed".into(),
+                help: "another writer stored the same value at the same time: run it again (if nothing else writes to the database, this is a bug in ucsv: please report it with the input)".into(),
             },
         }
     }

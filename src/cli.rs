@@ -4,11 +4,13 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// Bulk-provision IPBX users from CSV spreadsheets into an embedded SQLite database.
+/// Bulk-provision IPBX users from CSV spreadsheets into an embedded SQLite database or a
+/// PostgreSQL database.
 #[derive(Debug, Parser)]
 #[command(name = "ucsv", version, about, long_about = None)]
 pub struct Cli {
-    /// The database file (created with the default reference data if missing).
+    /// The database: an SQLite file (created with the default reference data if missing) or
+    /// postgres://USER[:PASS]@HOST[:PORT]/DB (its tables created on first use).
     #[arg(long, global = true, env = "UCSV_DB", default_value = "ucsv.db")]
     pub db: PathBuf,
 
@@ -41,6 +43,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Write the users as CSV, in the import format (one row per user).
     Export(ExportArgs),
+    /// Add, change, delete, show or list users one at a time, or a range of numbers at a time.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Print the column reference.
     Columns {
         /// Output format.
@@ -202,4 +207,161 @@ pub struct ExportArgs {
     /// No progress bar (it shows only when stderr is a terminal and -o names a file).
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// `ucsv user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user for each number of a range, as import would (prints the credentials).
+    Add(UserAddArgs),
+    /// Change columns of the target users, as update would.
+    Set(UserSetArgs),
+    /// Delete the target users with their line, numbers, permissions and login.
+    Delete(UserDeleteArgs),
+    /// Show the target users.
+    Show(UserShowArgs),
+    /// List users, with search, order and pages.
+    List(UserListArgs),
+}
+
+/// Where DNs are and which entity.
+#[derive(Debug, Args)]
+pub struct DnArgs {
+    /// The internal context of the DNs (default: the entity's only internal context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The entity of the users (default: the only entity).
+    #[arg(long, value_name = "ID")]
+    pub entity: Option<i64>,
+}
+
+/// `ucsv user add`.
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// A number or a range of numbers (A..B, same digit count, at most 100000).
+    #[arg(value_name = "DN[..DN]")]
+    pub dns: String,
+    #[command(flatten)]
+    pub at: DnArgs,
+    /// The line's protocol, or none for a user without a line.
+    #[arg(long, value_enum, default_value_t = Protocol::Sip)]
+    pub protocol: Protocol,
+    /// Any import column; {dn} in VALUE is replaced by the number (repeatable).
+    #[arg(long = "set", value_name = "COLUMN=VALUE")]
+    pub set: Vec<String>,
+    /// The login password of each user (stored as an argon2id hash).
+    #[arg(long, value_name = "P", conflicts_with = "password_stdin")]
+    pub password: Option<String>,
+    /// Read the login password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Commit the good numbers and report the bad ones (exit 1 if any).
+    #[arg(short, long)]
+    pub keep_going: bool,
+    /// How to print the new users' credentials.
+    #[arg(long, value_enum, default_value_t = UserFormat::Table)]
+    pub format: UserFormat,
+}
+
+/// `ucsv user set`.
+#[derive(Debug, Args)]
+pub struct UserSetArgs {
+    /// A DN or range, or one user by uuid, id:N, username or e-mail.
+    pub target: String,
+    #[command(flatten)]
+    pub at: DnArgs,
+    /// A column and its new value; an empty value unsets it (repeatable).
+    #[arg(long = "set", value_name = "COLUMN=VALUE", required = true)]
+    pub set: Vec<String>,
+    /// Commit the good users and report the bad ones (exit 1 if any).
+    #[arg(short, long)]
+    pub keep_going: bool,
+    /// How to print the changed users.
+    #[arg(long, value_enum, default_value_t = UserFormat::Table)]
+    pub format: UserFormat,
+}
+
+/// `ucsv user delete`.
+#[derive(Debug, Args)]
+pub struct UserDeleteArgs {
+    /// A DN or range, or one user by uuid, id:N, username or e-mail.
+    pub target: String,
+    #[command(flatten)]
+    pub at: DnArgs,
+    /// Delete the voicemail box a user alone has, too (else such a user is refused).
+    #[arg(long)]
+    pub delete_voicemail: bool,
+    /// Delete the others when some are refused (exit 1).
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// `ucsv user show`.
+#[derive(Debug, Args)]
+pub struct UserShowArgs {
+    /// A DN or range, or one user by uuid, id:N, username or e-mail.
+    pub target: String,
+    #[command(flatten)]
+    pub at: DnArgs,
+    /// Only uuid, firstname, lastname, exten@context, line protocol and username.
+    #[arg(long)]
+    pub short: bool,
+    /// Show the users found even if some numbers of the range have none (exit 1).
+    #[arg(short, long)]
+    pub keep_going: bool,
+    /// Output format (csv: the export format).
+    #[arg(long, value_enum, default_value_t = UserFormat::Table)]
+    pub format: UserFormat,
+}
+
+/// `ucsv user list`.
+#[derive(Debug, Args)]
+pub struct UserListArgs {
+    /// Only the users of this entity.
+    #[arg(long, value_name = "ID")]
+    pub entity: Option<i64>,
+    /// Only users whose firstname, lastname, email, username or exten contains TEXT
+    /// (without case).
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Order by this column's exported value (default: id).
+    #[arg(long, value_name = "COLUMN")]
+    pub order: Option<String>,
+    /// The order's direction.
+    #[arg(long, value_enum, default_value_t = Direction::Asc)]
+    pub direction: Direction,
+    /// At most N users.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Skip the first N users.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub offset: u64,
+    /// Output format (json: {"items", "total"}; csv: the export format, for `ucsv update`).
+    #[arg(long, value_enum, default_value_t = UserFormat::Table)]
+    pub format: UserFormat,
+}
+
+/// Line protocols of `user add`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    Sip,
+    Sccp,
+    Webrtc,
+    None,
+}
+
+/// Output formats of `ucsv user`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UserFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Directions of `user list --order`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Direction {
+    Asc,
+    Desc,
 }

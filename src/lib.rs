@@ -53,6 +53,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             cmd::import::run(&ctx, "validate", mode, &a.input, &a.apply, true)
         }
         Command::Export(a) => cmd::export::run(&ctx, a),
+        Command::User(c) => cmd::user::run(&ctx, c),
         Command::Columns { format } => cmd::columns::run(*format),
     }
 }

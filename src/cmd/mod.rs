@@ -6,6 +6,8 @@ pub mod export;
 pub mod import;
 pub mod init;
 pub mod reference;
+pub mod user;
+pub mod user_write;
 
 use crate::cli::InputArgs;
 use crate::error::{Error, Result};

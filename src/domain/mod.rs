@@ -7,6 +7,7 @@
 //! partial records behind, and all its errors are reported together.
 
 mod checks;
+pub mod numbers;
 pub mod ops;
 
 pub mod update;

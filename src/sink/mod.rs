@@ -16,6 +16,7 @@
 pub mod files;
 pub mod human;
 pub mod json;
+pub mod users;
 
 pub use files::Files;
 pub use human::{escape, Human};

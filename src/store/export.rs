@@ -144,3 +144,135 @@ impl super::Store {
         Ok(n)
     }
 }
+
+/// The condition of a listing on `u`: the entity (`?1`, null for all) and the search text
+/// (`?2`, a LIKE pattern, null for none) in firstname, lastname, email, username or the
+/// line's extension, without case.
+const LISTED: &str =
+    "(CAST(?1 AS BIGINT) IS NULL OR u.entity_id = ?1) AND (CAST(?2 AS TEXT) IS NULL
+    OR lower(u.firstname) LIKE ?2 ESCAPE '\\' OR lower(u.lastname) LIKE ?2 ESCAPE '\\'
+    OR lower(u.email) LIKE ?2 ESCAPE '\\' OR lower(u.username) LIKE ?2 ESCAPE '\\'
+    OR EXISTS (SELECT 1 FROM lines sl JOIN extensions se ON se.line_id = sl.id
+               WHERE sl.user_id = u.id AND se.exten LIKE ?2 ESCAPE '\\'))";
+
+/// The LIKE pattern finding `search` anywhere, without case.
+fn pattern(search: Option<&str>) -> Option<String> {
+    search.map(|s| {
+        let escaped = s
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    })
+}
+
+/// The listing query over `cols` in a dialect: [`LISTED`], then the order (`order`'s
+/// exported value, then id; nulls first going up, text byte-wise on both backends), then
+/// `LIMIT ?3 OFFSET ?4`.
+fn listing_sql(dialect: Dialect, cols: &[Col], order: super::tx::Order) -> String {
+    let dir = if order.descending { "DESC" } else { "ASC" };
+    let nulls = if order.descending {
+        "NULLS LAST"
+    } else {
+        "NULLS FIRST"
+    };
+    let key = match order.col {
+        Some(col) => {
+            let numeric = matches!(
+                col.def().rule,
+                crate::columns::Rule::Int { .. } | crate::columns::Rule::Bool { .. }
+            ) || matches!(col.def().storage, Storage::Nothing);
+            let collate = if dialect == Dialect::Postgres && !numeric {
+                " COLLATE \"C\""
+            } else {
+                ""
+            };
+            format!("({}){collate} {dir} {nulls}, u.id {dir}", expr(col))
+        }
+        None => format!("u.id {dir}"),
+    };
+    let select = select_in(dialect, cols, &[], LISTED);
+    let unordered = select
+        .strip_suffix(" ORDER BY u.id")
+        .unwrap_or(&select)
+        .to_string();
+    format!("{unordered} ORDER BY {key} LIMIT ?3 OFFSET ?4")
+}
+
+impl super::Store {
+    /// How many users `filter` keeps.
+    pub fn count_listed(&self, filter: &super::tx::Filter) -> crate::error::Result<u64> {
+        let pattern = pattern(filter.search.as_deref());
+        let rows = self.db().rows(
+            &format!("SELECT count(*) FROM users u WHERE {LISTED}"),
+            &[filter.entity.into(), pattern.as_deref().into()],
+        )?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .map_or(0, |c| c.int().unsigned_abs()))
+    }
+
+    /// Streams the users `filter` keeps, in `order`, the `page` of them: for each, its id
+    /// and the exported text of `cols`, handed to `each`. Memory stays constant whatever
+    /// the number of users. Returns how many were handed.
+    pub fn each_listed(
+        &self,
+        filter: &super::tx::Filter,
+        order: super::tx::Order,
+        page: super::tx::Page,
+        cols: &[Col],
+        mut each: impl FnMut(i64, &[Vec<u8>]) -> crate::error::Result<()>,
+    ) -> crate::error::Result<u64> {
+        use super::sql::Param;
+        let pattern = pattern(filter.search.as_deref());
+        let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
+        let limit = page.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+        match self.backend() {
+            super::Backend::Sqlite(conn) => {
+                let sql = listing_sql(Dialect::Sqlite, cols, order);
+                let params = [
+                    Param::from(filter.entity),
+                    pattern.as_deref().into(),
+                    Param::Int(limit.unwrap_or(-1)),
+                    Param::Int(offset),
+                ];
+                let mut st = conn.prepare(&sql).map_err(|e| self.err(e))?;
+                let mut rows = st
+                    .query(rusqlite::params_from_iter(params))
+                    .map_err(|e| self.err(e))?;
+                let mut cells: Vec<Vec<u8>> = vec![Vec::new(); cols.len()];
+                let mut n = 0;
+                while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+                    let id: i64 = row.get(0).map_err(|e| self.err(e))?;
+                    for (i, cell) in cells.iter_mut().enumerate() {
+                        cell.clear();
+                        let v = row.get_ref(i + 1).map_err(|e| self.err(e))?;
+                        cell.extend_from_slice(text(v).as_bytes());
+                    }
+                    each(id, &cells)?;
+                    n += 1;
+                }
+                Ok(n)
+            }
+            super::Backend::Postgres(client, _) => {
+                let sql = listing_sql(Dialect::Postgres, cols, order);
+                let params = [
+                    Param::from(filter.entity),
+                    pattern.as_deref().into(),
+                    limit.into(),
+                    Param::Int(offset),
+                ];
+                super::postgres::each_row(
+                    client,
+                    &self.path,
+                    &sql,
+                    &params,
+                    cols.len(),
+                    |id, cells| each(id, cells),
+                )
+            }
+        }
+    }
+}

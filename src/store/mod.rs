@@ -203,6 +203,20 @@ impl Store {
     }
 }
 
+/// The users whose line has an extension of context `?1` from `?2` to `?3` (one digit
+/// count: text order is number order), in number order.
+pub(crate) const USERS_BY_EXTENS: &str =
+    "SELECT l.user_id FROM extensions e JOIN lines l ON l.id = e.line_id
+     WHERE e.context = ?1 AND length(e.exten) = length(?2) AND e.exten >= ?2 AND e.exten <= ?3
+     ORDER BY e.exten, l.user_id";
+
+/// The users whose username is `?1`, or whose e-mail address is, without case (SQLite: the
+/// column compares without case; PostgreSQL: through its index on lower(email)).
+pub(crate) const USERS_BY_LOGIN: &str =
+    "SELECT id FROM users WHERE username = ?1 OR email = ?1 ORDER BY id";
+pub(crate) const USERS_BY_LOGIN_PG: &str =
+    "SELECT id FROM users WHERE username = ?1 OR lower(email) = lower(?1) ORDER BY id";
+
 /// The URL a `--db` value holds, and how messages show it.
 fn url_of(db: &Path) -> (String, PathBuf) {
     let url = db.as_os_str().to_string_lossy().into_owned();

@@ -186,6 +186,55 @@ impl Reference {
         Ok(r)
     }
 
+    /// The internal context DNs belong to: `given`, or the entity's only internal context.
+    /// The message names the choices when there is none or several.
+    pub fn dn_context(
+        &self,
+        given: Option<&str>,
+        entity: Option<i64>,
+    ) -> std::result::Result<String, String> {
+        let entity = entity.or(self.default_entity(None));
+        let internal = |c: &Context| c.kind == "internal" && entity.is_none_or(|e| c.entity == e);
+        if let Some(name) = given {
+            return match self.contexts.get(name) {
+                Some(c) if internal(c) => Ok(name.to_string()),
+                Some(c) => Err(format!(
+                    "context '{name}' is {} context{}: DNs are extensions of an internal context",
+                    if c.kind == "internal" {
+                        "another entity's"
+                    } else {
+                        "an"
+                    },
+                    if c.kind == "internal" {
+                        String::new()
+                    } else {
+                        format!(" of type {}", c.kind)
+                    },
+                )),
+                None => Err(format!("context '{name}' does not exist")),
+            };
+        }
+        let mut names: Vec<&String> = self
+            .contexts
+            .iter()
+            .filter(|(_, c)| internal(c))
+            .map(|(n, _)| n)
+            .collect();
+        names.sort();
+        match names.as_slice() {
+            [one] => Ok(one.to_string()),
+            [] => Err("there is no internal context for DNs: add one to the reference data".into()),
+            several => Err(format!(
+                "several internal contexts could hold the DNs ({}): choose one with --context",
+                several
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
     /// Checks an `--entity` that selects users (export): the entity must exist, with the
     /// wording of an import row's `entity_id.unknown`.
     pub fn check_entity(&self, given: Option<i64>) -> Result<()> {

@@ -232,6 +232,40 @@ impl<'t> Tx for SqliteTx<'t> {
             .map_err(|e| self.db(e))
     }
 
+    fn users_by_extens(
+        &self,
+        context: &str,
+        first: &str,
+        last: &str,
+    ) -> crate::error::Result<Vec<i64>> {
+        let db = super::sql::Sqlite {
+            conn: self.tx,
+            path: &self.path,
+        };
+        use super::sql::Db;
+        Ok(db
+            .rows(
+                super::USERS_BY_EXTENS,
+                &[context.into(), first.into(), last.into()],
+            )?
+            .iter()
+            .map(|r| r[0].int())
+            .collect())
+    }
+
+    fn users_by_login(&self, login: &str) -> crate::error::Result<Vec<i64>> {
+        let db = super::sql::Sqlite {
+            conn: self.tx,
+            path: &self.path,
+        };
+        use super::sql::Db;
+        Ok(db
+            .rows(super::USERS_BY_LOGIN, &[login.into()])?
+            .iter()
+            .map(|r| r[0].int())
+            .collect())
+    }
+
     fn insert_user(&self, u: &UserRow<'_>) -> Write<i64> {
         let mut values: Vec<ToSqlOutput<'_>> = vec![
             ToSqlOutput::from(u.uuid),

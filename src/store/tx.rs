@@ -130,6 +130,15 @@ pub struct Filter {
     pub search: Option<String>,
 }
 
+/// The order of a list: by a column's exported value (then id), or by id.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Order {
+    /// The column (`None`: the id).
+    pub col: Option<Col>,
+    /// Highest first.
+    pub descending: bool,
+}
+
 /// Which part of a list, in id order.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Page {
@@ -199,6 +208,18 @@ pub trait Tx {
         key: &UserKey,
         entity: Option<i64>,
     ) -> crate::error::Result<Option<StoredUser>>;
+
+    /// The users whose line has an extension of `context` from `first` to `last` (numbers of
+    /// one digit count), in number order.
+    fn users_by_extens(
+        &self,
+        context: &str,
+        first: &str,
+        last: &str,
+    ) -> crate::error::Result<Vec<i64>>;
+
+    /// The users whose username is `login`, or whose e-mail address is (without case).
+    fn users_by_login(&self, login: &str) -> crate::error::Result<Vec<i64>>;
 
     /// Inserts a user; returns its id.
     fn insert_user(&self, u: &UserRow<'_>) -> Write<i64>;

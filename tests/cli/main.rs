@@ -23,4 +23,5 @@ mod spreadsheets;
 mod terminal;
 mod transaction;
 mod update;
+mod user;
 mod workdir;

@@ -263,3 +263,49 @@ pub fn each_user(
     tx.commit().map_err(db)?;
     Ok(n)
 }
+
+/// Streams the rows of a query whose first column is an id and the others text, through a
+/// portal, a block of rows at a time, in a read-only snapshot.
+pub fn each_row(
+    client: &std::cell::RefCell<Client>,
+    path: &Path,
+    sql: &str,
+    params: &[super::sql::Param<'_>],
+    width: usize,
+    mut each: impl FnMut(i64, &[Vec<u8>]) -> Result<()>,
+) -> Result<u64> {
+    const BLOCK: i32 = 4096;
+    let db = |e| error(path, e);
+    let mut client = client.borrow_mut();
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(db)?;
+    let sql = super::sql::placeholders(sql);
+    let portal = tx
+        .bind(sql.as_ref(), &super::sql::pg_params(params))
+        .map_err(db)?;
+    let mut cells: Vec<Vec<u8>> = vec![Vec::new(); width];
+    let mut n = 0;
+    loop {
+        let rows = tx.query_portal(&portal, BLOCK).map_err(db)?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            let id: i64 = row.try_get(0).map_err(db)?;
+            for (i, cell) in cells.iter_mut().enumerate() {
+                cell.clear();
+                if let Some(text) = row.try_get::<_, Option<&str>>(i + 1).map_err(db)? {
+                    cell.extend_from_slice(text.as_bytes());
+                }
+            }
+            each(id, &cells)?;
+            n += 1;
+        }
+    }
+    tx.commit().map_err(db)?;
+    Ok(n)
+}

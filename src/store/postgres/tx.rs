@@ -622,6 +622,25 @@ impl Tx for PgTx<'_> {
         }))
     }
 
+    fn users_by_extens(&self, context: &str, first: &str, last: &str) -> Result<Vec<i64>> {
+        Ok(self
+            .rows(
+                super::super::USERS_BY_EXTENS,
+                &[context.into(), first.into(), last.into()],
+            )?
+            .iter()
+            .map(|r| r[0].int())
+            .collect())
+    }
+
+    fn users_by_login(&self, login: &str) -> Result<Vec<i64>> {
+        Ok(self
+            .rows(super::super::USERS_BY_LOGIN_PG, &[login.into()])?
+            .iter()
+            .map(|r| r[0].int())
+            .collect())
+    }
+
     fn insert_user(&self, u: &UserRow<'_>) -> Write<i64> {
         let values = user_values(u);
         let sql = self.insert_user.clone();

@@ -1,0 +1,277 @@
+//! `ucsv user add|set`: the numbers or targets become the rows of an import or an update
+//! (the cells `--set` gives, `{dn}` replaced by each number), applied by the same pipeline
+//! and domain, with the same rules, error codes and report; then the new users'
+//! credentials (add) or the changed users (set) are printed.
+
+use super::user::{targets, usage};
+use super::Context;
+use crate::cli::{Protocol, UserAddArgs, UserSetArgs};
+use crate::columns::{self, Col};
+use crate::domain::numbers::DnRange;
+use crate::domain::{Created, Domain};
+use crate::error::{Error, Result};
+use crate::pipeline::{self, ApplyOptions, Mode};
+use crate::read::{InputOptions, Source};
+use crate::report::Outcome;
+use crate::sink::{human::Human, users::UserPrinter, Sink};
+use crate::store::reference::Reference;
+use crate::store::tx::UserKey;
+use std::io::IsTerminal;
+
+/// The columns `user add` prints once for each new user.
+const CREDENTIALS: [Col; 5] = [
+    Col::Exten,
+    Col::Uuid,
+    Col::SipUsername,
+    Col::SipSecret,
+    Col::ProvisioningCode,
+];
+
+/// `--set COLUMN=VALUE` pairs, checked against the registry; `fixed` are the columns the
+/// command sets itself.
+fn sets(given: &[String], fixed: &[Col]) -> Result<Vec<(Col, String)>> {
+    let mut out: Vec<(Col, String)> = Vec::new();
+    for s in given {
+        let Some((name, value)) = s.split_once('=') else {
+            return Err(usage(
+                format!("--set {s}: write COLUMN=VALUE"),
+                "e.g. --set email={dn}@example.com",
+            ));
+        };
+        let col = columns::lookup(name).ok_or_else(|| {
+            usage(
+                format!(
+                    "--set {name}: no such column{}",
+                    columns::closest(name)
+                        .map_or(String::new(), |c| format!(" (did you mean '{c}'?)"))
+                ),
+                "any column of `ucsv columns`",
+            )
+        })?;
+        if fixed.contains(&col) {
+            return Err(usage(
+                format!(
+                    "--set {}: this command sets {} itself",
+                    col.name(),
+                    col.name()
+                ),
+                "the DN is the exten, --context its context, --protocol the line's protocol",
+            ));
+        }
+        if out.iter().any(|(c, _)| *c == col) {
+            return Err(usage(
+                format!("--set {}: given twice", col.name()),
+                "give each column once",
+            ));
+        }
+        out.push((col, value.to_string()));
+    }
+    Ok(out)
+}
+
+/// Remembers the rows a run applied, beside the report.
+#[derive(Default)]
+struct Applied {
+    /// (row number, user id) of each row created or changed.
+    users: Vec<(u64, i64)>,
+}
+
+impl Sink for Applied {
+    fn created(&mut self, created: &Created) -> Result<()> {
+        self.users.push((created.row_number, created.user_id));
+        Ok(())
+    }
+    fn updated(&mut self, updated: &crate::domain::update::Updated) -> Result<()> {
+        self.users.push((updated.row_number, updated.user_id));
+        Ok(())
+    }
+}
+
+/// Applies CSV rows made by the command through the pipeline, with the human report on
+/// stderr; returns the outcome and the users applied.
+fn apply(
+    ctx: &Context,
+    command: &'static str,
+    mode: Mode,
+    csv: Vec<u8>,
+    keep_going: bool,
+    entity: Option<i64>,
+) -> Result<(Outcome, Vec<(u64, i64)>)> {
+    let opts = InputOptions {
+        encoding: None,
+        delimiter: Some(b','),
+        strict: true,
+    };
+    let mut source = Source::from_reader(
+        format!("ucsv {command}"),
+        Box::new(std::io::Cursor::new(csv)),
+        &opts,
+    )?;
+    let mut store = ctx.store()?;
+    let report = Human::new(std::io::stderr(), &source)
+        .color(std::io::stderr().is_terminal())
+        .quiet(ctx.quiet);
+    let mut sink = (Applied::default(), report);
+    let opts = ApplyOptions {
+        command,
+        mode,
+        dry_run: false,
+        keep_going,
+        entity,
+        progress: crate::progress::Progress::new(!ctx.quiet, None, true),
+    };
+    let outcome = pipeline::run(&mut store, &mut source, &opts, &mut sink)?;
+    sink.finish(&outcome)?;
+    Ok((outcome, sink.0.users))
+}
+
+/// Prints `cols` of the users applied (when the run committed).
+fn print(
+    ctx: &Context,
+    users: &[(u64, i64)],
+    cols: Vec<Col>,
+    format: crate::cli::UserFormat,
+) -> Result<()> {
+    let mut store = ctx.store()?;
+    let reference = Reference::load(&store)?;
+    let domain = Domain::new(store.begin()?, &reference, None);
+    let mut out = UserPrinter::new(std::io::stdout().lock(), format, cols, false);
+    out.begin()?;
+    for (_, id) in users {
+        if let Some(user) = domain.show(&UserKey::Id(*id))? {
+            let cells: Vec<&str> = out.columns().iter().map(|c| user.get(*c)).collect();
+            out.user(&cells)?;
+        }
+    }
+    out.end(None)
+}
+
+/// `ucsv user add`.
+pub fn add(ctx: &Context, args: &UserAddArgs) -> Result<u8> {
+    let range = DnRange::parse(&args.dns).map_err(|m| usage(m, "e.g. 6505550000..6505550099"))?;
+    let sets = sets(&args.set, &[Col::Exten, Col::Context, Col::LineProtocol])?;
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|source| Error::Input {
+                path: "<stdin>".into(),
+                source,
+            })?;
+        Some(line.trim_end_matches(['\r', '\n']).to_string())
+    } else {
+        args.password.clone()
+    };
+    if password.is_some()
+        && sets
+            .iter()
+            .any(|(c, _)| matches!(c, Col::Password | Col::PasswordHash))
+    {
+        return Err(usage(
+            "--password and --set password are both given".into(),
+            "give the password once",
+        ));
+    }
+    let context = {
+        let store = ctx.store()?;
+        Reference::load(&store)?
+            .dn_context(args.at.context.as_deref(), args.at.entity)
+            .map_err(|m| usage(m, "give --context NAME"))?
+    };
+    // The rows: the DN, its context and protocol, the firstname (the DN unless set), the
+    // --set cells and the password.
+    // Without a line, the DN is only the default firstname (and `{dn}`).
+    let line = args.protocol != Protocol::None;
+    let mut header: Vec<&str> = if line {
+        vec!["exten", "context", "line_protocol"]
+    } else {
+        Vec::new()
+    };
+    let named = sets.iter().any(|(c, _)| *c == Col::Firstname);
+    if !named {
+        header.push("firstname");
+    }
+    header.extend(sets.iter().map(|(c, _)| c.name()));
+    if password.is_some() {
+        header.push("password");
+    }
+    let protocol = match args.protocol {
+        Protocol::Sip => "sip",
+        Protocol::Sccp => "sccp",
+        Protocol::Webrtc => "webrtc",
+        Protocol::None => "",
+    };
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let io = |e| Error::csv_output("<memory>", e);
+    csv.write_record(&header).map_err(io)?;
+    for dn in range.numbers() {
+        let mut row: Vec<String> = if line {
+            vec![dn.clone(), context.clone(), protocol.into()]
+        } else {
+            Vec::new()
+        };
+        if !named {
+            row.push(dn.clone());
+        }
+        row.extend(sets.iter().map(|(_, v)| v.replace("{dn}", &dn)));
+        if let Some(p) = &password {
+            row.push(p.clone());
+        }
+        csv.write_record(&row).map_err(io)?;
+    }
+    let csv = csv.into_inner().map_err(|e| io(e.into_error().into()))?;
+    let (outcome, users) = apply(
+        ctx,
+        "user add",
+        Mode::Import,
+        csv,
+        args.keep_going,
+        args.at.entity,
+    )?;
+    if outcome.committed && !users.is_empty() {
+        print(ctx, &users, CREDENTIALS.to_vec(), args.format)?;
+    }
+    Ok(outcome.exit_code())
+}
+
+/// `ucsv user set`.
+pub fn set(ctx: &Context, args: &UserSetArgs) -> Result<u8> {
+    let sets = sets(&args.set, &[Col::Uuid])?;
+    let keys = {
+        let mut store = ctx.store()?;
+        let reference = Reference::load(&store)?;
+        reference.check_entity(args.at.entity)?;
+        let domain = Domain::new(store.begin()?, &reference, args.at.entity);
+        let (keys, _) = targets(&domain, &args.target, &args.at)?;
+        let mut users = Vec::new();
+        for key in keys {
+            if let Some(u) = domain.show(&key)? {
+                users.push((u.get(Col::Uuid).to_string(), u.get(Col::Exten).to_string()));
+            }
+        }
+        users
+    };
+    let mut header = vec!["uuid"];
+    header.extend(sets.iter().map(|(c, _)| c.name()));
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let io = |e| Error::csv_output("<memory>", e);
+    csv.write_record(&header).map_err(io)?;
+    for (uuid, exten) in &keys {
+        let mut row = vec![uuid.clone()];
+        row.extend(sets.iter().map(|(_, v)| v.replace("{dn}", exten)));
+        csv.write_record(&row).map_err(io)?;
+    }
+    let csv = csv.into_inner().map_err(|e| io(e.into_error().into()))?;
+    let (outcome, users) = apply(
+        ctx,
+        "user set",
+        Mode::Update,
+        csv,
+        args.keep_going,
+        args.at.entity,
+    )?;
+    if outcome.committed && !users.is_empty() {
+        print(ctx, &users, crate::sink::users::SHORT.to_vec(), args.format)?;
+    }
+    Ok(outcome.exit_code())
+}

@@ -1,0 +1,424 @@
+//! `ucsv user add|set|delete|show|list` (SPEC §7), through the real binary, on the backend
+//! under test.
+
+use crate::workdir::Workdir;
+use serde_json::Value;
+
+/// Parses CSV text into its rows (the header first).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| {
+            r.expect("a CSV record")
+                .iter()
+                .map(str::to_string)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn add_creates_a_user_per_number_and_prints_their_credentials_once() {
+    let wd = Workdir::with_db();
+    let run = wd.run(&[
+        "user",
+        "add",
+        "1000..1002",
+        "--set",
+        "email={dn}@acme.example",
+        "--set",
+        "lastname=Office",
+        "--format",
+        "csv",
+    ]);
+    run.expect(0);
+    let rows = csv_rows(&run.stdout);
+    assert_eq!(
+        rows[0],
+        [
+            "exten",
+            "uuid",
+            "sip_username",
+            "sip_secret",
+            "provisioning_code"
+        ]
+    );
+    assert_eq!(rows.len(), 4, "{}", run.stdout);
+    for (row, dn) in rows[1..].iter().zip(["1000", "1001", "1002"]) {
+        assert_eq!(row[0], dn);
+        assert_eq!(row[1].len(), 36, "a uuid: {row:?}");
+        assert!(
+            !row[2].is_empty() && !row[3].is_empty() && row[4].len() == 6,
+            "{row:?}"
+        );
+    }
+    assert_eq!(
+        wd.query_rows(
+            "SELECT u.firstname, u.lastname, u.email, e.exten, l.protocol FROM users u
+             JOIN lines l ON l.user_id = u.id JOIN extensions e ON e.line_id = l.id ORDER BY e.exten"
+        ),
+        [
+            ["1000", "Office", "1000@acme.example", "1000", "sip"],
+            ["1001", "Office", "1001@acme.example", "1001", "sip"],
+            ["1002", "Office", "1002@acme.example", "1002", "sip"],
+        ]
+    );
+    // The secret is printed by add only: show prints it from the database, never the log.
+    assert!(!run.stderr.contains(&rows[1][3]), "{}", run.stderr);
+}
+
+#[test]
+fn add_keeps_leading_zeros_and_takes_the_protocol_and_a_password() {
+    let wd = Workdir::with_reference(
+        "[[entity]]\nid = 1\nname = \"default\"\n\n[[context]]\nname = \"office\"\nentity = 1\ntype = \"internal\"\nranges = [\"0100-0199\"]\n",
+    );
+    wd.run(&["user", "add", "0098..0101", "--protocol", "sccp"])
+        .expect(1);
+    assert_eq!(
+        wd.count("users"),
+        0,
+        "0098 and 0099 are outside the range: nothing is written"
+    );
+    let run = wd.run(&[
+        "user",
+        "add",
+        "0100..0101",
+        "--protocol",
+        "sccp",
+        "--password",
+        "Secret-pw-1",
+        "--set",
+        "username=u{dn}",
+    ]);
+    run.expect(0);
+    assert!(!run.stdout.contains("Secret-pw-1") && !run.stderr.contains("Secret-pw-1"));
+    assert_eq!(
+        wd.query_rows("SELECT e.exten, e.context, l.protocol FROM extensions e JOIN lines l ON l.id = e.line_id ORDER BY 1"),
+        [["0100", "office", "sccp"], ["0101", "office", "sccp"]]
+    );
+    let hashes = wd.query_strings("SELECT password_hash FROM users");
+    assert!(
+        hashes.iter().all(|h| h.starts_with("$argon2id$")),
+        "{hashes:?}"
+    );
+}
+
+#[test]
+fn add_refuses_bad_ranges_and_columns_and_writes_nothing() {
+    let wd = Workdir::with_db();
+    for (args, says) in [
+        (&["user", "add", "1010..1000"][..], "goes backwards"),
+        (&["user", "add", "999..1000"][..], "digit count"),
+        (&["user", "add", "1000000..1200000"][..], "at most 100000"),
+        (&["user", "add", "10a0"][..], "not a number"),
+        (
+            &["user", "add", "1000", "--set", "lastnme=X"][..],
+            "did you mean 'lastname'",
+        ),
+        (
+            &["user", "add", "1000", "--set", "exten=5"][..],
+            "sets exten itself",
+        ),
+        (
+            &["user", "add", "1000", "--set", "lastname"][..],
+            "COLUMN=VALUE",
+        ),
+        (
+            &["user", "add", "2000", "--context", "from-extern"][..],
+            "internal context",
+        ),
+        (
+            &["user", "add", "1000", "--context", "nowhere"][..],
+            "does not exist",
+        ),
+    ] {
+        let run = wd.run(args);
+        run.expect(2);
+        assert!(run.stderr_mentions(says), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(wd.count("users"), 0);
+}
+
+#[test]
+fn add_is_all_or_nothing_unless_keep_going() {
+    let wd = Workdir::with_db();
+    wd.run(&["user", "add", "1001"]).expect(0);
+    let run = wd.run(&["user", "add", "1000..1002"]);
+    run.expect(1);
+    assert!(run.stderr_mentions("exten.in_use"), "{}", run.stderr);
+    assert_eq!(wd.count("users"), 1, "nothing of the range is written");
+    let run = wd.run(&["user", "add", "1000..1002", "-k", "--format", "csv"]);
+    run.expect(1);
+    assert_eq!(
+        csv_rows(&run.stdout).len(),
+        3,
+        "two users created: {}",
+        run.stdout
+    );
+    assert_eq!(wd.count("users"), 3);
+}
+
+#[test]
+fn set_changes_the_columns_of_each_target_with_update_rules() {
+    let wd = Workdir::with_db();
+    wd.run(&[
+        "user",
+        "add",
+        "1000..1002",
+        "--set",
+        "lastname=Before",
+        "--set",
+        "username=u{dn}",
+    ])
+    .expect(0);
+    let run = wd.run(&[
+        "user",
+        "set",
+        "1001..1002",
+        "--set",
+        "lastname=After",
+        "--set",
+        "email={dn}@x.example",
+    ]);
+    run.expect(0);
+    assert_eq!(
+        wd.query_rows("SELECT firstname, lastname, email FROM users ORDER BY firstname"),
+        [
+            ["1000", "Before", "NULL"],
+            ["1001", "After", "1001@x.example"],
+            ["1002", "After", "1002@x.example"],
+        ]
+    );
+    // By username, an empty value unsets.
+    wd.run(&["user", "set", "u1001", "--set", "email="])
+        .expect(0);
+    assert_eq!(
+        wd.query_one("SELECT email FROM users WHERE firstname = '1001'"),
+        "NULL"
+    );
+    // The update rules: a bad value rejects the user, nothing written.
+    let run = wd.run(&["user", "set", "1000", "--set", "ring_seconds=7"]);
+    run.expect(1);
+    assert!(run.stderr_mentions("ring_seconds"), "{}", run.stderr);
+    let run = wd.run(&["user", "set", "1500", "--set", "lastname=X"]);
+    run.expect(2);
+    assert!(
+        run.stderr_mentions("no user matches 1500"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn delete_frees_the_numbers_and_guards_a_voicemail_box_owned_alone() {
+    let wd = Workdir::with_db();
+    for (dn, did) in [("1000", "2000"), ("1001", "2001")] {
+        wd.run(&[
+            "user",
+            "add",
+            dn,
+            "--set",
+            "voicemail_name=Box {dn}",
+            "--set",
+            "voicemail_number={dn}",
+            "--set",
+            "voicemail_context=default",
+            "--set",
+            &format!("incall_exten={did}"),
+            "--set",
+            "incall_context=from-extern",
+        ])
+        .expect(0);
+    }
+    // A third user shares 1000's box.
+    wd.run(&[
+        "user",
+        "add",
+        "1002",
+        "--set",
+        "voicemail_name=Box 1000",
+        "--set",
+        "voicemail_number=1000",
+        "--set",
+        "voicemail_context=default",
+    ])
+    .expect(0);
+    let run = wd.run(&["user", "delete", "1001"]);
+    run.expect(1);
+    assert!(run.stderr_mentions("user.owns_voicemail"), "{}", run.stderr);
+    assert_eq!(wd.count("users"), 3);
+    wd.run(&["user", "delete", "1001", "--delete-voicemail"])
+        .expect(0);
+    // 1000 shares its box: deleted without the box.
+    wd.run(&["user", "delete", "1000"]).expect(0);
+    assert_eq!(wd.query_strings("SELECT number FROM voicemails"), ["1000"]);
+    assert_eq!(wd.count("users"), 1);
+    assert_eq!(wd.count("incalls"), 0);
+    assert_eq!(wd.query_strings("SELECT exten FROM extensions"), ["1002"]);
+    // The numbers are free again.
+    for (dn, did) in [("1000", "2000"), ("1001", "2001")] {
+        wd.run(&[
+            "user",
+            "add",
+            dn,
+            "--set",
+            &format!("incall_exten={did}"),
+            "--set",
+            "incall_context=from-extern",
+        ])
+        .expect(0);
+    }
+    assert_eq!(wd.count("users"), 3);
+}
+
+#[test]
+fn delete_of_a_range_is_all_or_nothing_unless_forced() {
+    let wd = Workdir::with_db();
+    wd.run(&["user", "add", "1000..1002"]).expect(0);
+    wd.run(&[
+        "user",
+        "set",
+        "1001",
+        "--set",
+        "voicemail_name=B",
+        "--set",
+        "voicemail_number=1001",
+        "--set",
+        "voicemail_context=default",
+    ])
+    .expect(0);
+    wd.run(&["user", "delete", "1000..1002"]).expect(1);
+    assert_eq!(wd.count("users"), 3, "nothing deleted");
+    let run = wd.run(&["-q", "user", "delete", "1000..1002", "-f"]);
+    run.expect(1);
+    assert_eq!(run.stderr, "", "-q silences the forced errors");
+    assert_eq!(wd.query_strings("SELECT firstname FROM users"), ["1001"]);
+}
+
+#[test]
+fn show_finds_a_user_by_each_key_in_each_format() {
+    let wd = Workdir::with_db();
+    wd.run(&[
+        "user",
+        "add",
+        "1000..1001",
+        "--set",
+        "username=ann{dn}",
+        "--set",
+        "email=Ann{dn}@x.example",
+    ])
+    .expect(0);
+    let uuid = wd.query_one("SELECT uuid FROM users WHERE firstname = '1001'");
+    let id = wd.query_one("SELECT id FROM users WHERE firstname = '1001'");
+    for target in [
+        "1001",
+        "ann1001",
+        "ann1001@X.EXAMPLE",
+        &uuid,
+        &format!("id:{id}"),
+    ] {
+        let run = wd.run(&["user", "show", target, "--format", "json"]);
+        run.expect(0);
+        let users: Value = serde_json::from_str(&run.stdout).expect("JSON");
+        assert_eq!(users.as_array().map(Vec::len), Some(1), "{target}");
+        let u = &users[0];
+        assert_eq!(u["uuid"], uuid.as_str(), "{target}");
+        assert_eq!(u["ring_seconds"], 30, "integers are typed");
+        assert_eq!(u["enabled"], true, "booleans are typed");
+        assert_eq!(u["lastname"], Value::Null);
+    }
+    let run = wd.run(&["user", "show", "1000..1001", "--short"]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("1001@default") && run.stdout.contains("ann1000"),
+        "{}",
+        run.stdout
+    );
+    let run = wd.run(&["user", "show", "1000..1002"]);
+    run.expect(1);
+    assert_eq!(run.stdout, "", "all or nothing");
+    assert!(run.stderr_mentions("no user has 1002"), "{}", run.stderr);
+    let run = wd.run(&["user", "show", "1000..1002", "-k", "--format", "csv"]);
+    run.expect(1);
+    assert_eq!(csv_rows(&run.stdout).len(), 3);
+    wd.run(&["user", "show", "nobody"]).expect(2);
+}
+
+#[test]
+fn list_searches_orders_and_pages_with_the_total() {
+    let wd = Workdir::with_db();
+    wd.run(&["user", "add", "1000..1004", "--set", "lastname=Acme {dn}"])
+        .expect(0);
+    wd.run(&["user", "add", "1100", "--set", "lastname=Other"])
+        .expect(0);
+    let run = wd.run(&[
+        "user",
+        "list",
+        "--search",
+        "ACME",
+        "--order",
+        "exten",
+        "--direction",
+        "desc",
+        "--limit",
+        "2",
+        "--offset",
+        "1",
+        "--format",
+        "json",
+    ]);
+    run.expect(0);
+    let list: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(list["total"], 5, "every match, whatever the limit");
+    let extens: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["exten"].as_str().unwrap())
+        .collect();
+    assert_eq!(extens, ["1003", "1002"]);
+    let run = wd.run(&["user", "list", "--order", "nosuch"]);
+    run.expect(2);
+    let run = wd.run(&["user", "list", "--format", "json", "--search", "zzz"]);
+    run.expect(0);
+    let list: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(list["total"], 0);
+    assert_eq!(list["items"], Value::Array(Vec::new()));
+}
+
+#[test]
+fn list_as_csv_feeds_update_unchanged() {
+    let wd = Workdir::with_db();
+    wd.run(&[
+        "user",
+        "add",
+        "1000..1009",
+        "--set",
+        "email={dn}@acme.example",
+    ])
+    .expect(0);
+    let run = wd.run(&["user", "list", "--search", "acme", "--format", "csv"]);
+    run.expect(0);
+    wd.write("f.csv", &run.stdout);
+    let before = wd.dump();
+    let run = wd.run(&["update", "f.csv", "--format", "json"]);
+    run.expect(0);
+    assert_eq!(run.report()["summary"]["updated"]["unchanged"], 10);
+    assert_eq!(wd.dump(), before);
+    // Edited, it changes the users.
+    wd.write(
+        "f.csv",
+        run_replace(&wd.read("f.csv"), "@acme.example", "@new.example"),
+    );
+    wd.run(&["update", "f.csv"]).expect(0);
+    assert_eq!(
+        wd.query_one("SELECT count(*) FROM users WHERE email LIKE '%@new.example'"),
+        "10"
+    );
+}
+
+fn run_replace(text: &str, from: &str, to: &str) -> String {
+    text.replace(from, to)
+}

@@ -141,6 +141,8 @@ pub enum Rule {
     Name { max: usize },
     /// The id of an entity (checked against the database in the plan stage).
     EntityId,
+    /// An IANA time zone name, e.g. `Europe/Paris`.
+    Timezone,
 }
 
 impl Rule {
@@ -233,6 +235,7 @@ impl Rule {
                 format!("a name from the reference data, at most {max} characters")
             }
             Rule::EntityId => "the id of an existing entity".into(),
+            Rule::Timezone => "an IANA time zone name, e.g. Europe/Paris".into(),
         }
     }
 }
@@ -450,6 +453,10 @@ registry! {
         "seconds an incoming call rings";
     PasswordHash = "password_hash", Login, PHC, SECRET, U,
         "a PHC-format argon2id hash, stored as given; exclusive with password";
+    Timezone = "timezone", User, Rule::Timezone, UNSET, U,
+        "time zone (IANA), e.g. Europe/Paris; default: the entity's default_timezone";
+    Description = "description", User, Rule::Text { min: 0, max: 1024 }, UNSET, U, "free description";
+    MusicOnHold = "music_on_hold", User, Rule::Text { min: 0, max: 128 }, UNSET, U, "music on hold class";
     Password = "password", Login, Rule::Text { min: 4, max: 64 }, SECRET | UNSET | NO_EXPORT, Storage::Nothing,
         "4 to 64 characters; stored only as an argon2id hash";
 }
@@ -619,10 +626,13 @@ mod tests {
     #[test]
     fn export_order_starts_with_the_wazo_columns() {
         let exported: Vec<_> = COLUMNS.iter().filter(|c| c.is_exported()).collect();
-        assert_eq!(exported.len(), 44);
+        assert_eq!(exported.len(), 47);
         assert_eq!(exported[0].name, "uuid");
         assert_eq!(exported[38].name, "username");
         assert_eq!(exported[43].name, "password_hash");
+        // The user settings of the XiVO users API come after, in this order.
+        let added: Vec<&str> = exported[44..].iter().map(|c| c.name).collect();
+        assert_eq!(added, ["timezone", "description", "music_on_hold"]);
     }
 
     #[test]

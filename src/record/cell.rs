@@ -305,6 +305,16 @@ fn check_one(col: Col, rule: &Rule, text: &str) -> Result<Value, RowError> {
                 Ok(Value::Text(text.to_string()))
             }
         }
+        Rule::Timezone => match text.parse::<chrono_tz::Tz>() {
+            Ok(_) => Ok(Value::Text(text.to_string())),
+            Err(_) => bad(
+                "invalid",
+                format!(
+                    "{name} {} is not an IANA time zone name like Europe/Paris",
+                    shown(col, text)
+                ),
+            ),
+        },
         Rule::Language => {
             let b = text.as_bytes();
             let ok = b.len() == 5

@@ -8,7 +8,10 @@ use std::path::Path;
 use std::time::Duration;
 
 /// The schema migrations, in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[include_str!("../../schemas/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../schemas/sqlite/0001_init.sql"),
+    include_str!("../../schemas/sqlite/0002_user_settings.sql"),
+];
 
 /// How long a writer waits for another one before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

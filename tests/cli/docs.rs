@@ -103,7 +103,7 @@ fn table_schema_file_is_in_sync_with_columns_frictionless() {
 fn columns_json_lists_every_column_with_its_name_group_and_type() {
     // SPEC §3: the export columns in their order, then `password` (never exported), each
     // with its resource group and type.
-    let expected: [(&str, &str, &str); 45] = [
+    let expected: [(&str, &str, &str); 48] = [
         ("uuid", "user", "text"),
         ("subscription_type", "user", "int"),
         ("firstname", "user", "text"),
@@ -148,6 +148,9 @@ fn columns_json_lists_every_column_with_its_name_group_and_type() {
         ("cti_profile_name", "cti_profile", "text"),
         ("incall_ring_seconds", "incall", "int"),
         ("password_hash", "login", "text"),
+        ("timezone", "user", "text"),
+        ("description", "user", "text"),
+        ("music_on_hold", "user", "text"),
         ("password", "login", "text"),
     ];
     let wd = Workdir::new();

@@ -3,7 +3,7 @@
 use crate::workdir::{Table, Workdir};
 
 /// The export columns of SPEC §3 "Export", in their order.
-const SPEC_ORDER: [&str; 44] = [
+const SPEC_ORDER: [&str; 47] = [
     "uuid",
     "subscription_type",
     "firstname",
@@ -48,6 +48,9 @@ const SPEC_ORDER: [&str; 44] = [
     "cti_profile_name",
     "incall_ring_seconds",
     "password_hash",
+    "timezone",
+    "description",
+    "music_on_hold",
 ];
 
 /// Exports with extra arguments and parses stdout as CSV: (header, rows).
@@ -199,7 +202,7 @@ fn export_no_secrets_leaves_out_the_four_secret_columns() {
     ] {
         assert!(!h.contains(&secret.to_string()), "{secret} in {h:?}");
     }
-    assert_eq!(h.len(), 40);
+    assert_eq!(h.len(), 43);
     assert_eq!(cell(&h, &rows[0], "username"), "ann");
 }
 

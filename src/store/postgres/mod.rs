@@ -12,7 +12,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// The schema migrations, in order; `ucsv_schema.version` counts those applied.
-const MIGRATIONS: &[&str] = &[include_str!("../../../schemas/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../schemas/postgres/0001_init.sql"),
+    include_str!("../../../schemas/postgres/0002_user_settings.sql"),
+];
 
 /// ucsv's tables, in the order they can be dropped.
 const TABLES: [&str; 13] = [

@@ -189,6 +189,7 @@ impl<'t> Domain<'t> {
     /// refuses half-way (a unique index, on the fast path) can be taken back exactly.
     fn write(&mut self, p: &Parsed, plan: checks::Plan, undo: &mut Undo) -> Write<Created> {
         let login = p.login.as_ref();
+        let defaulted = self.entity_defaults(plan.entity, &p.user.fields);
         let user_id = self.tx.insert_user(&UserRow {
             uuid: &plan.uuid,
             entity: plan.entity,
@@ -196,7 +197,7 @@ impl<'t> Domain<'t> {
             password_hash: login.and_then(|l| l.password_hash.as_deref()),
             cti_profile_enabled: p.cti.as_ref().is_some_and(|c| c.enabled),
             cti_profile: plan.cti_profile,
-            fields: &p.user.fields,
+            fields: defaulted.as_deref().unwrap_or(&p.user.fields),
         })?;
         undo.push((Table::Users, user_id));
         let mut created = Created {
@@ -246,6 +247,31 @@ impl<'t> Domain<'t> {
             undo.push((Table::UserCallPermissions, user_id));
         }
         Ok(created)
+    }
+
+    /// A new user's fields with the entity's default language and time zone where the row
+    /// gives none (`None`: nothing to add).
+    fn entity_defaults(
+        &self,
+        entity: i64,
+        fields: &[Option<record::Value>],
+    ) -> Option<Vec<Option<record::Value>>> {
+        let (language, timezone) = self.reference.entity_defaults.get(&entity)?;
+        let mut out: Option<Vec<Option<record::Value>>> = None;
+        for (col, default) in [
+            (crate::columns::Col::Language, language),
+            (crate::columns::Col::Timezone, timezone),
+        ] {
+            let (Some(default), Some(i)) = (default, record::user_fields().position(|c| c == col))
+            else {
+                continue;
+            };
+            if fields.get(i).is_some_and(Option::is_none) {
+                out.get_or_insert_with(|| fields.to_vec())[i] =
+                    Some(record::Value::Text(default.clone()));
+            }
+        }
+        out
     }
 
     /// Creates the user's line with the planned credentials.

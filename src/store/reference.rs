@@ -36,6 +36,12 @@ pub struct EntityDef {
     pub id: i64,
     /// Its name.
     pub name: String,
+    /// The language its new users get when created without one (e.g. fr_FR).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_language: Option<String>,
+    /// The time zone its new users get when created without one (e.g. Europe/Paris).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_timezone: Option<String>,
 }
 
 /// A context.
@@ -129,6 +135,8 @@ pub struct Context {
 pub struct Reference {
     /// Entity ids.
     pub entities: HashSet<i64>,
+    /// The language and time zone each entity gives its new users, when it has them.
+    pub entity_defaults: HashMap<i64, (Option<String>, Option<String>)>,
     /// Contexts by name.
     pub contexts: HashMap<String, Context>,
     /// Call permission ids by (entity, name).
@@ -142,8 +150,20 @@ impl Reference {
     pub fn load(store: &Store) -> Result<Reference> {
         let db = store.db();
         let mut r = Reference::default();
-        for row in db.rows("SELECT id FROM entities", &[])? {
-            r.entities.insert(row[0].int());
+        for row in db.rows(
+            "SELECT id, default_language, default_timezone FROM entities",
+            &[],
+        )? {
+            let mut row = row.into_iter();
+            let id = row.next().map_or(0, |c| c.int());
+            let (language, timezone) = (
+                row.next().and_then(Cell::opt_text),
+                row.next().and_then(Cell::opt_text),
+            );
+            r.entities.insert(id);
+            if language.is_some() || timezone.is_some() {
+                r.entity_defaults.insert(id, (language, timezone));
+            }
         }
         let rows = db.rows(
             "SELECT c.name, c.entity_id, c.type, r.start, r.\"end\" FROM contexts c LEFT JOIN context_ranges r ON r.context_id = c.id ORDER BY c.id, r.id",
@@ -284,6 +304,19 @@ impl ReferenceFile {
 
     /// Checks the file on its own (types, ranges, repeated names).
     fn check(&self) -> std::result::Result<(), String> {
+        use crate::columns::Col;
+        for e in &self.entity {
+            for (col, value) in [
+                (Col::Language, &e.default_language),
+                (Col::Timezone, &e.default_timezone),
+            ] {
+                if let Some(v) = value {
+                    crate::record::check(col, v).map_err(|err| {
+                        format!("entity {} '{}': default_{}", e.id, e.name, err.message)
+                    })?;
+                }
+            }
+        }
         let mut names = HashSet::new();
         for c in &self.context {
             if !matches!(c.kind.as_str(), "internal" | "incall" | "outcall") {
@@ -324,8 +357,15 @@ impl ReferenceFile {
         let applied = (|| -> Result<()> {
             for ent in &self.entity {
                 db.exec(
-                    "INSERT INTO entities (id, name) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
-                    &[ent.id.into(), ent.name.as_str().into()],
+                    "INSERT INTO entities (id, name, default_language, default_timezone) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name,
+                         default_language = excluded.default_language, default_timezone = excluded.default_timezone",
+                    &[
+                        ent.id.into(),
+                        ent.name.as_str().into(),
+                        ent.default_language.as_deref().into(),
+                        ent.default_timezone.as_deref().into(),
+                    ],
                 )
                 .map_err(|err| refuse(format!("entity {} '{}': {}", ent.id, ent.name, plain(err))))?;
             }
@@ -396,11 +436,17 @@ impl ReferenceFile {
     pub fn from_store(store: &Store) -> Result<ReferenceFile> {
         let db = store.db();
         let mut out = ReferenceFile::default();
-        for row in db.rows("SELECT id, name FROM entities ORDER BY id", &[])? {
+        for row in db.rows(
+            "SELECT id, name, default_language, default_timezone FROM entities ORDER BY id",
+            &[],
+        )? {
             let mut row = row.into_iter();
+            let mut next = || row.next().unwrap_or(Cell::Null);
             out.entity.push(EntityDef {
-                id: row.next().map_or(0, |c| c.int()),
-                name: row.next().map(Cell::text).unwrap_or_default(),
+                id: next().int(),
+                name: next().text(),
+                default_language: next().opt_text(),
+                default_timezone: next().opt_text(),
             });
         }
         let rows = db.rows(

@@ -422,3 +422,67 @@ fn list_as_csv_feeds_update_unchanged() {
 fn run_replace(text: &str, from: &str, to: &str) -> String {
     text.replace(from, to)
 }
+
+const DEFAULTS: &str = "[[entity]]\nid = 1\nname = \"paris\"\ndefault_language = \"fr_FR\"\ndefault_timezone = \"Europe/Paris\"\n\n[[entity]]\nid = 2\nname = \"plain\"\n\n[[context]]\nname = \"default\"\nentity = 1\ntype = \"internal\"\nranges = [\"1000-1999\"]\n";
+
+#[test]
+fn an_entity_gives_its_default_language_and_time_zone_to_new_users() {
+    let wd = Workdir::with_reference(DEFAULTS);
+    wd.import_ok(
+        "firstname,entity_id,language,timezone\nAnn,1,,\nBob,1,en_US,America/New_York\nCid,2,,\n",
+    );
+    assert_eq!(
+        wd.query_rows("SELECT firstname, language, timezone FROM users ORDER BY firstname"),
+        [
+            ["Ann", "fr_FR", "Europe/Paris"],
+            ["Bob", "en_US", "America/New_York"],
+            ["Cid", "NULL", "NULL"],
+        ]
+    );
+    let shown = wd.run(&["reference", "show"]);
+    shown.expect(0);
+    assert!(
+        shown.stdout.contains("default_language = \"fr_FR\"")
+            && shown.stdout.contains("default_timezone = \"Europe/Paris\""),
+        "{}",
+        shown.stdout
+    );
+    // A default that is not a language or a zone is refused with the entity named.
+    wd.write("bad.toml", DEFAULTS.replace("Europe/Paris", "Mars/Olympus"));
+    let run = wd.run(&["reference", "apply", "bad.toml"]);
+    run.expect(2);
+    assert!(
+        run.stderr_mentions("entity 1 'paris': default_timezone"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn timezone_description_and_music_on_hold_import_export_and_unset() {
+    let wd = Workdir::with_db();
+    let run = wd.import(
+        "firstname,timezone,description,music_on_hold\nAnn,Europe/Paris,Front desk,jazz\nBob,Paris/Europe,,\n",
+        &["--keep-going"],
+    );
+    run.expect(1);
+    assert_eq!(run.report().codes(), ["timezone.invalid"]);
+    wd.run(&["export", "-o", "all.csv"]).expect(0);
+    let rows = csv_rows(&wd.read("all.csv"));
+    let n = rows[0].len();
+    assert_eq!(
+        rows[0][n - 3..],
+        ["timezone", "description", "music_on_hold"]
+    );
+    assert_eq!(rows[1][n - 3..], ["Europe/Paris", "Front desk", "jazz"]);
+    let uuid = &rows[1][0];
+    wd.write(
+        "unset.csv",
+        format!("uuid,timezone,music_on_hold\n{uuid},,\n"),
+    );
+    wd.run(&["update", "unset.csv"]).expect(0);
+    assert_eq!(
+        wd.query_rows("SELECT timezone, description, music_on_hold FROM users"),
+        [["NULL", "Front desk", "NULL"]]
+    );
+}

@@ -228,7 +228,7 @@ fn readme_command_tour_names_only_commands_and_options_that_exist() {
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
             .expect("read README.md");
     let start = readme
-        .find("ucsv [--db PATH]")
+        .find("ucsv [--db PATH|URL]")
         .expect("README has the command tour");
     let tour = &readme[start..start + readme[start..].find("```").expect("end of the tour")];
     let commands = [
@@ -239,6 +239,11 @@ fn readme_command_tour_names_only_commands_and_options_that_exist() {
         "update",
         "validate",
         "export",
+        "user add",
+        "user set",
+        "user delete",
+        "user show",
+        "user list",
         "columns",
     ];
     for c in commands {

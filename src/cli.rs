@@ -46,6 +46,9 @@ pub enum Command {
     /// Add, change, delete, show or list users one at a time, or a range of numbers at a time.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage the accounts that may use the server (roles, tenants, lock-out).
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Print the column reference.
     Columns {
         /// Output format.
@@ -364,4 +367,60 @@ pub enum UserFormat {
 pub enum Direction {
     Asc,
     Desc,
+}
+
+/// `ucsv account ...`
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Add an account; its password is read from standard input (--password-stdin).
+    Add {
+        username: String,
+        /// sys_admin manages everything; default only what its tenant roles allow.
+        #[arg(long, default_value = "default")]
+        role: String,
+        /// A role in an entity: ENTITY=manager|user|viewer (repeatable).
+        #[arg(long = "tenant", value_name = "ENTITY=ROLE")]
+        tenants: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the accounts.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = AccountFormat::Table)]
+        format: AccountFormat,
+    },
+    /// Show an account.
+    Show {
+        username: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = AccountFormat::Table)]
+        format: AccountFormat,
+    },
+    /// Delete an account.
+    Delete { username: String },
+    /// Set an account's password, read from the first line of standard input.
+    SetPassword { username: String },
+    /// Set an account's role (sys_admin or default).
+    SetRole { username: String, role: String },
+    /// Give an account a role in an entity (ENTITY=manager|user|viewer), or take it (ENTITY=none).
+    SetTenant {
+        username: String,
+        #[arg(value_name = "ENTITY=ROLE")]
+        tenant: String,
+    },
+    /// Let the account sign in again after a deactivation.
+    Activate { username: String },
+    /// Refuse the account's sign-ins until it is activated.
+    Deactivate { username: String },
+    /// Unlock an account locked by five failed sign-ins in a row.
+    Unlock { username: String },
+}
+
+/// Output formats of `ucsv account`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AccountFormat {
+    Table,
+    Json,
 }

@@ -54,6 +54,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Export(a) => cmd::export::run(&ctx, a),
         Command::User(c) => cmd::user::run(&ctx, c),
+        Command::Account(c) => cmd::account::run(&ctx, c),
         Command::Columns { format } => cmd::columns::run(*format),
     }
 }

@@ -1,6 +1,7 @@
 //! Orchestration: one module per command, turning command-line values into library calls
 //! and handing the outcome to the report.
 
+pub mod account;
 pub mod columns;
 pub mod export;
 pub mod import;

@@ -6,6 +6,7 @@
 //! A row is checked completely before anything of it is written, so a rejected row leaves no
 //! partial records behind, and all its errors are reported together.
 
+pub mod accounts;
 mod checks;
 pub mod numbers;
 pub mod ops;

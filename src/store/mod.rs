@@ -3,6 +3,7 @@
 //! opening (and creating) the database, the versioned schema, reference data, the export's
 //! stream of users, and the settings that make a committed import durable.
 
+pub mod accounts;
 pub mod export;
 pub mod postgres;
 pub mod reference;

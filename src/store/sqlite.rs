@@ -11,6 +11,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../schemas/sqlite/0001_init.sql"),
     include_str!("../../schemas/sqlite/0002_user_settings.sql"),
+    include_str!("../../schemas/sqlite/0003_accounts.sql"),
 ];
 
 /// How long a writer waits for another one before failing.

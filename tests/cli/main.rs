@@ -1,6 +1,7 @@
 //! The CLI tests: the real `ucsv` binary run on files written into a temporary directory,
 //! its outcome checked in the JSON report, on stderr and in the SQLite database.
 
+mod account;
 mod cell_rules;
 mod columns_rules;
 mod concurrency;

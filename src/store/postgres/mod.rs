@@ -15,10 +15,13 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../schemas/postgres/0001_init.sql"),
     include_str!("../../../schemas/postgres/0002_user_settings.sql"),
+    include_str!("../../../schemas/postgres/0003_accounts.sql"),
 ];
 
 /// ucsv's tables, in the order they can be dropped.
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 15] = [
+    "account_tenants",
+    "accounts",
     "user_call_permissions",
     "user_voicemails",
     "voicemails",
@@ -170,7 +173,7 @@ pub fn migrate(client: &mut Client, path: &Path) -> Result<bool> {
                 .get::<_, Option<i64>>(0)
                 .unwrap_or(0)
         } else {
-            for t in &TABLES[..12] {
+            for t in &TABLES[..TABLES.len() - 1] {
                 let clash: bool = tx
                     .query_one("SELECT to_regclass($1) IS NOT NULL", &[t])
                     .map_err(db)?

@@ -1,0 +1,195 @@
+//! The accounts of the server (SPEC §9) as stored: plain reads and writes in the SQL both
+//! backends share. The rules (roles, lock-out, what a sign-in answers) are in
+//! [`crate::domain::accounts`].
+
+use super::sql::{Cell, Param};
+use super::Store;
+use crate::error::Result;
+
+/// An account as stored (its password hash included: it never leaves the domain).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountRow {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub active: bool,
+    pub is_locked: bool,
+    pub failed_logins: i64,
+    pub created_at: String,
+    pub first_login_at: Option<String>,
+    pub last_login_at: Option<String>,
+    /// (entity, tenant role), by entity.
+    pub tenants: Vec<(i64, String)>,
+}
+
+const COLUMNS: &str = "id, username, password_hash, role, active, is_locked, failed_logins, created_at, first_login_at, last_login_at";
+
+impl Store {
+    fn account_rows(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<AccountRow>> {
+        let db = self.db();
+        let mut out = Vec::new();
+        for row in db.rows(sql, params)? {
+            let mut row = row.into_iter();
+            let mut next = || row.next().unwrap_or(Cell::Null);
+            let id = next().int();
+            let mut account = AccountRow {
+                id,
+                username: next().text(),
+                password_hash: next().text(),
+                role: next().text(),
+                active: next().int() != 0,
+                is_locked: next().int() != 0,
+                failed_logins: next().int(),
+                created_at: next().text(),
+                first_login_at: next().opt_text(),
+                last_login_at: next().opt_text(),
+                tenants: Vec::new(),
+            };
+            for t in db.rows(
+                "SELECT entity_id, role FROM account_tenants WHERE account_id = ?1 ORDER BY entity_id",
+                &[id.into()],
+            )? {
+                let mut t = t.into_iter();
+                account.tenants.push((
+                    t.next().map_or(0, |c| c.int()),
+                    t.next().map(Cell::text).unwrap_or_default(),
+                ));
+            }
+            out.push(account);
+        }
+        Ok(out)
+    }
+
+    /// The account named `username`.
+    pub fn account(&self, username: &str) -> Result<Option<AccountRow>> {
+        Ok(self
+            .account_rows(
+                &format!("SELECT {COLUMNS} FROM accounts WHERE username = ?1"),
+                &[username.into()],
+            )?
+            .into_iter()
+            .next())
+    }
+
+    /// A page of the accounts by username, and how many there are.
+    pub fn accounts(&self, offset: u64, size: Option<u64>) -> Result<(Vec<AccountRow>, u64)> {
+        let total = self
+            .db()
+            .rows("SELECT count(*) FROM accounts", &[])?
+            .first()
+            .map_or(0, |r| r[0].int().unsigned_abs());
+        let limit = size.map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
+        let rows = self.account_rows(
+            &format!("SELECT {COLUMNS} FROM accounts ORDER BY username LIMIT ?1 OFFSET ?2"),
+            &[
+                limit.into(),
+                i64::try_from(offset).unwrap_or(i64::MAX).into(),
+            ],
+        )?;
+        Ok((rows, total))
+    }
+
+    /// Adds an account; `false` when the username is taken.
+    pub fn insert_account(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: &str,
+        now: &str,
+    ) -> Result<bool> {
+        let n = self.db().exec(
+            "INSERT INTO accounts (username, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            &[username.into(), password_hash.into(), role.into(), now.into()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Deletes an account; `false` when there is none of that name.
+    pub fn delete_account(&self, username: &str) -> Result<bool> {
+        let db = self.db();
+        db.exec(
+            "DELETE FROM account_tenants WHERE account_id IN (SELECT id FROM accounts WHERE username = ?1)",
+            &[username.into()],
+        )?;
+        Ok(db.exec(
+            "DELETE FROM accounts WHERE username = ?1",
+            &[username.into()],
+        )? == 1)
+    }
+
+    /// Sets one text attribute of an account (`column` is one of ucsv's own names).
+    pub fn set_account(
+        &self,
+        username: &str,
+        column: AccountColumn,
+        value: Param<'_>,
+    ) -> Result<bool> {
+        let sql = format!(
+            "UPDATE accounts SET {} = ?2 WHERE username = ?1",
+            column.name()
+        );
+        Ok(self.db().exec(&sql, &[username.into(), value])? == 1)
+    }
+
+    /// Gives the account a role in an entity, or takes it (`None`).
+    pub fn set_tenant(&self, account_id: i64, entity: i64, role: Option<&str>) -> Result<()> {
+        let db = self.db();
+        match role {
+            Some(role) => db.exec(
+                "INSERT INTO account_tenants (account_id, entity_id, role) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account_id, entity_id) DO UPDATE SET role = excluded.role",
+                &[account_id.into(), entity.into(), role.into()],
+            )?,
+            None => db.exec(
+                "DELETE FROM account_tenants WHERE account_id = ?1 AND entity_id = ?2",
+                &[account_id.into(), entity.into()],
+            )?,
+        };
+        Ok(())
+    }
+
+    /// Records a failed sign-in: one more in a row, and the lock when it reaches `limit`.
+    /// Returns whether the account is locked now.
+    pub fn record_failed_sign_in(&self, id: i64, limit: i64) -> Result<bool> {
+        let rows = self.db().rows(
+            "UPDATE accounts SET failed_logins = failed_logins + 1,
+                 is_locked = CASE WHEN failed_logins + 1 >= ?2 THEN 1 ELSE is_locked END
+             WHERE id = ?1 RETURNING is_locked",
+            &[id.into(), limit.into()],
+        )?;
+        Ok(rows.first().is_some_and(|r| r[0].int() != 0))
+    }
+
+    /// Records a good sign-in: the count of failures starts again, and the times are kept.
+    pub fn record_sign_in(&self, id: i64, now: &str) -> Result<()> {
+        self.db().exec(
+            "UPDATE accounts SET failed_logins = 0, last_login_at = ?2,
+                 first_login_at = coalesce(first_login_at, ?2) WHERE id = ?1",
+            &[id.into(), now.into()],
+        )?;
+        Ok(())
+    }
+}
+
+/// The attributes of an account that change one at a time.
+#[derive(Clone, Copy, Debug)]
+pub enum AccountColumn {
+    PasswordHash,
+    Role,
+    Active,
+    IsLocked,
+    FailedLogins,
+}
+
+impl AccountColumn {
+    fn name(self) -> &'static str {
+        match self {
+            AccountColumn::PasswordHash => "password_hash",
+            AccountColumn::Role => "role",
+            AccountColumn::Active => "active",
+            AccountColumn::IsLocked => "is_locked",
+            AccountColumn::FailedLogins => "failed_logins",
+        }
+    }
+}

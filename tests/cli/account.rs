@@ -133,7 +133,6 @@ fn five_failed_sign_ins_in_a_row_lock_the_account_until_unlocked() {
         .sign_in("nobody", "the right password")
         .unwrap()
         .is_none());
-    drop(accounts);
     drop(store);
     wd.run(&["account", "unlock", "ops"]).expect(0);
     let store = Store::open(&wd.db()).expect("open the database");

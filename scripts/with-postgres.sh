@@ -108,10 +108,14 @@ fi
 cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 4)
 connections=$((cores * 10 > 200 ? cores * 10 : 200))
 
-# UTF8 and the C locale, whatever the machine's: the same behaviour everywhere. --no-sync:
-# the cluster is thrown away; the server itself runs with fsync on.
-as_server "$bindir/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C \
-  --no-sync >"$tmp/initdb.log" 2>&1 || {
+# UTF8 and the C locale, whatever the machine's: the same behaviour everywhere. TCP
+# connections need the password (so that tests can try a wrong one); the Unix socket in the
+# temporary directory trusts its local user.
+password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$password" >"$tmp/pwfile"
+$root && chown postgres: "$tmp/pwfile"
+as_server "$bindir/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+  --pwfile="$tmp/pwfile" --encoding=UTF8 --locale=C --no-sync >"$tmp/initdb.log" 2>&1 || {
   cat "$tmp/initdb.log" >&2
   die "initdb failed (output above)"
 }
@@ -121,6 +125,11 @@ cat >>"$data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$tmp'
 max_connections = $connections
+# Thrown away after the run: nothing needs to survive a crash of the machine, and the
+# tests create and drop hundreds of databases.
+fsync = off
+synchronous_commit = off
+full_page_writes = off
 EOF
 
 # A port nothing listens on; another program may still take it before the server binds it,
@@ -147,8 +156,9 @@ if [ -z "$port" ]; then
   die "the PostgreSQL server did not start (log above)"
 fi
 
-export UCSV_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
-echo "$me: $("$bindir/postgres" -V) on $UCSV_TEST_POSTGRES" >&2
+rm -f "$tmp/pwfile"
+export UCSV_TEST_POSTGRES="postgres://postgres:$password@127.0.0.1:$port/postgres"
+echo "$me: $("$bindir/postgres" -V) on 127.0.0.1:$port" >&2
 
 set +e
 "$@"

@@ -72,7 +72,8 @@ impl Domain<'_> {
             )]));
         };
         let mut errors = Vec::new();
-        let merged = merge(&row, &cur, hash, &mut errors);
+        let mut merged = merge(&row, &cur, hash, &mut errors);
+        follow_name(&cur.cells, &mut merged);
         // Which columns the row changes, by registry index (a new password changes the hash).
         let mut mask = [false; crate::columns::N];
         for c in COLUMNS {
@@ -405,4 +406,27 @@ fn merge(
         }
     }
     merged
+}
+
+/// A voicemail box named after its user ("firstname lastname") follows the user's new name
+/// when the row changes the name and not the box's (as XiVO does): `merged` is the row
+/// merged with the `stored` cells, by registry index.
+fn follow_name<S: AsRef<str>>(stored: &[S], merged: &mut [String]) {
+    let (f, l, v) = (
+        Col::Firstname as usize,
+        Col::Lastname as usize,
+        Col::VoicemailName as usize,
+    );
+    let full = |first: &str, last: &str| {
+        if last.is_empty() {
+            first.to_string()
+        } else {
+            format!("{first} {last}")
+        }
+    };
+    let renamed = merged[f] != stored[f].as_ref() || merged[l] != stored[l].as_ref();
+    let box_as_stored = merged[v] == stored[v].as_ref() && !merged[v].is_empty();
+    if renamed && box_as_stored && merged[v] == full(stored[f].as_ref(), stored[l].as_ref()) {
+        merged[v] = full(&merged[f], &merged[l]);
+    }
 }

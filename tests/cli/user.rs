@@ -486,3 +486,43 @@ fn timezone_description_and_music_on_hold_import_export_and_unset() {
         [["NULL", "Front desk", "NULL"]]
     );
 }
+
+#[test]
+fn a_voicemail_box_named_after_its_user_follows_the_new_name() {
+    let wd = Workdir::with_db();
+    wd.import_ok(
+        "firstname,lastname,voicemail_name,voicemail_number,voicemail_context\nAnn,Lee,Ann Lee,1100,default\nBob,Roe,Bob's box,1101,default\n",
+    );
+    // By `user set`, and by an edited export (whose voicemail_name cell is the old name).
+    wd.run(&[
+        "user",
+        "set",
+        &wd.query_one("SELECT uuid FROM users WHERE firstname = 'Ann'"),
+        "--set",
+        "firstname=Anne",
+    ])
+    .expect(0);
+    wd.run(&["export", "-o", "e.csv"]).expect(0);
+    wd.write(
+        "e.csv",
+        wd.read("e.csv")
+            .replace(",Bob,Roe,", ",Robert,Roe,")
+            .replace(",Anne,Lee,", ",Anne,Lee-Smith,"),
+    );
+    let run = wd.run(&["update", "e.csv", "--format", "json"]);
+    run.expect(0);
+    assert_eq!(
+        wd.query_rows("SELECT name, number FROM voicemails ORDER BY number"),
+        [["Anne Lee-Smith", "1100"], ["Bob's box", "1101"]],
+        "a box named otherwise keeps its name"
+    );
+    let updated = run.report()["updated"].clone();
+    assert!(
+        updated[0]["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "voicemail_name"),
+        "{updated}"
+    );
+}

@@ -80,102 +80,117 @@ fn user(i: usize) -> impl Strategy<Value = Spec> {
             0..3usize,
             proptest::option::of("[0-9*#]{1,8}"),
         ),
+        (
+            proptest::option::of(0..3usize),
+            proptest::option::of(awkward_line(0)),
+            proptest::option::of(awkward_line(1)),
+        ),
     )
-        .prop_map(move |(names, contact, flags, line, incall, vm, rest)| {
-            let (first, last, userfield) = names;
-            let (email, mobile, language) = contact;
-            let (bools, ring, simultaneous, subscription) = flags;
-            let (protocol, with_exten, code) = line;
-            let (n_incalls, rings) = incall;
-            let (vm_kind, vm_password) = vm;
-            let (perms, login, cti, cpp) = rest;
-            let mut c: Vec<(&'static str, String)> = vec![("firstname", first)];
-            let mut put = |k: &'static str, v: Option<String>| {
-                if let Some(v) = v {
-                    c.push((k, v));
-                }
-            };
-            put("lastname", last);
-            put("userfield", userfield);
-            put("email", email.then(|| format!("user{i}@Example.com")));
-            put("mobile_phone_number", mobile);
-            put("language", language);
-            put("call_permission_password", cpp);
-            for (name, b) in BOOLS.iter().zip(&bools) {
-                if *name != "voicemail_attach_audio" {
-                    put(name, Some(u8::from(*b).to_string()));
-                }
-            }
-            put("ring_seconds", Some((ring * 5).to_string()));
-            put("simultaneous_calls", Some(simultaneous.to_string()));
-            put("subscription_type", Some(subscription.to_string()));
-            if protocol > 0 {
-                put(
-                    "line_protocol",
-                    Some(["sip", "sccp", "webrtc"][protocol - 1].into()),
-                );
-                put("context", Some("default".into()));
-                put(
-                    "provisioning_code",
-                    code.map(|c| format!("{c}{i}")[..6].to_string()),
-                );
-                if with_exten {
-                    put("exten", Some((1000 + i).to_string()));
-                }
-            }
-            if n_incalls > 0 {
-                let numbers: Vec<String> = (0..n_incalls)
-                    .rev()
-                    .map(|k| (2000 + i * 3 + k).to_string())
-                    .collect();
-                put("incall_exten", Some(numbers.join(";")));
-                put(
-                    "incall_context",
-                    Some(vec!["from-extern"; n_incalls].join(";")),
-                );
-                let r: Vec<String> = rings[..n_incalls]
-                    .iter()
-                    .map(|r| r.map(|r| r.to_string()).unwrap_or_default())
-                    .collect();
-                if r.iter().any(|x| !x.is_empty()) || n_incalls > 1 {
-                    put("incall_ring_seconds", Some(r.join(";")));
-                }
-            }
-            if vm_kind > 0 {
-                // Kind 2 shares user 0's box (same number@context).
-                let number = if vm_kind == 2 {
-                    "0100".to_string()
-                } else {
-                    format!("0{}", 100 + i)
+        .prop_map(
+            move |(names, contact, flags, line, incall, vm, rest, settings)| {
+                let (first, last, userfield) = names;
+                let (email, mobile, language) = contact;
+                let (bools, ring, simultaneous, subscription) = flags;
+                let (protocol, with_exten, code) = line;
+                let (n_incalls, rings) = incall;
+                let (vm_kind, vm_password) = vm;
+                let (perms, login, cti, cpp) = rest;
+                let (timezone, description, music) = settings;
+                let mut c: Vec<(&'static str, String)> = vec![("firstname", first)];
+                let mut put = |k: &'static str, v: Option<String>| {
+                    if let Some(v) = v {
+                        c.push((k, v));
+                    }
                 };
-                put("voicemail_name", Some(format!("Box {i}, \"main\"")));
-                put("voicemail_number", Some(number));
-                put("voicemail_context", Some("default".into()));
-                put("voicemail_password", vm_password);
+                put("lastname", last);
+                put("userfield", userfield);
+                put("email", email.then(|| format!("user{i}@Example.com")));
+                put("mobile_phone_number", mobile);
+                put("language", language);
+                put("call_permission_password", cpp);
                 put(
-                    "voicemail_attach_audio",
-                    Some(u8::from(bools[6]).to_string()),
+                    "timezone",
+                    timezone
+                        .map(|z| ["Europe/Paris", "America/New_York", "Asia/Kolkata"][z].into()),
                 );
-            }
-            let chosen: Vec<&str> = PERMISSIONS
-                .iter()
-                .zip(&perms)
-                .filter(|(_, b)| **b)
-                .map(|(p, _)| *p)
-                .collect();
-            if !chosen.is_empty() {
-                put("call_permissions", Some(chosen.join(";")));
-            }
-            if login {
-                put("username", Some(format!("user.{i}")));
-                put("password_hash", Some(phc().to_string()));
-                if cti > 0 {
-                    put("cti_profile_enabled", Some(u8::from(cti == 2).to_string()));
-                    put("cti_profile_name", Some("Agent".into()));
+                put("description", description);
+                put("music_on_hold", music);
+                for (name, b) in BOOLS.iter().zip(&bools) {
+                    if *name != "voicemail_attach_audio" {
+                        put(name, Some(u8::from(*b).to_string()));
+                    }
                 }
-            }
-            Spec(c)
-        })
+                put("ring_seconds", Some((ring * 5).to_string()));
+                put("simultaneous_calls", Some(simultaneous.to_string()));
+                put("subscription_type", Some(subscription.to_string()));
+                if protocol > 0 {
+                    put(
+                        "line_protocol",
+                        Some(["sip", "sccp", "webrtc"][protocol - 1].into()),
+                    );
+                    put("context", Some("default".into()));
+                    put(
+                        "provisioning_code",
+                        code.map(|c| format!("{c}{i}")[..6].to_string()),
+                    );
+                    if with_exten {
+                        put("exten", Some((1000 + i).to_string()));
+                    }
+                }
+                if n_incalls > 0 {
+                    let numbers: Vec<String> = (0..n_incalls)
+                        .rev()
+                        .map(|k| (2000 + i * 3 + k).to_string())
+                        .collect();
+                    put("incall_exten", Some(numbers.join(";")));
+                    put(
+                        "incall_context",
+                        Some(vec!["from-extern"; n_incalls].join(";")),
+                    );
+                    let r: Vec<String> = rings[..n_incalls]
+                        .iter()
+                        .map(|r| r.map(|r| r.to_string()).unwrap_or_default())
+                        .collect();
+                    if r.iter().any(|x| !x.is_empty()) || n_incalls > 1 {
+                        put("incall_ring_seconds", Some(r.join(";")));
+                    }
+                }
+                if vm_kind > 0 {
+                    // Kind 2 shares user 0's box (same number@context).
+                    let number = if vm_kind == 2 {
+                        "0100".to_string()
+                    } else {
+                        format!("0{}", 100 + i)
+                    };
+                    put("voicemail_name", Some(format!("Box {i}, \"main\"")));
+                    put("voicemail_number", Some(number));
+                    put("voicemail_context", Some("default".into()));
+                    put("voicemail_password", vm_password);
+                    put(
+                        "voicemail_attach_audio",
+                        Some(u8::from(bools[6]).to_string()),
+                    );
+                }
+                let chosen: Vec<&str> = PERMISSIONS
+                    .iter()
+                    .zip(&perms)
+                    .filter(|(_, b)| **b)
+                    .map(|(p, _)| *p)
+                    .collect();
+                if !chosen.is_empty() {
+                    put("call_permissions", Some(chosen.join(";")));
+                }
+                if login {
+                    put("username", Some(format!("user.{i}")));
+                    put("password_hash", Some(phc().to_string()));
+                    if cti > 0 {
+                        put("cti_profile_enabled", Some(u8::from(cti == 2).to_string()));
+                        put("cti_profile_name", Some("Agent".into()));
+                    }
+                }
+                Spec(c)
+            },
+        )
 }
 
 fn users() -> impl Strategy<Value = Vec<Spec>> {
@@ -183,7 +198,7 @@ fn users() -> impl Strategy<Value = Vec<Spec>> {
 }
 
 /// The columns the generated users may fill (a fixed header; unfilled cells stay empty).
-const HEADER: [&str; 36] = [
+const HEADER: [&str; 39] = [
     "firstname",
     "lastname",
     "userfield",
@@ -220,6 +235,9 @@ const HEADER: [&str; 36] = [
     "voicemail_email",
     "voicemail_delete_messages",
     "voicemail_ask_password",
+    "timezone",
+    "description",
+    "music_on_hold",
 ];
 
 fn csv_of(specs: &[Spec]) -> String {

@@ -93,6 +93,13 @@ pub fn run(
         });
         for received in batches {
             let (batch, prepared) = received?;
+            if mode == Mode::Update {
+                let rows = prepared.iter().filter_map(|p| match p {
+                    Prepared::Update(Ok(row)) => Some(row.as_ref()),
+                    _ => None,
+                });
+                domain.read_ahead(rows, opts.entity)?;
+            }
             for (mut raw, prepared) in batch.into_iter().zip(prepared) {
                 if raw.empty {
                     // Not a data row: only its warning is reported.

@@ -10,6 +10,7 @@ use crate::error::{Result, RowError};
 use crate::record::{self, Given, Parsed, Patch};
 use crate::store::tx::{LineRow, StoredIncall, StoredUser, UserKey, UserRow, Write};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// What an update row changed: the report's entry.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
@@ -44,24 +45,96 @@ pub struct Updated {
 /// The outcome of one update row: `Ok(None)` when nothing changed.
 pub type UpdateOutcome = std::result::Result<(Option<Updated>, Vec<RowError>), Vec<RowError>>;
 
+/// Users read ahead for the rows of a batch (see [`Domain::read_ahead`]), by uuid. Each is
+/// taken by the first row that names it; a later row of the same user reads it again, after
+/// the first row's writes. A row changes no other user's record, but for a voicemail box's
+/// settings, which every user of the box shows: those users are read again too.
+#[derive(Default)]
+pub(super) struct Ahead {
+    /// The entity the users were looked up in.
+    entity: Option<i64>,
+    users: HashMap<String, StoredUser>,
+    /// How many of the users held have each voicemail box.
+    boxes: HashMap<i64, usize>,
+}
+
+impl Ahead {
+    /// Takes the user with `uuid`, if it was read ahead (in the same entity).
+    fn take(&mut self, uuid: &str, entity: Option<i64>) -> Option<StoredUser> {
+        if self.entity != entity {
+            return None;
+        }
+        let user = self.users.remove(uuid)?;
+        if let Some(b) = user.voicemail_id {
+            if let Some(n) = self.boxes.get_mut(&b) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        Some(user)
+    }
+
+    /// Forgets the users of a voicemail box whose settings changed.
+    fn forget_box(&mut self, voicemail_id: i64) {
+        if self.boxes.remove(&voicemail_id).is_some_and(|n| n > 0) {
+            self.users
+                .retain(|_, u| u.voicemail_id != Some(voicemail_id));
+        }
+    }
+}
+
+/// The uuid an update row names, checked.
+fn key(row: &Patch) -> std::result::Result<String, RowError> {
+    match row.cell(Col::Uuid) {
+        Given::Text(u) => {
+            record::check(Col::Uuid, u).map(|v| v.as_text().unwrap_or_default().to_string())
+        }
+        _ => Err(RowError::new(
+            Col::Uuid,
+            "required",
+            "uuid is required on update: it names the user to change",
+        )),
+    }
+}
+
 impl Domain<'_> {
+    /// Reads the users that `rows` name (in `entity`, if given) in one question, before the
+    /// rows are applied: [`Domain::update`] takes them from there instead of asking for each.
+    pub fn read_ahead<'r>(
+        &mut self,
+        rows: impl IntoIterator<Item = &'r Patch>,
+        entity: Option<i64>,
+    ) -> Result<()> {
+        let uuids: Vec<String> = rows.into_iter().filter_map(|r| key(r).ok()).collect();
+        let keys: Vec<&str> = uuids.iter().map(String::as_str).collect();
+        let users = self.tx.stored_users(&keys, entity)?;
+        let mut ahead = Ahead {
+            entity,
+            ..Ahead::default()
+        };
+        for user in users {
+            if let Some(b) = user.voicemail_id {
+                *ahead.boxes.entry(b).or_default() += 1;
+            }
+            ahead
+                .users
+                .insert(user.cells[Col::Uuid as usize].clone(), user);
+        }
+        self.ahead = ahead;
+        Ok(())
+    }
+
     /// Merges one row into its user's record, checks the result and writes what changed.
     pub fn update(&mut self, row: Patch, entity: Option<i64>) -> Result<UpdateOutcome> {
         let hash = row.hash.as_deref();
-        let uuid = match row.cell(Col::Uuid) {
-            Given::Text(u) => match record::check(Col::Uuid, u) {
-                Ok(v) => v.as_text().unwrap_or_default().to_string(),
-                Err(e) => return Ok(Err(vec![e])),
-            },
-            _ => {
-                return Ok(Err(vec![RowError::new(
-                    Col::Uuid,
-                    "required",
-                    "uuid is required on update: it names the user to change",
-                )]))
-            }
+        let uuid = match key(&row) {
+            Ok(u) => u,
+            Err(e) => return Ok(Err(vec![e])),
         };
-        let Some(cur) = self.tx.stored_user(&UserKey::Uuid(uuid.clone()), entity)? else {
+        let cur = match self.ahead.take(&uuid, entity) {
+            Some(u) => Some(u),
+            None => self.tx.stored_user(&UserKey::Uuid(uuid.clone()), entity)?,
+        };
+        let Some(cur) = cur else {
             let scope = entity
                 .map(|e| format!(" in entity {e}"))
                 .unwrap_or_default();
@@ -217,7 +290,10 @@ impl Domain<'_> {
                     self.tx.relink_voicemail(cur.user_id, shared)?;
                     out.voicemail_id = Some(shared);
                 }
-                (Some(id), None) => self.tx.update_voicemail(id, vm)?,
+                (Some(id), None) => {
+                    self.tx.update_voicemail(id, vm)?;
+                    self.ahead.forget_box(id);
+                }
                 (None, shared) => {
                     let (id, created) = self.attach_voicemail(cur.user_id, vm, shared)?;
                     out.voicemail_id = Some(id);

@@ -36,6 +36,8 @@ pub struct SqliteTx<'t> {
     /// The export select of one user, by uuid and by id.
     user_by_uuid: String,
     user_by_id: String,
+    /// The export select of the users named by a JSON array of uuids.
+    users_by_uuid: String,
 }
 
 impl<'t> SqliteTx<'t> {
@@ -78,6 +80,12 @@ impl<'t> SqliteTx<'t> {
             &ids,
             "u.id = ?1 AND (?2 IS NULL OR u.entity_id = ?2)",
         );
+        // The uuids as a JSON array: one statement whatever their number.
+        let users_by_uuid = super::export::select_with(
+            &all,
+            &ids,
+            "u.uuid IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR u.entity_id = ?2)",
+        );
         Ok(SqliteTx {
             tx,
             done: false,
@@ -85,6 +93,7 @@ impl<'t> SqliteTx<'t> {
             hot,
             user_by_uuid,
             user_by_id,
+            users_by_uuid,
         })
     }
 
@@ -181,24 +190,28 @@ impl<'t> Tx for SqliteTx<'t> {
         key: &UserKey,
         entity: Option<i64>,
     ) -> crate::error::Result<Option<StoredUser>> {
-        let n = crate::columns::N;
         let (sql, key): (&str, Sql) = match key {
             UserKey::Uuid(u) => (&self.user_by_uuid, Sql::Text(u.to_lowercase())),
             UserKey::Id(id) => (&self.user_by_id, Sql::Integer(*id)),
         };
         self.tx
             .prepare_cached(sql)
+            .and_then(|mut st| st.query_row(params![key, entity], stored).optional())
+            .map_err(|e| self.db(e))
+    }
+
+    fn stored_users(
+        &self,
+        uuids: &[&str],
+        entity: Option<i64>,
+    ) -> crate::error::Result<Vec<StoredUser>> {
+        let keys: Vec<String> = uuids.iter().map(|u| u.to_lowercase()).collect();
+        let keys = serde_json::Value::from(keys).to_string();
+        self.tx
+            .prepare_cached(&self.users_by_uuid)
             .and_then(|mut st| {
-                st.query_row(params![key, entity], |r| {
-                    Ok(StoredUser {
-                        user_id: r.get(0)?,
-                        cells: export_cells(r)?,
-                        line_id: r.get(n + 1)?,
-                        extension_id: r.get(n + 2)?,
-                        voicemail_id: r.get(n + 3)?,
-                    })
-                })
-                .optional()
+                st.query_map(params![keys, entity], stored)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(|e| self.db(e))
     }
@@ -526,6 +539,19 @@ impl<'t> Tx for SqliteTx<'t> {
         self.done = true;
         Ok(())
     }
+}
+
+/// A user as the export query over every registry column reads it, with the ids after the
+/// cells (see [`SqliteTx::begin`]).
+fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredUser> {
+    let n = crate::columns::N;
+    Ok(StoredUser {
+        user_id: r.get(0)?,
+        cells: export_cells(r)?,
+        line_id: r.get(n + 1)?,
+        extension_id: r.get(n + 2)?,
+        voicemail_id: r.get(n + 3)?,
+    })
 }
 
 /// The exported text of every registry column, from a row of the export query over all of

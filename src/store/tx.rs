@@ -178,6 +178,15 @@ pub trait Tx {
         entity: Option<i64>,
     ) -> crate::error::Result<Option<StoredUser>>;
 
+    /// The users named by `uuids` (in `entity`, if given) that exist, each as
+    /// [`Tx::stored_user`] gives it, in any order: one question for a batch of update rows
+    /// rather than one a row (a round trip each, on a server).
+    fn stored_users(
+        &self,
+        uuids: &[&str],
+        entity: Option<i64>,
+    ) -> crate::error::Result<Vec<StoredUser>>;
+
     /// Inserts a user; returns its id.
     fn insert_user(&self, u: &UserRow<'_>) -> Write<i64>;
 

@@ -208,8 +208,14 @@ impl Domain<'_> {
         mask: &[bool; crate::columns::N],
         out: &mut Updated,
     ) -> Result<()> {
-        let incalls = self.tx.stored_incalls(cur.user_id)?;
-        let permissions = self.tx.stored_permissions(cur.user_id)?;
+        let incalls = match &cur.incalls {
+            Some(i) => i.clone(),
+            None => self.tx.stored_incalls(cur.user_id)?,
+        };
+        let permissions = match &cur.permissions {
+            Some(p) => p.clone(),
+            None => self.tx.stored_permissions(cur.user_id)?,
+        };
         let changed = |col: Col| mask[col as usize];
         let touched = |g: Group| g.columns().any(|c| changed(c.col));
         let tx = &self.tx;

@@ -29,7 +29,7 @@ fn expr(col: Col) -> String {
         Storage::Incalls(IncallField::Exten) => incall_list("e.exten"),
         Storage::Incalls(IncallField::Context) => incall_list("e.context"),
         // Empty when no incall has one (a single unset value stays empty, several keep
-        // their places in the list).
+        // their places in the list). `IncallLists` builds the same three lists from rows.
         Storage::Incalls(IncallField::RingSeconds) => concat!(
             "(SELECT CASE WHEN count(i.ring_seconds) = 0 AND count(*) <= 1 THEN NULL ELSE group_concat(coalesce(i.ring_seconds, ''), ';' ",
             incall_order!(),
@@ -54,6 +54,14 @@ fn incall_list(field: &str) -> String {
     )
 }
 
+/// Whether a column's text is a list of the user's incalls or call permissions.
+pub fn is_list(col: Col) -> bool {
+    matches!(
+        col.def().storage,
+        Storage::Incalls(_) | Storage::PermissionNames
+    )
+}
+
 /// The export query over `cols`, with `u.id` first; `filter` is a fixed SQL condition on `u`
 /// whose parameters the caller binds.
 pub fn select(cols: &[Col], filter: &str) -> String {
@@ -63,11 +71,22 @@ pub fn select(cols: &[Col], filter: &str) -> String {
 /// The export query with `extra` expressions after the columns' (over the same joins: the
 /// first line `l`, the voicemail link `uv`).
 pub fn select_with(cols: &[Col], extra: &[&str], filter: &str) -> String {
-    let exprs: Vec<String> = cols
-        .iter()
-        .map(|c| expr(*c))
-        .chain(extra.iter().map(|e| e.to_string()))
-        .collect();
+    select_exprs(cols.iter().map(|c| expr(*c)), extra, filter)
+}
+
+/// [`select_with`] with NULL for the lists ([`is_list`]): for users whose incalls and call
+/// permissions are read apart, a batch at a time, and laid out by [`IncallLists`] and
+/// [`permission_list`].
+pub fn select_without_lists(cols: &[Col], extra: &[&str], filter: &str) -> String {
+    let exprs = cols.iter().map(|c| match is_list(*c) {
+        true => "NULL".to_string(),
+        false => expr(*c),
+    });
+    select_exprs(exprs, extra, filter)
+}
+
+fn select_exprs(cols: impl Iterator<Item = String>, extra: &[&str], filter: &str) -> String {
+    let exprs: Vec<String> = cols.chain(extra.iter().map(|e| e.to_string())).collect();
     format!(
         "SELECT u.id, {} FROM users u
          LEFT JOIN lines l ON l.id = (SELECT min(id) FROM lines WHERE user_id = u.id)
@@ -77,6 +96,43 @@ pub fn select_with(cols: &[Col], extra: &[&str], filter: &str) -> String {
          WHERE {filter} ORDER BY u.id",
         exprs.join(", ")
     )
+}
+
+/// A user's three incall lists as the export query writes them, built from the incalls read
+/// one by one in number order ([`incall_order!`]), each field as SQL text (`NULL` as
+/// `None`): `group_concat` leaves out a `NULL` number or context, and the ring times list
+/// writes an unset one as an empty item (so the list of a single incall without one is
+/// empty, as the query's `CASE` has it).
+#[derive(Debug, Default)]
+pub struct IncallLists {
+    exten: Vec<String>,
+    context: Vec<String>,
+    ring: Vec<String>,
+}
+
+impl IncallLists {
+    /// Adds the next incall.
+    pub fn push(&mut self, exten: Option<String>, context: Option<String>, ring: Option<String>) {
+        self.exten.extend(exten);
+        self.context.extend(context);
+        self.ring.push(ring.unwrap_or_default());
+    }
+
+    /// The texts of `incall_exten`, `incall_context` and `incall_ring_seconds`.
+    pub fn cells(self) -> [String; 3] {
+        [
+            self.exten.join(";"),
+            self.context.join(";"),
+            self.ring.join(";"),
+        ]
+    }
+}
+
+/// A user's call permissions as the export query writes them: the names (SQL text, `NULL`
+/// left out), already in name order.
+pub fn permission_list(names: &[Option<String>]) -> String {
+    let names: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
+    names.join(";")
 }
 
 /// A cell's exported text: integers in decimal, null as empty.

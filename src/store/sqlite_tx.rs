@@ -2,6 +2,7 @@
 //! once per run. The transaction is begun and ended with plain statements so that the
 //! prepared statements can borrow the connection for the whole run.
 
+use super::export::IncallLists;
 use super::tx::{
     ExtensionState, Filter, LineRow, Page, StoredIncall, StoredUser, Table, Tx, UserKey, UserRow,
     UserView, Write, WriteError,
@@ -13,6 +14,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::types::{Null, ToSqlOutput};
 use rusqlite::{params, Connection, OptionalExtension, Statement};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// The statements of the create path, prepared once per run.
@@ -80,8 +82,9 @@ impl<'t> SqliteTx<'t> {
             &ids,
             "u.id = ?1 AND (?2 IS NULL OR u.entity_id = ?2)",
         );
-        // The uuids as a JSON array: one statement whatever their number.
-        let users_by_uuid = super::export::select_with(
+        // The uuids as a JSON array: one statement whatever their number. The lists are
+        // read apart, for all the users at once (see `stored_users`).
+        let users_by_uuid = super::export::select_without_lists(
             &all,
             &ids,
             "u.uuid IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR u.entity_id = ?2)",
@@ -207,13 +210,109 @@ impl<'t> Tx for SqliteTx<'t> {
     ) -> crate::error::Result<Vec<StoredUser>> {
         let keys: Vec<String> = uuids.iter().map(|u| u.to_lowercase()).collect();
         let keys = serde_json::Value::from(keys).to_string();
-        self.tx
+        let db = |e| self.db(e);
+        let mut users = self
+            .tx
             .prepare_cached(&self.users_by_uuid)
             .and_then(|mut st| {
                 st.query_map(params![keys, entity], stored)?
                     .collect::<rusqlite::Result<Vec<_>>>()
             })
-            .map_err(|e| self.db(e))
+            .map_err(db)?;
+        if users.is_empty() {
+            return Ok(users);
+        }
+        let at: HashMap<i64, usize> = users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.user_id, i))
+            .collect();
+        let ids = serde_json::Value::from(users.iter().map(|u| u.user_id).collect::<Vec<_>>())
+            .to_string();
+        // The incalls of all the users in number order (so each user's too). Each field is
+        // read as the export's lists show it (SQL text) and as stored_incalls reads it; a
+        // value that does not read as the latter leaves the user's incalls to be asked for
+        // apart, where it fails as it always did.
+        let n = users.len();
+        let mut lists: Vec<IncallLists> = std::iter::repeat_with(IncallLists::default)
+            .take(n)
+            .collect();
+        let mut incalls: Vec<Option<Vec<StoredIncall>>> = vec![Some(Vec::new()); n];
+        let mut st = self
+            .tx
+            .prepare_cached(concat!(
+                "SELECT i.user_id, CAST(e.exten AS TEXT), CAST(e.context AS TEXT),
+                    CAST(i.ring_seconds AS TEXT), i.id, i.extension_id, e.exten, e.context,
+                    i.ring_seconds
+                 FROM incalls i JOIN extensions e ON e.id = i.extension_id
+                 WHERE i.user_id IN (SELECT value FROM json_each(?1)) ",
+                crate::incall_order!()
+            ))
+            .map_err(db)?;
+        let mut rows = st.query([&ids]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            let Some(&i) = at.get(&r.get::<_, i64>(0).map_err(db)?) else {
+                continue;
+            };
+            lists[i].push(
+                sql_text(r, 1).map_err(db)?,
+                sql_text(r, 2).map_err(db)?,
+                sql_text(r, 3).map_err(db)?,
+            );
+            let incall = (|| {
+                Ok::<_, rusqlite::Error>(StoredIncall {
+                    id: r.get(4)?,
+                    extension_id: r.get(5)?,
+                    exten: r.get(6)?,
+                    context: r.get(7)?,
+                    ring_seconds: r.get(8)?,
+                })
+            })();
+            match (incall, &mut incalls[i]) {
+                (Ok(c), Some(list)) => list.push(c),
+                _ => incalls[i] = None,
+            }
+        }
+        drop(rows);
+        for ((user, lists), incalls) in users.iter_mut().zip(lists).zip(incalls) {
+            let [exten, context, ring] = lists.cells();
+            user.cells[Col::IncallExten as usize] = exten;
+            user.cells[Col::IncallContext as usize] = context;
+            user.cells[Col::IncallRingSeconds as usize] = ring;
+            user.incalls = incalls;
+        }
+        // The call permissions, in name order for the export's list, by id for the rest.
+        let mut names: Vec<Vec<Option<String>>> = vec![Vec::new(); n];
+        let mut permissions: Vec<Option<Vec<i64>>> = vec![Some(Vec::new()); n];
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT up.user_id, CAST(p.name AS TEXT), up.call_permission_id
+                 FROM user_call_permissions up
+                 LEFT JOIN call_permissions p ON p.id = up.call_permission_id
+                 WHERE up.user_id IN (SELECT value FROM json_each(?1)) ORDER BY p.name",
+            )
+            .map_err(db)?;
+        let mut rows = st.query([&ids]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            let Some(&i) = at.get(&r.get::<_, i64>(0).map_err(db)?) else {
+                continue;
+            };
+            names[i].push(sql_text(r, 1).map_err(db)?);
+            match (r.get::<_, i64>(2), &mut permissions[i]) {
+                (Ok(id), Some(ids)) => ids.push(id),
+                _ => permissions[i] = None,
+            }
+        }
+        drop(rows);
+        for ((user, names), permissions) in users.iter_mut().zip(names).zip(permissions) {
+            user.cells[Col::CallPermissions as usize] = super::export::permission_list(&names);
+            user.permissions = permissions.map(|mut ids| {
+                ids.sort_unstable();
+                ids
+            });
+        }
+        Ok(users)
     }
 
     fn stored_incalls(&self, user_id: i64) -> crate::error::Result<Vec<StoredIncall>> {
@@ -551,6 +650,16 @@ fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredUser> {
         line_id: r.get(n + 1)?,
         extension_id: r.get(n + 2)?,
         voicemail_id: r.get(n + 3)?,
+        incalls: None,
+        permissions: None,
+    })
+}
+
+/// A column of a row as the export shows it, `NULL` as `None`.
+fn sql_text(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+    Ok(match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => None,
+        v => Some(super::export::text(v)),
     })
 }
 
@@ -603,5 +712,102 @@ fn delete_sql(table: Table) -> &'static str {
         Table::Voicemails => "DELETE FROM voicemails WHERE id = ?1",
         Table::UserVoicemails => "DELETE FROM user_voicemails WHERE user_id = ?1",
         Table::UserCallPermissions => "DELETE FROM user_call_permissions WHERE user_id = ?1",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The batch read gives each user exactly what the one-user read gives, lists included:
+    /// users without incalls, with one (with and without a ring time), with several in
+    /// number order with ring times unset here and there, with call permissions.
+    #[test]
+    fn stored_users_reads_each_user_as_stored_user_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let reference = super::super::reference::ReferenceFile::embedded_default();
+        let store =
+            super::super::Store::create(&dir.path().join("t.db"), &reference, "test").unwrap();
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO users (id, uuid, entity_id, subscription_type, firstname, enabled,
+                    ring_seconds, simultaneous_calls, supervision_enabled, call_transfer_enabled,
+                    dtmf_hangup_enabled, call_record_outgoing_external_enabled,
+                    call_record_outgoing_internal_enabled, call_record_incoming_external_enabled,
+                    call_record_incoming_internal_enabled, online_call_record_enabled)
+                 SELECT value, printf('00000000-0000-7000-8000-%012d', value), 1, 0, 'U' || value,
+                    1, 30, 5, 1, 1, 0, 0, 0, 0, 0, 0
+                 FROM json_each('[1,2,3,4,5,6]');
+                 INSERT INTO lines (id, user_id, protocol, context, provisioning_code)
+                    VALUES (1, 6, 'sip', 'default', '123456');
+                 INSERT INTO extensions (id, exten, context, line_id) VALUES
+                    (1, '2000', 'from-extern', NULL), (2, '2001', 'from-extern', NULL),
+                    (3, '2100', 'from-extern', NULL), (4, '210', 'from-extern', NULL),
+                    (5, '2002', 'from-extern', NULL), (6, '2003', 'from-extern', NULL),
+                    (7, '1001', 'default', 1);
+                 INSERT INTO incalls (user_id, extension_id, ring_seconds) VALUES
+                    (2, 1, NULL), (3, 2, 25), (4, 3, NULL), (4, 4, 5), (4, 6, NULL),
+                    (5, 5, NULL), (5, 7, NULL);
+                 INSERT INTO user_call_permissions (user_id, call_permission_id)
+                    SELECT 6, id FROM call_permissions WHERE name IN ('mobile', 'international');
+                 INSERT INTO user_call_permissions (user_id, call_permission_id)
+                    SELECT 4, id FROM call_permissions WHERE name = 'local-only';",
+            )
+            .unwrap();
+        let tx = SqliteTx::begin(&store.conn, store.path.clone()).unwrap();
+        let uuid = |i: i64| format!("00000000-0000-7000-8000-{i:012}");
+        let mut keys: Vec<String> = (1..=6).map(uuid).collect();
+        keys.push(uuid(99));
+        keys[2] = keys[2].to_uppercase();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let batch = tx.stored_users(&keys, None).unwrap();
+        assert_eq!(batch.len(), 6, "the unknown uuid is left out");
+        let incalls = |list: &[StoredIncall]| -> Vec<String> {
+            list.iter().map(|c| format!("{c:?}")).collect()
+        };
+        for user in &batch {
+            let one = tx
+                .stored_user(&UserKey::Id(user.user_id), None)
+                .unwrap()
+                .unwrap();
+            assert_eq!(user.cells, one.cells, "user {}", user.user_id);
+            assert_eq!(
+                (user.line_id, user.extension_id, user.voicemail_id),
+                (one.line_id, one.extension_id, one.voicemail_id)
+            );
+            assert_eq!(
+                incalls(user.incalls.as_deref().unwrap()),
+                incalls(&tx.stored_incalls(user.user_id).unwrap())
+            );
+            assert_eq!(
+                user.permissions.as_deref().unwrap(),
+                tx.stored_permissions(user.user_id).unwrap()
+            );
+        }
+        let cells = |id: i64| {
+            let u = batch.iter().find(|u| u.user_id == id).unwrap();
+            [
+                Col::IncallExten,
+                Col::IncallContext,
+                Col::IncallRingSeconds,
+                Col::CallPermissions,
+            ]
+            .map(|c| u.cells[c as usize].clone())
+        };
+        assert_eq!(cells(1), ["", "", "", ""]);
+        assert_eq!(cells(2), ["2000", "from-extern", "", ""]);
+        assert_eq!(cells(3), ["2001", "from-extern", "25", ""]);
+        assert_eq!(
+            cells(4),
+            [
+                "210;2003;2100",
+                "from-extern;from-extern;from-extern",
+                "5;;",
+                "local-only"
+            ]
+        );
+        assert_eq!(cells(5), ["1001;2002", "default;from-extern", ";", ""]);
+        assert_eq!(cells(6)[3], "international;mobile");
     }
 }

@@ -95,14 +95,20 @@ pub struct StoredIncall {
 }
 
 /// A user as stored: its export cells (every registry column, in registry order) and the
-/// ids of its line, extension and voicemail box (its incoming calls and call permissions
-/// are asked for apart, when a change needs them).
+/// ids of its line, extension and voicemail box. Its incoming calls and call permissions
+/// come with it when the backend read them together ([`Tx::stored_users`] may); otherwise
+/// they are asked for apart ([`Tx::stored_incalls`], [`Tx::stored_permissions`]), when a
+/// change needs them.
 pub struct StoredUser {
     pub user_id: i64,
     pub cells: Vec<String>,
     pub line_id: Option<i64>,
     pub extension_id: Option<i64>,
     pub voicemail_id: Option<i64>,
+    /// Its incoming calls, as [`Tx::stored_incalls`] gives them, if read with it.
+    pub incalls: Option<Vec<StoredIncall>>,
+    /// Its call permission ids, as [`Tx::stored_permissions`] gives them, if read with it.
+    pub permissions: Option<Vec<i64>>,
 }
 
 /// How a user is named: by its UUID or by its id.

@@ -124,7 +124,9 @@ impl Domain<'_> {
     }
 
     /// Merges one row into its user's record, checks the result and writes what changed.
-    pub fn update(&mut self, row: Patch, entity: Option<i64>) -> Result<UpdateOutcome> {
+    pub fn update(&mut self, mut row: Patch, entity: Option<i64>) -> Result<UpdateOutcome> {
+        let own = row.take_fields();
+        let row = row;
         let hash = row.hash.as_deref();
         let uuid = match key(&row) {
             Ok(u) => u,
@@ -166,7 +168,7 @@ impl Domain<'_> {
         if changed.is_empty() && errors.is_empty() {
             return Ok(Ok((None, Vec::new())));
         }
-        let fields = record::Fields::merged(&row.fields, |col| row.text(col), &merged);
+        let fields = record::Fields::merged(own, |col| row.text(col), &merged);
         let parsed = record::build(fields, row.row_number, row.line);
         errors.extend(parsed.errors.iter().cloned());
         self.owner = Some(Owner {
@@ -399,18 +401,18 @@ impl Domain<'_> {
 
 /// The merged cells: the current record with the row's cells laid over it. An empty cell
 /// unsets a field that may be unset; emptying any other field that holds a value is an error.
-fn merge(
-    row: &Patch,
-    cur: &StoredUser,
-    hash: Option<&str>,
+fn merge<'a>(
+    row: &'a Patch,
+    cur: &'a StoredUser,
+    hash: Option<&'a str>,
     errors: &mut Vec<RowError>,
-) -> Vec<String> {
-    let mut merged = cur.cells.clone();
+) -> Vec<&'a str> {
+    let mut merged: Vec<&str> = cur.cells.iter().map(String::as_str).collect();
     for c in COLUMNS {
         let i = c.col as usize;
         match row.cell(c.col) {
             Given::Absent => {}
-            Given::Empty if cur.cells[i].is_empty() || c.is_unsettable() => merged[i].clear(),
+            Given::Empty if cur.cells[i].is_empty() || c.is_unsettable() => merged[i] = "",
             Given::Empty => errors.push(RowError::new(
                 c.col,
                 "cannot_unset",
@@ -419,10 +421,10 @@ fn merge(
                     c.name
                 ),
             )),
-            Given::Text(v) => merged[i].clone_from(v),
+            Given::Text(v) => merged[i] = v,
         }
     }
-    merged[Col::Uuid as usize] = cur.cells[Col::Uuid as usize].clone();
+    merged[Col::Uuid as usize] = &cur.cells[Col::Uuid as usize];
     // A password replaces the hash; an emptied password (without a password_hash column)
     // removes it.
     let password = row.cell(Col::Password);
@@ -434,16 +436,16 @@ fn merge(
             "give either password or password_hash, not both",
         ));
     } else if let Some(h) = hash {
-        merged[Col::PasswordHash as usize] = h.to_string();
-    } else if *password == Given::Empty && *hash_given == Given::Absent {
-        merged[Col::PasswordHash as usize].clear();
+        merged[Col::PasswordHash as usize] = h;
+    } else if password == Given::Empty && hash_given == Given::Absent {
+        merged[Col::PasswordHash as usize] = "";
     }
     if let Given::Text(p) = password {
         if let Err(e) = record::check(Col::Password, p) {
             errors.push(e);
         }
     }
-    merged[Col::Password as usize].clear();
+    merged[Col::Password as usize] = "";
     let proto = Col::LineProtocol as usize;
     if !cur.cells[proto].is_empty() && merged[proto] != cur.cells[proto] {
         errors.push(RowError::new(
@@ -454,7 +456,7 @@ fn merge(
                 cur.cells[proto]
             ),
         ));
-        merged[proto] = cur.cells[proto].clone();
+        merged[proto] = &cur.cells[proto];
     }
     // New incoming numbers without ring times: the old times cannot be aligned with them.
     let count = |i: usize| {
@@ -470,7 +472,7 @@ fn merge(
         list => list.split(';').count(),
     };
     if !row.has(Col::IncallRingSeconds) && count(Col::IncallExten as usize) != stored_incalls {
-        merged[Col::IncallRingSeconds as usize].clear();
+        merged[Col::IncallRingSeconds as usize] = "";
     }
     if stored_incalls > 1 {
         for col in [Col::IncallExten, Col::IncallContext, Col::IncallRingSeconds] {

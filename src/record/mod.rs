@@ -74,21 +74,22 @@ impl Fields {
     /// holds the stored value (or what the merge put there: a new password hash, an emptied
     /// cell), taken as it is: it passed its rule when it was written.
     pub fn merged<'a>(
-        row: &Fields,
+        row: Fields,
         given: impl Fn(Col) -> Option<&'a str>,
-        merged: &[String],
+        merged: &[&str],
     ) -> Fields {
         let mut taken = [false; crate::columns::N];
         let mut stored_errors = Vec::new();
         let states = crate::columns::COLUMNS
             .iter()
             .zip(merged)
-            .map(|(c, text)| {
+            .zip(row.states)
+            .map(|((c, &text), own)| {
                 if text.is_empty() {
                     State::Empty
-                } else if given(c.col) == Some(text.as_str()) {
+                } else if given(c.col) == Some(text) {
                     taken[c.col as usize] = true;
-                    row.states[c.col as usize].clone()
+                    own
                 } else {
                     match cell::stored(c.col, text) {
                         Ok(v) => State::Good(v),
@@ -102,13 +103,12 @@ impl Fields {
             .collect();
         let mut errors: Vec<RowError> = row
             .errors
-            .iter()
+            .into_iter()
             .filter(|e| {
                 e.column
                     .and_then(crate::columns::lookup)
                     .is_some_and(|c| taken[c as usize])
             })
-            .cloned()
             .collect();
         errors.extend(stored_errors);
         Fields {
@@ -309,14 +309,14 @@ pub fn draft(cells: &[(Col, &str)], row_number: u64) -> Parsed {
 }
 
 /// What an update row says of one column.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Given {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Given<'a> {
     /// The column is not in the header: leave the value as stored.
     Absent,
     /// The cell is empty: unset the value.
     Empty,
     /// The cell's text, as written.
-    Text(String),
+    Text(&'a str),
 }
 
 /// An update row after the parallel stage, free of its file: what it says of each column,
@@ -327,8 +327,10 @@ pub struct Patch {
     pub row_number: u64,
     /// Physical line of the record.
     pub line: u64,
-    /// Every registry column, by index.
-    cells: Vec<Given>,
+    /// The row's fields, as read (one buffer, rather than a string a cell).
+    record: csv::StringRecord,
+    /// Every registry column, by index: its field in `record`, if the header has it.
+    fields_at: [Option<usize>; crate::columns::N],
     /// The row's cells, each checked against its column's rule.
     pub fields: Fields,
     /// The argon2id hash of the row's password, if it gives a valid one.
@@ -336,9 +338,25 @@ pub struct Patch {
 }
 
 impl Patch {
+    /// Takes the row's checked cells out of it (to be merged, see [`Fields::merged`]).
+    pub fn take_fields(&mut self) -> Fields {
+        std::mem::replace(
+            &mut self.fields,
+            Fields {
+                states: Vec::new(),
+                errors: Vec::new(),
+                warnings: Vec::new(),
+            },
+        )
+    }
+
     /// What the row says of `col`.
-    pub fn cell(&self, col: Col) -> &Given {
-        &self.cells[col as usize]
+    pub fn cell(&self, col: Col) -> Given<'_> {
+        match self.fields_at[col as usize].map(|i| self.record.get(i)) {
+            None => Given::Absent,
+            Some(None | Some("")) => Given::Empty,
+            Some(Some(v)) => Given::Text(v),
+        }
     }
 
     /// The row's text for `col`, if it gives one.
@@ -351,7 +369,7 @@ impl Patch {
 
     /// Whether the row has the column (empty or not).
     pub fn has(&self, col: Col) -> bool {
-        *self.cell(col) != Given::Absent
+        self.cell(col) != Given::Absent
     }
 }
 
@@ -361,14 +379,10 @@ pub fn parse_update(header: &Header, raw: &RawRow) -> Result<Patch, Vec<RowError
     if raw.record.len() != header.width() {
         return Err(vec![field_count_error(raw.record.len(), header.width())]);
     }
-    let cells = crate::columns::COLUMNS
-        .iter()
-        .map(|c| match header.cell(&raw.record, c.col) {
-            Cell::Absent => Given::Absent,
-            Cell::Empty => Given::Empty,
-            Cell::Value(v) => Given::Text(v.to_string()),
-        })
-        .collect();
+    let mut fields_at = [None; crate::columns::N];
+    for c in crate::columns::COLUMNS {
+        fields_at[c.col as usize] = header.position(c.col);
+    }
     let hash = match header.cell(&raw.record, Col::Password) {
         Cell::Value(p) if check(Col::Password, p).is_ok() => Some(hash_password(p)),
         _ => None,
@@ -376,7 +390,8 @@ pub fn parse_update(header: &Header, raw: &RawRow) -> Result<Patch, Vec<RowError
     Ok(Patch {
         row_number: raw.row_number,
         line: raw.line,
-        cells,
+        record: raw.record.clone(),
+        fields_at,
         fields: Fields::check(header, &raw.record),
         hash,
     })

@@ -71,12 +71,13 @@ pub fn select(cols: &[Col], filter: &str) -> String {
 /// The export query with `extra` expressions after the columns' (over the same joins: the
 /// first line `l`, the voicemail link `uv`).
 pub fn select_with(cols: &[Col], extra: &[&str], filter: &str) -> String {
-    select_exprs(cols.iter().map(|c| expr(*c)), extra, filter)
+    let select = select_exprs(cols.iter().map(|c| expr(*c)), extra, filter);
+    format!("{select} ORDER BY u.id")
 }
 
-/// [`select_with`] with NULL for the lists ([`is_list`]): for users whose incalls and call
-/// permissions are read apart, a batch at a time, and laid out by [`IncallLists`] and
-/// [`permission_list`].
+/// [`select_with`] with NULL for the lists ([`is_list`]), in no particular order: for users
+/// whose incalls and call permissions are read apart, a batch at a time, and laid out by
+/// [`IncallLists`] and [`permission_list`].
 pub fn select_without_lists(cols: &[Col], extra: &[&str], filter: &str) -> String {
     let exprs = cols.iter().map(|c| match is_list(*c) {
         true => "NULL".to_string(),
@@ -93,7 +94,7 @@ fn select_exprs(cols: impl Iterator<Item = String>, extra: &[&str], filter: &str
          LEFT JOIN user_voicemails uv ON uv.user_id = u.id
          LEFT JOIN voicemails v ON v.id = uv.voicemail_id
          LEFT JOIN cti_profiles c ON c.id = u.cti_profile_id
-         WHERE {filter} ORDER BY u.id",
+         WHERE {filter}",
         exprs.join(", ")
     )
 }

@@ -117,7 +117,7 @@ impl Domain<'_> {
             }
             ahead
                 .users
-                .insert(user.cells[Col::Uuid as usize].clone(), user);
+                .insert(user.cells[Col::Uuid as usize].to_string(), user);
         }
         self.ahead = ahead;
         Ok(())
@@ -155,7 +155,7 @@ impl Domain<'_> {
             mask[i] = if c.col == Col::Password {
                 hash.is_some()
             } else {
-                merged[i] != cur.cells[i]
+                merged[i] != &cur.cells[i]
             };
         }
         let changed: Vec<&'static str> = COLUMNS
@@ -407,7 +407,7 @@ fn merge<'a>(
     hash: Option<&'a str>,
     errors: &mut Vec<RowError>,
 ) -> Vec<&'a str> {
-    let mut merged: Vec<&str> = cur.cells.iter().map(String::as_str).collect();
+    let mut merged: Vec<&str> = cur.cells.iter().collect();
     for c in COLUMNS {
         let i = c.col as usize;
         match row.cell(c.col) {
@@ -447,13 +447,13 @@ fn merge<'a>(
     }
     merged[Col::Password as usize] = "";
     let proto = Col::LineProtocol as usize;
-    if !cur.cells[proto].is_empty() && merged[proto] != cur.cells[proto] {
+    if !cur.cells[proto].is_empty() && merged[proto] != &cur.cells[proto] {
         errors.push(RowError::new(
             Col::LineProtocol,
             "immutable",
             format!(
                 "the user's line is {}; its protocol cannot be changed by an update",
-                cur.cells[proto]
+                &cur.cells[proto]
             ),
         ));
         merged[proto] = &cur.cells[proto];
@@ -467,7 +467,7 @@ fn merge<'a>(
         }
     };
     // The user's incoming numbers, as its stored cell lists them.
-    let stored_incalls = match cur.cells[Col::IncallExten as usize].as_str() {
+    let stored_incalls = match &cur.cells[Col::IncallExten as usize] {
         "" => 0,
         list => list.split(';').count(),
     };

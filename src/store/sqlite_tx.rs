@@ -4,17 +4,18 @@
 
 use super::export::IncallLists;
 use super::tx::{
-    ExtensionState, Filter, LineRow, Page, StoredIncall, StoredUser, Table, Tx, UserKey, UserRow,
-    UserView, Write, WriteError,
+    Cells, ExtensionState, Filter, LineRow, Page, StoredIncall, StoredUser, Table, Tx, UserKey,
+    UserRow, UserView, Write, WriteError,
 };
 use crate::columns::Col;
 use crate::error::Error;
 use crate::record::{self, Value};
 use rusqlite::types::Value as Sql;
-use rusqlite::types::{Null, ToSqlOutput};
+use rusqlite::types::{Null, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Statement};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// The statements of the create path, prepared once per run.
@@ -276,9 +277,9 @@ impl<'t> Tx for SqliteTx<'t> {
         drop(rows);
         for ((user, lists), incalls) in users.iter_mut().zip(lists).zip(incalls) {
             let [exten, context, ring] = lists.cells();
-            user.cells[Col::IncallExten as usize] = exten;
-            user.cells[Col::IncallContext as usize] = context;
-            user.cells[Col::IncallRingSeconds as usize] = ring;
+            user.cells.set(Col::IncallExten as usize, &exten);
+            user.cells.set(Col::IncallContext as usize, &context);
+            user.cells.set(Col::IncallRingSeconds as usize, &ring);
             user.incalls = incalls;
         }
         // The call permissions, in name order for the export's list, by id for the rest.
@@ -306,7 +307,10 @@ impl<'t> Tx for SqliteTx<'t> {
         }
         drop(rows);
         for ((user, names), permissions) in users.iter_mut().zip(names).zip(permissions) {
-            user.cells[Col::CallPermissions as usize] = super::export::permission_list(&names);
+            user.cells.set(
+                Col::CallPermissions as usize,
+                &super::export::permission_list(&names),
+            );
             user.permissions = permissions.map(|mut ids| {
                 ids.sort_unstable();
                 ids
@@ -646,7 +650,7 @@ fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredUser> {
     let n = crate::columns::N;
     Ok(StoredUser {
         user_id: r.get(0)?,
-        cells: export_cells(r)?,
+        cells: stored_cells(r)?,
         line_id: r.get(n + 1)?,
         extension_id: r.get(n + 2)?,
         voicemail_id: r.get(n + 3)?,
@@ -661,6 +665,23 @@ fn sql_text(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<String>>
         rusqlite::types::ValueRef::Null => None,
         v => Some(super::export::text(v)),
     })
+}
+
+/// [`export_cells`] in one buffer.
+fn stored_cells(r: &rusqlite::Row<'_>) -> rusqlite::Result<Cells> {
+    let mut cells = Cells::with_capacity(512);
+    for i in 1..=crate::columns::N {
+        let v = r.get_ref(i)?;
+        cells.push_with(|text| match v {
+            ValueRef::Null => {}
+            ValueRef::Integer(n) => {
+                let _ = write!(text, "{n}");
+            }
+            ValueRef::Text(t) => text.push_str(&String::from_utf8_lossy(t)),
+            other => text.push_str(&super::export::text(other)),
+        });
+    }
+    Ok(cells)
 }
 
 /// The exported text of every registry column, from a row of the export query over all of
@@ -771,7 +792,12 @@ mod tests {
                 .stored_user(&UserKey::Id(user.user_id), None)
                 .unwrap()
                 .unwrap();
-            assert_eq!(user.cells, one.cells, "user {}", user.user_id);
+            assert_eq!(
+                user.cells.to_vec(),
+                one.cells.to_vec(),
+                "user {}",
+                user.user_id
+            );
             assert_eq!(
                 (user.line_id, user.extension_id, user.voicemail_id),
                 (one.line_id, one.extension_id, one.voicemail_id)
@@ -793,7 +819,7 @@ mod tests {
                 Col::IncallRingSeconds,
                 Col::CallPermissions,
             ]
-            .map(|c| u.cells[c as usize].clone())
+            .map(|c| u.cells[c as usize].to_string())
         };
         assert_eq!(cells(1), ["", "", "", ""]);
         assert_eq!(cells(2), ["2000", "from-extern", "", ""]);

@@ -94,6 +94,87 @@ pub struct StoredIncall {
     pub ring_seconds: Option<i64>,
 }
 
+/// Every registry column's text, in registry order, in one buffer: a user read for an update
+/// costs one allocation, not one a cell (most cells are short, and a batch reads thousands
+/// of users). `cells[i]` is the text of the column with registry index `i`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cells {
+    text: String,
+    /// Where each cell ends in `text`; the cells pushed so far.
+    ends: [usize; crate::columns::N],
+    len: usize,
+}
+
+impl Default for Cells {
+    fn default() -> Self {
+        Cells {
+            text: String::new(),
+            ends: [0; crate::columns::N],
+            len: 0,
+        }
+    }
+}
+
+impl Cells {
+    /// No cells yet, with room for `bytes` of text.
+    pub fn with_capacity(bytes: usize) -> Cells {
+        Cells {
+            text: String::with_capacity(bytes),
+            ..Cells::default()
+        }
+    }
+
+    /// Adds the next column's text, written by `write` into the buffer.
+    ///
+    /// # Panics
+    /// If every column has its cell already.
+    pub fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        write(&mut self.text);
+        self.ends[self.len] = self.text.len();
+        self.len += 1;
+    }
+
+    /// Adds the next column's text.
+    pub fn push(&mut self, text: &str) {
+        self.push_with(|t| t.push_str(text));
+    }
+
+    /// Replaces the text of cell `i`.
+    pub fn set(&mut self, i: usize, text: &str) {
+        let (start, end) = self.span(i);
+        self.text.replace_range(start..end, text);
+        for e in &mut self.ends[i..self.len] {
+            // Each end is at least `end`.
+            *e = *e - (end - start) + text.len();
+        }
+    }
+
+    fn span(&self, i: usize) -> (usize, usize) {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        (start, self.ends[i])
+    }
+
+    /// The cells, in registry order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len).map(|i| &self[i])
+    }
+
+    /// The cells as strings of their own.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_string).collect()
+    }
+}
+
+impl std::ops::Index<usize> for Cells {
+    type Output = str;
+
+    fn index(&self, i: usize) -> &str {
+        assert!(i < self.len, "cell {i} of {}", self.len);
+        let (start, end) = self.span(i);
+        &self.text[start..end]
+    }
+}
+
 /// A user as stored: its export cells (every registry column, in registry order) and the
 /// ids of its line, extension and voicemail box. Its incoming calls and call permissions
 /// come with it when the backend read them together ([`Tx::stored_users`] may); otherwise
@@ -101,7 +182,7 @@ pub struct StoredIncall {
 /// change needs them.
 pub struct StoredUser {
     pub user_id: i64,
-    pub cells: Vec<String>,
+    pub cells: Cells,
     pub line_id: Option<i64>,
     pub extension_id: Option<i64>,
     pub voicemail_id: Option<i64>,

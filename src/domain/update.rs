@@ -84,6 +84,10 @@ impl Ahead {
 
 /// The uuid an update row names, checked.
 fn key(row: &Patch) -> std::result::Result<String, RowError> {
+    // Checked in the parallel stage already, when it is valid.
+    if let Some(u) = row.fields.value(Col::Uuid).and_then(record::Value::as_text) {
+        return Ok(u.to_string());
+    }
     match row.cell(Col::Uuid) {
         Given::Text(u) => {
             record::check(Col::Uuid, u).map(|v| v.as_text().unwrap_or_default().to_string())
@@ -125,13 +129,13 @@ impl Domain<'_> {
 
     /// Merges one row into its user's record, checks the result and writes what changed.
     pub fn update(&mut self, mut row: Patch, entity: Option<i64>) -> Result<UpdateOutcome> {
-        let own = row.take_fields();
-        let row = row;
-        let hash = row.hash.as_deref();
         let uuid = match key(&row) {
             Ok(u) => u,
             Err(e) => return Ok(Err(vec![e])),
         };
+        let own = row.take_fields();
+        let row = row;
+        let hash = row.hash.as_deref();
         let cur = match self.ahead.take(&uuid, entity) {
             Some(u) => Some(u),
             None => self.tx.stored_user(&UserKey::Uuid(uuid.clone()), entity)?,

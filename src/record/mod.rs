@@ -80,27 +80,27 @@ impl Fields {
     ) -> Fields {
         let mut taken = [false; crate::columns::N];
         let mut stored_errors = Vec::new();
-        let states = crate::columns::COLUMNS
+        // The row's states, changed in place where the merged record holds something else.
+        let mut states = row.states;
+        for ((c, &text), state) in crate::columns::COLUMNS
             .iter()
             .zip(merged)
-            .zip(row.states)
-            .map(|((c, &text), own)| {
-                if text.is_empty() {
-                    State::Empty
-                } else if given(c.col) == Some(text) {
-                    taken[c.col as usize] = true;
-                    own
-                } else {
-                    match cell::stored(c.col, text) {
-                        Ok(v) => State::Good(v),
-                        Err(e) => {
-                            stored_errors.push(e);
-                            State::Bad
-                        }
+            .zip(states.iter_mut())
+        {
+            if text.is_empty() {
+                *state = State::Empty;
+            } else if given(c.col) == Some(text) {
+                taken[c.col as usize] = true;
+            } else {
+                *state = match cell::stored(c.col, text) {
+                    Ok(v) => State::Good(v),
+                    Err(e) => {
+                        stored_errors.push(e);
+                        State::Bad
                     }
-                }
-            })
-            .collect();
+                };
+            }
+        }
         let mut errors: Vec<RowError> = row
             .errors
             .into_iter()

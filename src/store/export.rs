@@ -77,7 +77,7 @@ pub fn select_with(cols: &[Col], extra: &[&str], filter: &str) -> String {
 
 /// [`select_with`] with NULL for the lists ([`is_list`]), in no particular order: for users
 /// whose incalls and call permissions are read apart, a batch at a time, and laid out by
-/// [`IncallLists`] and [`permission_list`].
+/// [`IncallLists`] and [`GroupConcat`].
 pub fn select_without_lists(cols: &[Col], extra: &[&str], filter: &str) -> String {
     let exprs = cols.iter().map(|c| match is_list(*c) {
         true => "NULL".to_string(),
@@ -99,41 +99,60 @@ fn select_exprs(cols: impl Iterator<Item = String>, extra: &[&str], filter: &str
     )
 }
 
+/// A `;`-list as `group_concat(x, ';')` writes it, built an item at a time: a `NULL` item
+/// (`None`) is left out, an empty one kept.
+#[derive(Debug, Default)]
+pub struct GroupConcat {
+    text: String,
+    items: usize,
+}
+
+impl GroupConcat {
+    /// Adds the next item.
+    pub fn push(&mut self, item: Option<&str>) {
+        if let Some(item) = item {
+            if self.items > 0 {
+                self.text.push(';');
+            }
+            self.text.push_str(item);
+            self.items += 1;
+        }
+    }
+
+    /// The list's text (empty for no items, as the export writes `NULL`).
+    pub fn finish(self) -> String {
+        self.text
+    }
+}
+
 /// A user's three incall lists as the export query writes them, built from the incalls read
 /// one by one in number order ([`incall_order!`]), each field as SQL text (`NULL` as
-/// `None`): `group_concat` leaves out a `NULL` number or context, and the ring times list
-/// writes an unset one as an empty item (so the list of a single incall without one is
-/// empty, as the query's `CASE` has it).
+/// `None`): an unset ring time is an empty item (so the list of a single incall without
+/// one is empty, as the query's `CASE` has it). A user's call permissions are a
+/// [`GroupConcat`] of their names in name order.
 #[derive(Debug, Default)]
 pub struct IncallLists {
-    exten: Vec<String>,
-    context: Vec<String>,
-    ring: Vec<String>,
+    exten: GroupConcat,
+    context: GroupConcat,
+    ring: GroupConcat,
 }
 
 impl IncallLists {
     /// Adds the next incall.
-    pub fn push(&mut self, exten: Option<String>, context: Option<String>, ring: Option<String>) {
-        self.exten.extend(exten);
-        self.context.extend(context);
-        self.ring.push(ring.unwrap_or_default());
+    pub fn push(&mut self, exten: Option<&str>, context: Option<&str>, ring: Option<&str>) {
+        self.exten.push(exten);
+        self.context.push(context);
+        self.ring.push(Some(ring.unwrap_or_default()));
     }
 
     /// The texts of `incall_exten`, `incall_context` and `incall_ring_seconds`.
     pub fn cells(self) -> [String; 3] {
         [
-            self.exten.join(";"),
-            self.context.join(";"),
-            self.ring.join(";"),
+            self.exten.finish(),
+            self.context.finish(),
+            self.ring.finish(),
         ]
     }
-}
-
-/// A user's call permissions as the export query writes them: the names (SQL text, `NULL`
-/// left out), already in name order.
-pub fn permission_list(names: &[Option<String>]) -> String {
-    let names: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
-    names.join(";")
 }
 
 /// A cell's exported text: integers in decimal, null as empty.

@@ -2,7 +2,7 @@
 //! once per run. The transaction is begun and ended with plain statements so that the
 //! prepared statements can borrow the connection for the whole run.
 
-use super::export::IncallLists;
+use super::export::{GroupConcat, IncallLists};
 use super::tx::{
     Cells, ExtensionState, Filter, LineRow, Page, StoredIncall, StoredUser, Table, Tx, UserKey,
     UserRow, UserView, Write, WriteError,
@@ -256,9 +256,9 @@ impl<'t> Tx for SqliteTx<'t> {
                 continue;
             };
             lists[i].push(
-                sql_text(r, 1).map_err(db)?,
-                sql_text(r, 2).map_err(db)?,
-                sql_text(r, 3).map_err(db)?,
+                sql_text(r, 1).map_err(db)?.as_deref(),
+                sql_text(r, 2).map_err(db)?.as_deref(),
+                sql_text(r, 3).map_err(db)?.as_deref(),
             );
             let incall = (|| {
                 Ok::<_, rusqlite::Error>(StoredIncall {
@@ -283,7 +283,9 @@ impl<'t> Tx for SqliteTx<'t> {
             user.incalls = incalls;
         }
         // The call permissions, in name order for the export's list, by id for the rest.
-        let mut names: Vec<Vec<Option<String>>> = vec![Vec::new(); n];
+        let mut names: Vec<GroupConcat> = std::iter::repeat_with(GroupConcat::default)
+            .take(n)
+            .collect();
         let mut permissions: Vec<Option<Vec<i64>>> = vec![Some(Vec::new()); n];
         let mut st = self
             .tx
@@ -299,7 +301,7 @@ impl<'t> Tx for SqliteTx<'t> {
             let Some(&i) = at.get(&r.get::<_, i64>(0).map_err(db)?) else {
                 continue;
             };
-            names[i].push(sql_text(r, 1).map_err(db)?);
+            names[i].push(sql_text(r, 1).map_err(db)?.as_deref());
             match (r.get::<_, i64>(2), &mut permissions[i]) {
                 (Ok(id), Some(ids)) => ids.push(id),
                 _ => permissions[i] = None,
@@ -307,10 +309,8 @@ impl<'t> Tx for SqliteTx<'t> {
         }
         drop(rows);
         for ((user, names), permissions) in users.iter_mut().zip(names).zip(permissions) {
-            user.cells.set(
-                Col::CallPermissions as usize,
-                &super::export::permission_list(&names),
-            );
+            user.cells
+                .set(Col::CallPermissions as usize, &names.finish());
             user.permissions = permissions.map(|mut ids| {
                 ids.sort_unstable();
                 ids
@@ -660,10 +660,14 @@ fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredUser> {
 }
 
 /// A column of a row as the export shows it, `NULL` as `None`.
-fn sql_text(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+fn sql_text<'r>(
+    r: &'r rusqlite::Row<'_>,
+    i: usize,
+) -> rusqlite::Result<Option<std::borrow::Cow<'r, str>>> {
     Ok(match r.get_ref(i)? {
-        rusqlite::types::ValueRef::Null => None,
-        v => Some(super::export::text(v)),
+        ValueRef::Null => None,
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t)),
+        v => Some(super::export::text(v).into()),
     })
 }
 

@@ -366,42 +366,45 @@ impl<'t> Tx for SqliteTx<'t> {
 
     fn update_user(&self, id: i64, u: &UserRow<'_>, changed: &[Col]) -> Write<()> {
         // Only the changed columns are set: an index is rewritten only for its own column.
-        let mut sets: Vec<String> = Vec::new();
-        let mut values: Vec<Sql> = Vec::new();
-        let mut set = |column: &str, value: Sql| {
-            if !sets.iter().any(|s| s.starts_with(&format!("{column} ="))) {
-                sets.push(format!("{column} = ?"));
+        let mut columns: Vec<&'static str> = Vec::with_capacity(changed.len());
+        let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(changed.len() + 1);
+        for col in changed {
+            let (column, value) = match col {
+                Col::EntityId => ("entity_id", ToSqlOutput::from(u.entity)),
+                Col::Username => ("username", opt_ref(u.username)),
+                Col::Password | Col::PasswordHash => ("password_hash", opt_ref(u.password_hash)),
+                Col::CtiProfileEnabled => (
+                    "cti_profile_enabled",
+                    ToSqlOutput::from(i64::from(u.cti_profile_enabled)),
+                ),
+                Col::CtiProfileName => (
+                    "cti_profile_id",
+                    u.cti_profile
+                        .map_or(ToSqlOutput::from(Null), ToSqlOutput::from),
+                ),
+                _ => match record::user_fields().zip(u.fields).find(|(c, _)| c == col) {
+                    Some((c, v)) => (c.name(), sql_ref(c, v.as_ref())),
+                    None => continue,
+                },
+            };
+            if !columns.contains(&column) {
+                columns.push(column);
                 values.push(value);
             }
-        };
-        let text = |s: Option<&str>| s.map_or(Sql::Null, |s| Sql::Text(s.into()));
-        for col in changed {
-            match col {
-                Col::EntityId => set("entity_id", Sql::Integer(u.entity)),
-                Col::Username => set("username", text(u.username)),
-                Col::Password | Col::PasswordHash => set("password_hash", text(u.password_hash)),
-                Col::CtiProfileEnabled => set(
-                    "cti_profile_enabled",
-                    Sql::Integer(i64::from(u.cti_profile_enabled)),
-                ),
-                Col::CtiProfileName => set(
-                    "cti_profile_id",
-                    u.cti_profile.map_or(Sql::Null, Sql::Integer),
-                ),
-                _ => {
-                    if let Some((c, v)) =
-                        record::user_fields().zip(u.fields).find(|(c, _)| c == col)
-                    {
-                        set(c.name(), sql_value(c, v.as_ref()));
-                    }
-                }
-            }
         }
-        if sets.is_empty() {
+        if columns.is_empty() {
             return Ok(());
         }
-        values.push(Sql::Integer(id));
-        let sql = format!("UPDATE users SET {} WHERE id = ?", sets.join(", "));
+        values.push(ToSqlOutput::from(id));
+        let mut sql = String::from("UPDATE users SET ");
+        for (i, column) in columns.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(column);
+            sql.push_str(" = ?");
+        }
+        sql.push_str(" WHERE id = ?");
         self.exec(&sql, rusqlite::params_from_iter(values))
     }
 

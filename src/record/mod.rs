@@ -136,6 +136,19 @@ impl Fields {
         }
     }
 
+    /// Takes the checked value out of a cell, for the one record built from it: the cell
+    /// still counts as filled, but its value is gone.
+    pub fn take(&mut self, col: Col) -> Option<Value> {
+        let state = &mut self.states[col as usize];
+        match state {
+            State::Good(_) => match std::mem::replace(state, State::Bad) {
+                State::Good(v) => Some(v),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The text of a valid text cell.
     pub fn text(&self, col: Col) -> Option<String> {
         self.value(col).and_then(Value::as_text).map(str::to_string)

@@ -29,7 +29,8 @@ impl User {
         User {
             uuid: f.text(Col::Uuid),
             entity_id: f.int(Col::EntityId),
-            fields: super::user_fields().map(|c| f.value(c).cloned()).collect(),
+            // The plain fields are this record's alone: no other group reads them.
+            fields: super::user_fields().map(|c| f.take(c)).collect(),
         }
     }
 }

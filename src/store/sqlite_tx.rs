@@ -15,7 +15,6 @@ use rusqlite::types::{Null, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Statement};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// The statements of the create path, prepared once per run.
@@ -681,9 +680,7 @@ fn stored_cells(r: &rusqlite::Row<'_>) -> rusqlite::Result<Cells> {
         let v = r.get_ref(i)?;
         cells.push_with(|text| match v {
             ValueRef::Null => {}
-            ValueRef::Integer(n) => {
-                let _ = write!(text, "{n}");
-            }
+            ValueRef::Integer(n) => text.push_str(itoa::Buffer::new().format(n)),
             ValueRef::Text(t) => text.push_str(&String::from_utf8_lossy(t)),
             other => text.push_str(&super::export::text(other)),
         });

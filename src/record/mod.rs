@@ -136,15 +136,34 @@ impl Fields {
         }
     }
 
-    /// Takes the checked value out of a cell, for the one record built from it: the cell
-    /// still counts as filled, but its value is gone.
+    /// Takes the checked value out of a cell, for the one record built from it (each group
+    /// builds its record from its own columns; others only ask whether they are filled):
+    /// the cell still counts as filled, but its value is gone.
     pub fn take(&mut self, col: Col) -> Option<Value> {
         let state = &mut self.states[col as usize];
-        match state {
-            State::Good(_) => match std::mem::replace(state, State::Bad) {
-                State::Good(v) => Some(v),
-                _ => None,
-            },
+        if !matches!(state, State::Good(_)) {
+            return None;
+        }
+        match std::mem::replace(state, State::Bad) {
+            State::Good(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// [`Fields::text`], taken out of the cell (see [`Fields::take`]).
+    pub fn take_text(&mut self, col: Col) -> Option<String> {
+        self.value(col).and_then(Value::as_text)?;
+        match self.take(col) {
+            Some(Value::Text(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// [`Fields::list`], taken out of the cell (see [`Fields::take`]).
+    pub fn take_list(&mut self, col: Col) -> Option<Vec<String>> {
+        self.list(col)?;
+        match self.take(col) {
+            Some(Value::List(items)) => Some(items),
             _ => None,
         }
     }
@@ -267,7 +286,7 @@ pub fn build(mut f: Fields, row_number: u64, line: u64) -> Parsed {
     let exten = line::build_exten(&mut f);
     let incalls = Incall::build(&mut f);
     let voicemail = Voicemail::build(&mut f);
-    let permissions = voicemail::build_permissions(&f);
+    let permissions = voicemail::build_permissions(&mut f);
     // A row already rejected is not worth the password hash; it is still planned, so that
     // its errors against the database are reported too.
     let ok = f.errors.is_empty();

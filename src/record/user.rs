@@ -71,9 +71,9 @@ impl Login {
             return None;
         }
         Some(Login {
-            username: f.text(Col::Username)?,
-            password: f.text(Col::Password),
-            password_hash: f.text(Col::PasswordHash),
+            username: f.take_text(Col::Username)?,
+            password: f.take_text(Col::Password),
+            password_hash: f.take_text(Col::PasswordHash),
         })
     }
 
@@ -167,7 +167,7 @@ impl Cti {
         }
         Some(Cti {
             enabled,
-            name: f.text(Col::CtiProfileName),
+            name: f.take_text(Col::CtiProfileName),
         })
     }
 }

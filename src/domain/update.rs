@@ -108,12 +108,16 @@ impl Domain<'_> {
         rows: impl IntoIterator<Item = &'r Patch>,
         entity: Option<i64>,
     ) -> Result<()> {
-        let uuids: Vec<String> = rows.into_iter().filter_map(|r| key(r).ok()).collect();
-        let keys: Vec<&str> = uuids.iter().map(String::as_str).collect();
+        // The uuids checked in the parallel stage: a row without one is refused by update.
+        let keys: Vec<&str> = rows
+            .into_iter()
+            .filter_map(|r| r.fields.value(Col::Uuid).and_then(record::Value::as_text))
+            .collect();
         let users = self.tx.stored_users(&keys, entity)?;
         let mut ahead = Ahead {
             entity,
-            ..Ahead::default()
+            users: HashMap::with_capacity(users.len()),
+            boxes: HashMap::new(),
         };
         for user in users {
             if let Some(b) = user.voicemail_id {

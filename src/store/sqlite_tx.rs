@@ -208,17 +208,24 @@ impl<'t> Tx for SqliteTx<'t> {
         uuids: &[&str],
         entity: Option<i64>,
     ) -> crate::error::Result<Vec<StoredUser>> {
-        let keys: Vec<String> = uuids.iter().map(|u| u.to_lowercase()).collect();
-        let keys = serde_json::Value::from(keys).to_string();
+        let keys: Vec<std::borrow::Cow<'_, str>> = uuids
+            .iter()
+            .map(
+                |u| match u.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+                    true => (*u).into(),
+                    false => u.to_lowercase().into(),
+                },
+            )
+            .collect();
+        let keys = serde_json::to_string(&keys).map_err(|e| Error::db(&self.path, e))?;
         let db = |e| self.db(e);
-        let mut users = self
-            .tx
-            .prepare_cached(&self.users_by_uuid)
-            .and_then(|mut st| {
-                st.query_map(params![keys, entity], stored)?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(db)?;
+        let mut users = Vec::with_capacity(uuids.len());
+        let mut st = self.tx.prepare_cached(&self.users_by_uuid).map_err(db)?;
+        let mut rows = st.query(params![keys, entity]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            users.push(stored(r).map_err(db)?);
+        }
+        drop(rows);
         if users.is_empty() {
             return Ok(users);
         }

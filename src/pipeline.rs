@@ -1,6 +1,7 @@
 //! The import pipeline: read a batch → check it in parallel → plan and write each row in
-//! order from this thread → hand its outcome to the sink; commit at the end unless a row
-//! failed or it is a dry run. Only counts are kept here ([`Outcome`]); what each row did goes
+//! order from this thread (on update, after reading the users the batch names in one
+//! question) → hand its outcome to the sink; commit at the end unless a row failed or it is
+//! a dry run. Only counts are kept here ([`Outcome`]); what each row did goes
 //! to the sink as it comes.
 
 use crate::domain::{self, Domain};

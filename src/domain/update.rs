@@ -1,5 +1,6 @@
 //! Update (patch): a uuid-keyed plan. Each row, checked in the parallel stage
-//! ([`record::Patch`]), is merged into the user's current record (as an export shows it);
+//! ([`record::Patch`]), is merged into the user's current record (as an export shows it,
+//! read with the other users of its batch: [`Domain::read_ahead`]);
 //! the merged record is planned like an import row (the stored values taken as stored, the
 //! row's own checked), and what changed is written in place, keeping ids; resources the user
 //! lacks are created as on import.

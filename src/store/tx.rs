@@ -352,3 +352,24 @@ pub trait Tx {
     /// Makes every write of the transaction durable.
     fn commit(self: Box<Self>) -> crate::error::Result<()>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cells;
+
+    #[test]
+    fn cells_keep_each_text_when_one_is_replaced() {
+        let mut cells = Cells::default();
+        for text in ["a", "", "ccc", "dd"] {
+            cells.push(text);
+        }
+        cells.push_with(|t| t.push_str("42"));
+        cells.set(1, "bbbb");
+        assert_eq!(cells.to_vec(), ["a", "bbbb", "ccc", "dd", "42"]);
+        cells.set(2, "");
+        assert_eq!(cells.to_vec(), ["a", "bbbb", "", "dd", "42"]);
+        cells.set(0, "é;x");
+        assert_eq!(cells.to_vec(), ["é;x", "bbbb", "", "dd", "42"]);
+        assert_eq!(&cells[4], "42");
+    }
+}

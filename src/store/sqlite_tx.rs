@@ -130,6 +130,107 @@ impl<'t> SqliteTx<'t> {
     }
 }
 
+impl SqliteTx<'_> {
+    /// The incall lists of `users` (whose ids `ids` holds as a JSON array, `at` gives their
+    /// places) and their incalls: those of all the users in number order (so each user's
+    /// too). Each field is read as the export's lists show it (SQL text) and as
+    /// `stored_incalls` reads it; a value that does not read as the latter leaves the user's
+    /// incalls to be asked for apart, where it fails as it always did.
+    fn read_incalls(
+        &self,
+        ids: &str,
+        at: &HashMap<i64, usize>,
+        users: &mut [StoredUser],
+    ) -> rusqlite::Result<()> {
+        let n = users.len();
+        let mut lists: Vec<IncallLists> = std::iter::repeat_with(IncallLists::default)
+            .take(n)
+            .collect();
+        let mut incalls: Vec<Option<Vec<StoredIncall>>> = vec![Some(Vec::new()); n];
+        let mut st = self.tx.prepare_cached(concat!(
+            "SELECT i.user_id, CAST(e.exten AS TEXT), CAST(e.context AS TEXT),
+                CAST(i.ring_seconds AS TEXT), i.id, i.extension_id, e.exten, e.context,
+                i.ring_seconds
+             FROM incalls i JOIN extensions e ON e.id = i.extension_id
+             WHERE i.user_id IN (SELECT value FROM json_each(?1)) ",
+            crate::incall_order!()
+        ))?;
+        let mut rows = st.query([ids])?;
+        while let Some(r) = rows.next()? {
+            let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
+                continue;
+            };
+            lists[i].push(
+                sql_text(r, 1)?.as_deref(),
+                sql_text(r, 2)?.as_deref(),
+                sql_text(r, 3)?.as_deref(),
+            );
+            let incall = (|| {
+                Ok::<_, rusqlite::Error>(StoredIncall {
+                    id: r.get(4)?,
+                    extension_id: r.get(5)?,
+                    exten: r.get(6)?,
+                    context: r.get(7)?,
+                    ring_seconds: r.get(8)?,
+                })
+            })();
+            match (incall, &mut incalls[i]) {
+                (Ok(c), Some(list)) => list.push(c),
+                _ => incalls[i] = None,
+            }
+        }
+        for ((user, lists), incalls) in users.iter_mut().zip(lists).zip(incalls) {
+            let [exten, context, ring] = lists.cells();
+            user.cells.set(Col::IncallExten as usize, &exten);
+            user.cells.set(Col::IncallContext as usize, &context);
+            user.cells.set(Col::IncallRingSeconds as usize, &ring);
+            user.incalls = incalls;
+        }
+        Ok(())
+    }
+
+    /// The call permissions of `users` (see [`SqliteTx::read_incalls`]): the names in name
+    /// order for the export's list, the ids in id order as `stored_permissions` reads them.
+    fn read_permissions(
+        &self,
+        ids: &str,
+        at: &HashMap<i64, usize>,
+        users: &mut [StoredUser],
+    ) -> rusqlite::Result<()> {
+        let n = users.len();
+        let mut names: Vec<GroupConcat> = std::iter::repeat_with(GroupConcat::default)
+            .take(n)
+            .collect();
+        let mut permissions: Vec<Option<Vec<i64>>> = vec![Some(Vec::new()); n];
+        let mut st = self.tx.prepare_cached(
+            "SELECT up.user_id, CAST(p.name AS TEXT), up.call_permission_id
+             FROM user_call_permissions up
+             LEFT JOIN call_permissions p ON p.id = up.call_permission_id
+             WHERE up.user_id IN (SELECT value FROM json_each(?1)) ORDER BY p.name",
+        )?;
+        let mut rows = st.query([ids])?;
+        while let Some(r) = rows.next()? {
+            let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
+                continue;
+            };
+            names[i].push(sql_text(r, 1)?.as_deref());
+            match (r.get::<_, i64>(2), &mut permissions[i]) {
+                (Ok(id), Some(ids)) => ids.push(id),
+                _ => permissions[i] = None,
+            }
+        }
+        for ((user, names), permissions) in users.iter_mut().zip(names).zip(permissions) {
+            user.cells
+                .set(Col::CallPermissions as usize, &names.finish());
+            user.permissions = permissions.map(|mut ids| {
+                ids.sort_unstable();
+                ids
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Drop for SqliteTx<'_> {
     fn drop(&mut self) {
         if !self.done {
@@ -236,92 +337,8 @@ impl<'t> Tx for SqliteTx<'t> {
             .collect();
         let ids = serde_json::Value::from(users.iter().map(|u| u.user_id).collect::<Vec<_>>())
             .to_string();
-        // The incalls of all the users in number order (so each user's too). Each field is
-        // read as the export's lists show it (SQL text) and as stored_incalls reads it; a
-        // value that does not read as the latter leaves the user's incalls to be asked for
-        // apart, where it fails as it always did.
-        let n = users.len();
-        let mut lists: Vec<IncallLists> = std::iter::repeat_with(IncallLists::default)
-            .take(n)
-            .collect();
-        let mut incalls: Vec<Option<Vec<StoredIncall>>> = vec![Some(Vec::new()); n];
-        let mut st = self
-            .tx
-            .prepare_cached(concat!(
-                "SELECT i.user_id, CAST(e.exten AS TEXT), CAST(e.context AS TEXT),
-                    CAST(i.ring_seconds AS TEXT), i.id, i.extension_id, e.exten, e.context,
-                    i.ring_seconds
-                 FROM incalls i JOIN extensions e ON e.id = i.extension_id
-                 WHERE i.user_id IN (SELECT value FROM json_each(?1)) ",
-                crate::incall_order!()
-            ))
-            .map_err(db)?;
-        let mut rows = st.query([&ids]).map_err(db)?;
-        while let Some(r) = rows.next().map_err(db)? {
-            let Some(&i) = at.get(&r.get::<_, i64>(0).map_err(db)?) else {
-                continue;
-            };
-            lists[i].push(
-                sql_text(r, 1).map_err(db)?.as_deref(),
-                sql_text(r, 2).map_err(db)?.as_deref(),
-                sql_text(r, 3).map_err(db)?.as_deref(),
-            );
-            let incall = (|| {
-                Ok::<_, rusqlite::Error>(StoredIncall {
-                    id: r.get(4)?,
-                    extension_id: r.get(5)?,
-                    exten: r.get(6)?,
-                    context: r.get(7)?,
-                    ring_seconds: r.get(8)?,
-                })
-            })();
-            match (incall, &mut incalls[i]) {
-                (Ok(c), Some(list)) => list.push(c),
-                _ => incalls[i] = None,
-            }
-        }
-        drop(rows);
-        for ((user, lists), incalls) in users.iter_mut().zip(lists).zip(incalls) {
-            let [exten, context, ring] = lists.cells();
-            user.cells.set(Col::IncallExten as usize, &exten);
-            user.cells.set(Col::IncallContext as usize, &context);
-            user.cells.set(Col::IncallRingSeconds as usize, &ring);
-            user.incalls = incalls;
-        }
-        // The call permissions, in name order for the export's list, by id for the rest.
-        let mut names: Vec<GroupConcat> = std::iter::repeat_with(GroupConcat::default)
-            .take(n)
-            .collect();
-        let mut permissions: Vec<Option<Vec<i64>>> = vec![Some(Vec::new()); n];
-        let mut st = self
-            .tx
-            .prepare_cached(
-                "SELECT up.user_id, CAST(p.name AS TEXT), up.call_permission_id
-                 FROM user_call_permissions up
-                 LEFT JOIN call_permissions p ON p.id = up.call_permission_id
-                 WHERE up.user_id IN (SELECT value FROM json_each(?1)) ORDER BY p.name",
-            )
-            .map_err(db)?;
-        let mut rows = st.query([&ids]).map_err(db)?;
-        while let Some(r) = rows.next().map_err(db)? {
-            let Some(&i) = at.get(&r.get::<_, i64>(0).map_err(db)?) else {
-                continue;
-            };
-            names[i].push(sql_text(r, 1).map_err(db)?.as_deref());
-            match (r.get::<_, i64>(2), &mut permissions[i]) {
-                (Ok(id), Some(ids)) => ids.push(id),
-                _ => permissions[i] = None,
-            }
-        }
-        drop(rows);
-        for ((user, names), permissions) in users.iter_mut().zip(names).zip(permissions) {
-            user.cells
-                .set(Col::CallPermissions as usize, &names.finish());
-            user.permissions = permissions.map(|mut ids| {
-                ids.sort_unstable();
-                ids
-            });
-        }
+        self.read_incalls(&ids, &at, &mut users).map_err(db)?;
+        self.read_permissions(&ids, &at, &mut users).map_err(db)?;
         Ok(users)
     }
 

@@ -1,6 +1,7 @@
 //! The import pipeline: read a batch → check it in parallel → plan and write each row in
-//! order from this thread → hand its outcome to the sink; commit at the end unless a row
-//! failed or it is a dry run. Only counts are kept here ([`Outcome`]); what each row did goes
+//! order from this thread (on update, after reading the users the batch names in one
+//! question) → hand its outcome to the sink; commit at the end unless a row failed or it is
+//! a dry run. Only counts are kept here ([`Outcome`]); what each row did goes
 //! to the sink as it comes.
 
 use crate::domain::{self, Domain};
@@ -93,6 +94,13 @@ pub fn run(
         });
         for received in batches {
             let (batch, mut prepared) = received?;
+            if mode == Mode::Update {
+                let rows = prepared.iter().filter_map(|p| match p {
+                    Prepared::Update(Ok(row)) => Some(row.as_ref()),
+                    _ => None,
+                });
+                domain.read_ahead(rows, opts.entity)?;
+            }
             // An import batch may be sent in bulk; if the store takes it back (a unique index
             // refused a row), it is applied again, a row at a time.
             let bulk = mode == Mode::Import;

@@ -67,6 +67,8 @@ pub struct Domain<'t> {
     probe: bool,
     /// On update: the user being changed (its own values are not "taken").
     owner: Option<Owner>,
+    /// On update: the users of the batch being applied, read ahead.
+    ahead: update::Ahead,
 }
 
 /// The user an update row changes.
@@ -92,6 +94,7 @@ impl<'t> Domain<'t> {
             rejected: checks::Seen::default(),
             probe: true,
             owner: None,
+            ahead: update::Ahead::default(),
         }
     }
 

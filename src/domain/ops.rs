@@ -30,7 +30,7 @@ impl Domain<'_> {
     pub fn show(&self, key: &UserKey) -> Result<Option<UserView>> {
         Ok(self.tx.stored_user(key, self.scope)?.map(|u| UserView {
             id: u.user_id,
-            cells: u.cells,
+            cells: u.cells.to_vec(),
         }))
     }
 
@@ -69,8 +69,8 @@ impl Domain<'_> {
                         format!(
                             "the user has the voicemail box {}@{} to itself: delete it too \
                              (--delete-voicemail) or give it to someone else first",
-                            user.cells[Col::VoicemailNumber as usize],
-                            user.cells[Col::VoicemailContext as usize]
+                            &user.cells[Col::VoicemailNumber as usize],
+                            &user.cells[Col::VoicemailContext as usize]
                         ),
                     )));
                 }
@@ -80,7 +80,7 @@ impl Domain<'_> {
         self.tx.delete_user(user.user_id, voicemail)?;
         Ok(Ok(Deleted {
             user_id: user.user_id,
-            user_uuid: user.cells[Col::Uuid as usize].clone(),
+            user_uuid: user.cells[Col::Uuid as usize].to_string(),
             voicemail_id: voicemail,
         }))
     }

@@ -1,5 +1,6 @@
 //! Update (patch): a uuid-keyed plan. Each row, checked in the parallel stage
-//! ([`record::Patch`]), is merged into the user's current record (as an export shows it);
+//! ([`record::Patch`]), is merged into the user's current record (as an export shows it,
+//! read with the other users of its batch: [`Domain::read_ahead`]);
 //! the merged record is planned like an import row (the stored values taken as stored, the
 //! row's own checked), and what changed is written in place, keeping ids; resources the user
 //! lacks are created as on import.
@@ -10,6 +11,7 @@ use crate::error::{Result, RowError};
 use crate::record::{self, Given, Parsed, Patch};
 use crate::store::tx::{LineRow, StoredIncall, StoredUser, UserKey, UserRow, Write};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// What an update row changed: the report's entry.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
@@ -44,24 +46,106 @@ pub struct Updated {
 /// The outcome of one update row: `Ok(None)` when nothing changed.
 pub type UpdateOutcome = std::result::Result<(Option<Updated>, Vec<RowError>), Vec<RowError>>;
 
-impl Domain<'_> {
-    /// Merges one row into its user's record, checks the result and writes what changed.
-    pub fn update(&mut self, row: Patch, entity: Option<i64>) -> Result<UpdateOutcome> {
-        let hash = row.hash.as_deref();
-        let uuid = match row.cell(Col::Uuid) {
-            Given::Text(u) => match record::check(Col::Uuid, u) {
-                Ok(v) => v.as_text().unwrap_or_default().to_string(),
-                Err(e) => return Ok(Err(vec![e])),
-            },
-            _ => {
-                return Ok(Err(vec![RowError::new(
-                    Col::Uuid,
-                    "required",
-                    "uuid is required on update: it names the user to change",
-                )]))
+/// Users read ahead for the rows of a batch (see [`Domain::read_ahead`]), by uuid. Each is
+/// taken by the first row that names it; a later row of the same user reads it again, after
+/// the first row's writes. A row changes no other user's record, but for a voicemail box's
+/// settings, which every user of the box shows: those users are read again too.
+#[derive(Default)]
+pub(super) struct Ahead {
+    /// The entity the users were looked up in.
+    entity: Option<i64>,
+    users: HashMap<String, StoredUser>,
+    /// How many of the users held have each voicemail box.
+    boxes: HashMap<i64, usize>,
+}
+
+impl Ahead {
+    /// Takes the user with `uuid`, if it was read ahead (in the same entity).
+    fn take(&mut self, uuid: &str, entity: Option<i64>) -> Option<StoredUser> {
+        if self.entity != entity {
+            return None;
+        }
+        let user = self.users.remove(uuid)?;
+        if let Some(b) = user.voicemail_id {
+            if let Some(n) = self.boxes.get_mut(&b) {
+                *n = n.saturating_sub(1);
             }
+        }
+        Some(user)
+    }
+
+    /// Forgets the users of a voicemail box whose settings changed.
+    fn forget_box(&mut self, voicemail_id: i64) {
+        if self.boxes.remove(&voicemail_id).is_some_and(|n| n > 0) {
+            self.users
+                .retain(|_, u| u.voicemail_id != Some(voicemail_id));
+        }
+    }
+}
+
+/// The uuid an update row names, checked.
+fn key(row: &Patch) -> std::result::Result<String, RowError> {
+    // Checked in the parallel stage already, when it is valid.
+    if let Some(u) = row.fields.value(Col::Uuid).and_then(record::Value::as_text) {
+        return Ok(u.to_string());
+    }
+    match row.cell(Col::Uuid) {
+        Given::Text(u) => {
+            record::check(Col::Uuid, u).map(|v| v.as_text().unwrap_or_default().to_string())
+        }
+        _ => Err(RowError::new(
+            Col::Uuid,
+            "required",
+            "uuid is required on update: it names the user to change",
+        )),
+    }
+}
+
+impl Domain<'_> {
+    /// Reads the users that `rows` name (in `entity`, if given) in one question, before the
+    /// rows are applied: [`Domain::update`] takes them from there instead of asking for each.
+    pub fn read_ahead<'r>(
+        &mut self,
+        rows: impl IntoIterator<Item = &'r Patch>,
+        entity: Option<i64>,
+    ) -> Result<()> {
+        // The uuids checked in the parallel stage: a row without one is refused by update.
+        let keys: Vec<&str> = rows
+            .into_iter()
+            .filter_map(|r| r.fields.value(Col::Uuid).and_then(record::Value::as_text))
+            .collect();
+        let users = self.tx.stored_users(&keys, entity)?;
+        let mut ahead = Ahead {
+            entity,
+            users: HashMap::with_capacity(users.len()),
+            boxes: HashMap::new(),
         };
-        let Some(cur) = self.tx.stored_user(&UserKey::Uuid(uuid.clone()), entity)? else {
+        for user in users {
+            if let Some(b) = user.voicemail_id {
+                *ahead.boxes.entry(b).or_default() += 1;
+            }
+            ahead
+                .users
+                .insert(user.cells[Col::Uuid as usize].to_string(), user);
+        }
+        self.ahead = ahead;
+        Ok(())
+    }
+
+    /// Merges one row into its user's record, checks the result and writes what changed.
+    pub fn update(&mut self, mut row: Patch, entity: Option<i64>) -> Result<UpdateOutcome> {
+        let uuid = match key(&row) {
+            Ok(u) => u,
+            Err(e) => return Ok(Err(vec![e])),
+        };
+        let own = row.take_fields();
+        let row = row;
+        let hash = row.hash.as_deref();
+        let cur = match self.ahead.take(&uuid, entity) {
+            Some(u) => Some(u),
+            None => self.tx.stored_user(&UserKey::Uuid(uuid.clone()), entity)?,
+        };
+        let Some(cur) = cur else {
             let scope = entity
                 .map(|e| format!(" in entity {e}"))
                 .unwrap_or_default();
@@ -72,8 +156,12 @@ impl Domain<'_> {
             )]));
         };
         let mut errors = Vec::new();
+        let renamed_box: String;
         let mut merged = merge(&row, &cur, hash, &mut errors);
-        follow_name(&cur.cells, &mut merged);
+        if let Some(name) = follow_name(&cur.cells, &merged) {
+            renamed_box = name;
+            merged[Col::VoicemailName as usize] = &renamed_box;
+        }
         // Which columns the row changes, by registry index (a new password changes the hash).
         let mut mask = [false; crate::columns::N];
         for c in COLUMNS {
@@ -81,7 +169,7 @@ impl Domain<'_> {
             mask[i] = if c.col == Col::Password {
                 hash.is_some()
             } else {
-                merged[i] != cur.cells[i]
+                merged[i] != &cur.cells[i]
             };
         }
         let changed: Vec<&'static str> = COLUMNS
@@ -94,7 +182,7 @@ impl Domain<'_> {
         if changed.is_empty() && errors.is_empty() {
             return Ok(Ok((None, Vec::new())));
         }
-        let fields = record::Fields::merged(&row.fields, |col| row.text(col), &merged);
+        let fields = record::Fields::merged(own, |col| row.text(col), &merged);
         let parsed = record::build(fields, row.row_number, row.line);
         errors.extend(parsed.errors.iter().cloned());
         self.owner = Some(Owner {
@@ -136,8 +224,14 @@ impl Domain<'_> {
         mask: &[bool; crate::columns::N],
         out: &mut Updated,
     ) -> Result<()> {
-        let incalls = self.tx.stored_incalls(cur.user_id)?;
-        let permissions = self.tx.stored_permissions(cur.user_id)?;
+        let incalls = match &cur.incalls {
+            Some(i) => i.clone(),
+            None => self.tx.stored_incalls(cur.user_id)?,
+        };
+        let permissions = match &cur.permissions {
+            Some(p) => p.clone(),
+            None => self.tx.stored_permissions(cur.user_id)?,
+        };
         let changed = |col: Col| mask[col as usize];
         let touched = |g: Group| g.columns().any(|c| changed(c.col));
         let tx = &self.tx;
@@ -218,7 +312,10 @@ impl Domain<'_> {
                     self.tx.relink_voicemail(cur.user_id, shared)?;
                     out.voicemail_id = Some(shared);
                 }
-                (Some(id), None) => self.tx.update_voicemail(id, vm)?,
+                (Some(id), None) => {
+                    self.tx.update_voicemail(id, vm)?;
+                    self.ahead.forget_box(id);
+                }
                 (None, shared) => {
                     let (id, created) = self.attach_voicemail(cur.user_id, vm, shared)?;
                     out.voicemail_id = Some(id);
@@ -318,18 +415,18 @@ impl Domain<'_> {
 
 /// The merged cells: the current record with the row's cells laid over it. An empty cell
 /// unsets a field that may be unset; emptying any other field that holds a value is an error.
-fn merge(
-    row: &Patch,
-    cur: &StoredUser,
-    hash: Option<&str>,
+fn merge<'a>(
+    row: &'a Patch,
+    cur: &'a StoredUser,
+    hash: Option<&'a str>,
     errors: &mut Vec<RowError>,
-) -> Vec<String> {
-    let mut merged = cur.cells.clone();
+) -> Vec<&'a str> {
+    let mut merged: Vec<&str> = cur.cells.iter().collect();
     for c in COLUMNS {
         let i = c.col as usize;
         match row.cell(c.col) {
             Given::Absent => {}
-            Given::Empty if cur.cells[i].is_empty() || c.is_unsettable() => merged[i].clear(),
+            Given::Empty if cur.cells[i].is_empty() || c.is_unsettable() => merged[i] = "",
             Given::Empty => errors.push(RowError::new(
                 c.col,
                 "cannot_unset",
@@ -338,10 +435,10 @@ fn merge(
                     c.name
                 ),
             )),
-            Given::Text(v) => merged[i].clone_from(v),
+            Given::Text(v) => merged[i] = v,
         }
     }
-    merged[Col::Uuid as usize] = cur.cells[Col::Uuid as usize].clone();
+    merged[Col::Uuid as usize] = &cur.cells[Col::Uuid as usize];
     // A password replaces the hash; an emptied password (without a password_hash column)
     // removes it.
     let password = row.cell(Col::Password);
@@ -353,27 +450,27 @@ fn merge(
             "give either password or password_hash, not both",
         ));
     } else if let Some(h) = hash {
-        merged[Col::PasswordHash as usize] = h.to_string();
-    } else if *password == Given::Empty && *hash_given == Given::Absent {
-        merged[Col::PasswordHash as usize].clear();
+        merged[Col::PasswordHash as usize] = h;
+    } else if password == Given::Empty && hash_given == Given::Absent {
+        merged[Col::PasswordHash as usize] = "";
     }
     if let Given::Text(p) = password {
         if let Err(e) = record::check(Col::Password, p) {
             errors.push(e);
         }
     }
-    merged[Col::Password as usize].clear();
+    merged[Col::Password as usize] = "";
     let proto = Col::LineProtocol as usize;
-    if !cur.cells[proto].is_empty() && merged[proto] != cur.cells[proto] {
+    if !cur.cells[proto].is_empty() && merged[proto] != &cur.cells[proto] {
         errors.push(RowError::new(
             Col::LineProtocol,
             "immutable",
             format!(
                 "the user's line is {}; its protocol cannot be changed by an update",
-                cur.cells[proto]
+                &cur.cells[proto]
             ),
         ));
-        merged[proto] = cur.cells[proto].clone();
+        merged[proto] = &cur.cells[proto];
     }
     // New incoming numbers without ring times: the old times cannot be aligned with them.
     let count = |i: usize| {
@@ -384,12 +481,12 @@ fn merge(
         }
     };
     // The user's incoming numbers, as its stored cell lists them.
-    let stored_incalls = match cur.cells[Col::IncallExten as usize].as_str() {
+    let stored_incalls = match &cur.cells[Col::IncallExten as usize] {
         "" => 0,
         list => list.split(';').count(),
     };
     if !row.has(Col::IncallRingSeconds) && count(Col::IncallExten as usize) != stored_incalls {
-        merged[Col::IncallRingSeconds as usize].clear();
+        merged[Col::IncallRingSeconds as usize] = "";
     }
     if stored_incalls > 1 {
         for col in [Col::IncallExten, Col::IncallContext, Col::IncallRingSeconds] {
@@ -409,9 +506,9 @@ fn merge(
 }
 
 /// A voicemail box named after its user ("firstname lastname") follows the user's new name
-/// when the row changes the name and not the box's (as XiVO does): `merged` is the row
-/// merged with the `stored` cells, by registry index.
-fn follow_name<S: AsRef<str>>(stored: &[S], merged: &mut [String]) {
+/// when the row changes the name and not the box's (as XiVO does): the box's new name, from
+/// the row merged with the `stored` cells (both by registry index).
+fn follow_name(stored: &crate::store::tx::Cells, merged: &[&str]) -> Option<String> {
     let (f, l, v) = (
         Col::Firstname as usize,
         Col::Lastname as usize,
@@ -424,9 +521,8 @@ fn follow_name<S: AsRef<str>>(stored: &[S], merged: &mut [String]) {
             format!("{first} {last}")
         }
     };
-    let renamed = merged[f] != stored[f].as_ref() || merged[l] != stored[l].as_ref();
-    let box_as_stored = merged[v] == stored[v].as_ref() && !merged[v].is_empty();
-    if renamed && box_as_stored && merged[v] == full(stored[f].as_ref(), stored[l].as_ref()) {
-        merged[v] = full(&merged[f], &merged[l]);
-    }
+    let renamed = merged[f] != &stored[f] || merged[l] != &stored[l];
+    let box_as_stored = merged[v] == &stored[v] && !merged[v].is_empty();
+    (renamed && box_as_stored && merged[v] == full(&stored[f], &stored[l]))
+        .then(|| full(merged[f], merged[l]))
 }

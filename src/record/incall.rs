@@ -21,14 +21,13 @@ impl Incall {
         if !f.group_filled(Group::Incall) || !f.require(Group::Incall) {
             return Vec::new();
         }
-        let (Some(extens), Some(contexts)) = (f.list(Col::IncallExten), f.list(Col::IncallContext))
-        else {
+        let (Some(extens), Some(contexts)) = (
+            f.take_list(Col::IncallExten),
+            f.take_list(Col::IncallContext),
+        ) else {
             return Vec::new();
         };
-        let rings: Vec<String> = f
-            .list(Col::IncallRingSeconds)
-            .map(<[String]>::to_vec)
-            .unwrap_or_default();
+        let rings: Vec<String> = f.take_list(Col::IncallRingSeconds).unwrap_or_default();
         let n = extens.len();
         let mut errors = Vec::new();
         for (col, len) in [
@@ -46,7 +45,7 @@ impl Incall {
                 ));
             }
         }
-        for (i, (e, c)) in extens.iter().zip(contexts).enumerate() {
+        for (i, (e, c)) in extens.iter().zip(&contexts).enumerate() {
             if e.is_empty() || c.is_empty() {
                 errors.push(RowError::new(
                     if e.is_empty() {
@@ -60,12 +59,12 @@ impl Incall {
             }
         }
         let incalls = extens
-            .iter()
+            .into_iter()
             .zip(contexts)
             .enumerate()
-            .map(|(i, (e, c))| Incall {
-                exten: e.clone(),
-                context: c.clone(),
+            .map(|(i, (exten, context))| Incall {
+                exten,
+                context,
                 ring_seconds: rings.get(i).and_then(|r| super::parse_int(r).ok()),
             })
             .collect();

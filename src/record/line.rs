@@ -64,7 +64,7 @@ impl Line {
         if !f.group_filled(Group::Line) || !f.require(Group::Line) {
             return None;
         }
-        let protocol = Protocol::parse(&f.text(Col::LineProtocol)?)?;
+        let protocol = Protocol::parse(f.value(Col::LineProtocol)?.as_text()?)?;
         if !protocol.has_sip() {
             for col in [Col::SipUsername, Col::SipSecret] {
                 if f.filled(col) {
@@ -78,11 +78,11 @@ impl Line {
         }
         Some(Line {
             protocol,
-            context: f.text(Col::Context)?,
-            sip_username: f.text(Col::SipUsername),
+            context: f.take_text(Col::Context)?,
+            sip_username: f.take_text(Col::SipUsername),
             sip_username_generated: false,
-            sip_secret: f.text(Col::SipSecret),
-            provisioning_code: f.text(Col::ProvisioningCode),
+            sip_secret: f.take_text(Col::SipSecret),
+            provisioning_code: f.take_text(Col::ProvisioningCode),
         })
     }
 
@@ -126,5 +126,5 @@ pub fn build_exten(f: &mut Fields) -> Option<String> {
         ));
         return None;
     }
-    f.text(Col::Exten)
+    f.take_text(Col::Exten)
 }

@@ -74,41 +74,41 @@ impl Fields {
     /// holds the stored value (or what the merge put there: a new password hash, an emptied
     /// cell), taken as it is: it passed its rule when it was written.
     pub fn merged<'a>(
-        row: &Fields,
+        row: Fields,
         given: impl Fn(Col) -> Option<&'a str>,
-        merged: &[String],
+        merged: &[&str],
     ) -> Fields {
         let mut taken = [false; crate::columns::N];
         let mut stored_errors = Vec::new();
-        let states = crate::columns::COLUMNS
+        // The row's states, changed in place where the merged record holds something else.
+        let mut states = row.states;
+        for ((c, &text), state) in crate::columns::COLUMNS
             .iter()
             .zip(merged)
-            .map(|(c, text)| {
-                if text.is_empty() {
-                    State::Empty
-                } else if given(c.col) == Some(text.as_str()) {
-                    taken[c.col as usize] = true;
-                    row.states[c.col as usize].clone()
-                } else {
-                    match cell::stored(c.col, text) {
-                        Ok(v) => State::Good(v),
-                        Err(e) => {
-                            stored_errors.push(e);
-                            State::Bad
-                        }
+            .zip(states.iter_mut())
+        {
+            if text.is_empty() {
+                *state = State::Empty;
+            } else if given(c.col) == Some(text) {
+                taken[c.col as usize] = true;
+            } else {
+                *state = match cell::stored(c.col, text) {
+                    Ok(v) => State::Good(v),
+                    Err(e) => {
+                        stored_errors.push(e);
+                        State::Bad
                     }
-                }
-            })
-            .collect();
+                };
+            }
+        }
         let mut errors: Vec<RowError> = row
             .errors
-            .iter()
+            .into_iter()
             .filter(|e| {
                 e.column
                     .and_then(crate::columns::lookup)
                     .is_some_and(|c| taken[c as usize])
             })
-            .cloned()
             .collect();
         errors.extend(stored_errors);
         Fields {
@@ -132,6 +132,38 @@ impl Fields {
     pub fn value(&self, col: Col) -> Option<&Value> {
         match &self.states[col as usize] {
             State::Good(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Takes the checked value out of a cell, for the one record built from it (each group
+    /// builds its record from its own columns; others only ask whether they are filled):
+    /// the cell still counts as filled, but its value is gone.
+    pub fn take(&mut self, col: Col) -> Option<Value> {
+        let state = &mut self.states[col as usize];
+        if !matches!(state, State::Good(_)) {
+            return None;
+        }
+        match std::mem::replace(state, State::Bad) {
+            State::Good(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// [`Fields::text`], taken out of the cell (see [`Fields::take`]).
+    pub fn take_text(&mut self, col: Col) -> Option<String> {
+        self.value(col).and_then(Value::as_text)?;
+        match self.take(col) {
+            Some(Value::Text(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// [`Fields::list`], taken out of the cell (see [`Fields::take`]).
+    pub fn take_list(&mut self, col: Col) -> Option<Vec<String>> {
+        self.list(col)?;
+        match self.take(col) {
+            Some(Value::List(items)) => Some(items),
             _ => None,
         }
     }
@@ -254,7 +286,7 @@ pub fn build(mut f: Fields, row_number: u64, line: u64) -> Parsed {
     let exten = line::build_exten(&mut f);
     let incalls = Incall::build(&mut f);
     let voicemail = Voicemail::build(&mut f);
-    let permissions = voicemail::build_permissions(&f);
+    let permissions = voicemail::build_permissions(&mut f);
     // A row already rejected is not worth the password hash; it is still planned, so that
     // its errors against the database are reported too.
     let ok = f.errors.is_empty();
@@ -309,14 +341,14 @@ pub fn draft(cells: &[(Col, &str)], row_number: u64) -> Parsed {
 }
 
 /// What an update row says of one column.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Given {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Given<'a> {
     /// The column is not in the header: leave the value as stored.
     Absent,
     /// The cell is empty: unset the value.
     Empty,
     /// The cell's text, as written.
-    Text(String),
+    Text(&'a str),
 }
 
 /// An update row after the parallel stage, free of its file: what it says of each column,
@@ -327,8 +359,10 @@ pub struct Patch {
     pub row_number: u64,
     /// Physical line of the record.
     pub line: u64,
-    /// Every registry column, by index.
-    cells: Vec<Given>,
+    /// The row's fields, as read (one buffer, rather than a string a cell).
+    record: csv::StringRecord,
+    /// Every registry column, by index: its field in `record`, if the header has it.
+    fields_at: [Option<usize>; crate::columns::N],
     /// The row's cells, each checked against its column's rule.
     pub fields: Fields,
     /// The argon2id hash of the row's password, if it gives a valid one.
@@ -336,9 +370,25 @@ pub struct Patch {
 }
 
 impl Patch {
+    /// Takes the row's checked cells out of it (to be merged, see [`Fields::merged`]).
+    pub fn take_fields(&mut self) -> Fields {
+        std::mem::replace(
+            &mut self.fields,
+            Fields {
+                states: Vec::new(),
+                errors: Vec::new(),
+                warnings: Vec::new(),
+            },
+        )
+    }
+
     /// What the row says of `col`.
-    pub fn cell(&self, col: Col) -> &Given {
-        &self.cells[col as usize]
+    pub fn cell(&self, col: Col) -> Given<'_> {
+        match self.fields_at[col as usize].map(|i| self.record.get(i)) {
+            None => Given::Absent,
+            Some(None | Some("")) => Given::Empty,
+            Some(Some(v)) => Given::Text(v),
+        }
     }
 
     /// The row's text for `col`, if it gives one.
@@ -351,7 +401,7 @@ impl Patch {
 
     /// Whether the row has the column (empty or not).
     pub fn has(&self, col: Col) -> bool {
-        *self.cell(col) != Given::Absent
+        self.cell(col) != Given::Absent
     }
 }
 
@@ -361,14 +411,10 @@ pub fn parse_update(header: &Header, raw: &RawRow) -> Result<Patch, Vec<RowError
     if raw.record.len() != header.width() {
         return Err(vec![field_count_error(raw.record.len(), header.width())]);
     }
-    let cells = crate::columns::COLUMNS
-        .iter()
-        .map(|c| match header.cell(&raw.record, c.col) {
-            Cell::Absent => Given::Absent,
-            Cell::Empty => Given::Empty,
-            Cell::Value(v) => Given::Text(v.to_string()),
-        })
-        .collect();
+    let mut fields_at = [None; crate::columns::N];
+    for c in crate::columns::COLUMNS {
+        fields_at[c.col as usize] = header.position(c.col);
+    }
     let hash = match header.cell(&raw.record, Col::Password) {
         Cell::Value(p) if check(Col::Password, p).is_ok() => Some(hash_password(p)),
         _ => None,
@@ -376,7 +422,8 @@ pub fn parse_update(header: &Header, raw: &RawRow) -> Result<Patch, Vec<RowError
     Ok(Patch {
         row_number: raw.row_number,
         line: raw.line,
-        cells,
+        record: raw.record.clone(),
+        fields_at,
         fields: Fields::check(header, &raw.record),
         hash,
     })

@@ -29,7 +29,8 @@ impl User {
         User {
             uuid: f.text(Col::Uuid),
             entity_id: f.int(Col::EntityId),
-            fields: super::user_fields().map(|c| f.value(c).cloned()).collect(),
+            // The plain fields are this record's alone: no other group reads them.
+            fields: super::user_fields().map(|c| f.take(c)).collect(),
         }
     }
 }
@@ -70,9 +71,9 @@ impl Login {
             return None;
         }
         Some(Login {
-            username: f.text(Col::Username)?,
-            password: f.text(Col::Password),
-            password_hash: f.text(Col::PasswordHash),
+            username: f.take_text(Col::Username)?,
+            password: f.take_text(Col::Password),
+            password_hash: f.take_text(Col::PasswordHash),
         })
     }
 
@@ -166,7 +167,7 @@ impl Cti {
         }
         Some(Cti {
             enabled,
-            name: f.text(Col::CtiProfileName),
+            name: f.take_text(Col::CtiProfileName),
         })
     }
 }

@@ -40,11 +40,11 @@ impl Voicemail {
             ));
         }
         Some(Voicemail {
-            name: f.text(Col::VoicemailName)?,
-            number: f.text(Col::VoicemailNumber)?,
-            context: f.text(Col::VoicemailContext)?,
-            password: f.text(Col::VoicemailPassword),
-            email: f.text(Col::VoicemailEmail),
+            name: f.take_text(Col::VoicemailName)?,
+            number: f.take_text(Col::VoicemailNumber)?,
+            context: f.take_text(Col::VoicemailContext)?,
+            password: f.take_text(Col::VoicemailPassword),
+            email: f.take_text(Col::VoicemailEmail),
             attach_audio: f.bool(Col::VoicemailAttachAudio).unwrap_or(false),
             delete_messages,
             ask_password: f.bool(Col::VoicemailAskPassword).unwrap_or(true),
@@ -53,13 +53,9 @@ impl Voicemail {
 }
 
 /// The call permission names of the row, sorted and without repeats.
-pub fn build_permissions(f: &Fields) -> Option<Vec<String>> {
-    let mut names: Vec<String> = f
-        .list(Col::CallPermissions)?
-        .iter()
-        .filter(|n| !n.is_empty())
-        .cloned()
-        .collect();
+pub fn build_permissions(f: &mut Fields) -> Option<Vec<String>> {
+    let mut names = f.take_list(Col::CallPermissions)?;
+    names.retain(|n| !n.is_empty());
     names.sort();
     names.dedup();
     Some(names)

@@ -37,7 +37,7 @@ fn expr(col: Col) -> String {
         Storage::Incalls(IncallField::Exten) => incall_list("e.exten"),
         Storage::Incalls(IncallField::Context) => incall_list("e.context"),
         // Empty when no incall has one (a single unset value stays empty, several keep
-        // their places in the list).
+        // their places in the list). `IncallLists` builds the same three lists from rows.
         Storage::Incalls(IncallField::RingSeconds) => concat!(
             "(SELECT CASE WHEN count(i.ring_seconds) = 0 AND count(*) <= 1 THEN NULL ELSE string_agg(coalesce(CAST(i.ring_seconds AS TEXT), ''), ';' ",
             incall_order!(),
@@ -62,6 +62,14 @@ fn incall_list(field: &str) -> String {
     )
 }
 
+/// Whether a column's text is a list of the user's incalls or call permissions.
+pub fn is_list(col: Col) -> bool {
+    matches!(
+        col.def().storage,
+        Storage::Incalls(_) | Storage::PermissionNames
+    )
+}
+
 /// The export query over `cols`, with `u.id` first; `filter` is a fixed SQL condition on `u`
 /// whose parameters the caller binds.
 pub fn select(cols: &[Col], filter: &str) -> String {
@@ -76,23 +84,92 @@ pub fn select_with(cols: &[Col], extra: &[&str], filter: &str) -> String {
 
 /// [`select_with`] in a dialect.
 pub fn select_in(dialect: Dialect, cols: &[Col], extra: &[&str], filter: &str) -> String {
-    let exprs: Vec<String> = cols
-        .iter()
-        .map(|c| match dialect {
-            Dialect::Sqlite => expr(*c),
-            Dialect::Postgres => format!("CAST({} AS TEXT)", expr(*c)),
-        })
-        .chain(extra.iter().map(|e| e.to_string()))
-        .collect();
+    let exprs = cols.iter().map(|c| match dialect {
+        Dialect::Sqlite => expr(*c),
+        Dialect::Postgres => format!("CAST({} AS TEXT)", expr(*c)),
+    });
+    let select = select_exprs(exprs, extra, filter);
+    format!("{select} ORDER BY u.id")
+}
+
+/// [`select_with`] with NULL for the lists ([`is_list`]), in no particular order: for users
+/// whose incalls and call permissions are read apart, a batch at a time, and laid out by
+/// [`IncallLists`] and [`GroupConcat`].
+pub fn select_without_lists(cols: &[Col], extra: &[&str], filter: &str) -> String {
+    let exprs = cols.iter().map(|c| match is_list(*c) {
+        true => "NULL".to_string(),
+        false => expr(*c),
+    });
+    select_exprs(exprs, extra, filter)
+}
+
+fn select_exprs(cols: impl Iterator<Item = String>, extra: &[&str], filter: &str) -> String {
+    let exprs: Vec<String> = cols.chain(extra.iter().map(|e| e.to_string())).collect();
     format!(
         "SELECT u.id, {} FROM users u
          LEFT JOIN lines l ON l.id = (SELECT min(id) FROM lines WHERE user_id = u.id)
          LEFT JOIN user_voicemails uv ON uv.user_id = u.id
          LEFT JOIN voicemails v ON v.id = uv.voicemail_id
          LEFT JOIN cti_profiles c ON c.id = u.cti_profile_id
-         WHERE {filter} ORDER BY u.id",
+         WHERE {filter}",
         exprs.join(", ")
     )
+}
+
+/// A `;`-list as `group_concat(x, ';')` writes it, built an item at a time: a `NULL` item
+/// (`None`) is left out, an empty one kept.
+#[derive(Debug, Default)]
+pub struct GroupConcat {
+    text: String,
+    items: usize,
+}
+
+impl GroupConcat {
+    /// Adds the next item.
+    pub fn push(&mut self, item: Option<&str>) {
+        if let Some(item) = item {
+            if self.items > 0 {
+                self.text.push(';');
+            }
+            self.text.push_str(item);
+            self.items += 1;
+        }
+    }
+
+    /// The list's text (empty for no items, as the export writes `NULL`).
+    pub fn finish(self) -> String {
+        self.text
+    }
+}
+
+/// A user's three incall lists as the export query writes them, built from the incalls read
+/// one by one in number order ([`incall_order!`]), each field as SQL text (`NULL` as
+/// `None`): an unset ring time is an empty item (so the list of a single incall without
+/// one is empty, as the query's `CASE` has it). A user's call permissions are a
+/// [`GroupConcat`] of their names in name order.
+#[derive(Debug, Default)]
+pub struct IncallLists {
+    exten: GroupConcat,
+    context: GroupConcat,
+    ring: GroupConcat,
+}
+
+impl IncallLists {
+    /// Adds the next incall.
+    pub fn push(&mut self, exten: Option<&str>, context: Option<&str>, ring: Option<&str>) {
+        self.exten.push(exten);
+        self.context.push(context);
+        self.ring.push(Some(ring.unwrap_or_default()));
+    }
+
+    /// The texts of `incall_exten`, `incall_context` and `incall_ring_seconds`.
+    pub fn cells(self) -> [String; 3] {
+        [
+            self.exten.finish(),
+            self.context.finish(),
+            self.ring.finish(),
+        ]
+    }
 }
 
 /// A cell's exported text: integers in decimal, null as empty.

@@ -100,15 +100,102 @@ pub struct StoredIncall {
     pub ring_seconds: Option<i64>,
 }
 
+/// Every registry column's text, in registry order, in one buffer: a user read for an update
+/// costs one allocation, not one a cell (most cells are short, and a batch reads thousands
+/// of users). `cells[i]` is the text of the column with registry index `i`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cells {
+    text: String,
+    /// Where each cell ends in `text`; the cells pushed so far.
+    ends: [usize; crate::columns::N],
+    len: usize,
+}
+
+impl Default for Cells {
+    fn default() -> Self {
+        Cells {
+            text: String::new(),
+            ends: [0; crate::columns::N],
+            len: 0,
+        }
+    }
+}
+
+impl Cells {
+    /// No cells yet, with room for `bytes` of text.
+    pub fn with_capacity(bytes: usize) -> Cells {
+        Cells {
+            text: String::with_capacity(bytes),
+            ..Cells::default()
+        }
+    }
+
+    /// Adds the next column's text, written by `write` into the buffer.
+    ///
+    /// # Panics
+    /// If every column has its cell already.
+    pub fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        write(&mut self.text);
+        self.ends[self.len] = self.text.len();
+        self.len += 1;
+    }
+
+    /// Adds the next column's text.
+    pub fn push(&mut self, text: &str) {
+        self.push_with(|t| t.push_str(text));
+    }
+
+    /// Replaces the text of cell `i`.
+    pub fn set(&mut self, i: usize, text: &str) {
+        let (start, end) = self.span(i);
+        self.text.replace_range(start..end, text);
+        for e in &mut self.ends[i..self.len] {
+            // Each end is at least `end`.
+            *e = *e - (end - start) + text.len();
+        }
+    }
+
+    fn span(&self, i: usize) -> (usize, usize) {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        (start, self.ends[i])
+    }
+
+    /// The cells, in registry order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len).map(|i| &self[i])
+    }
+
+    /// The cells as strings of their own.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_string).collect()
+    }
+}
+
+impl std::ops::Index<usize> for Cells {
+    type Output = str;
+
+    fn index(&self, i: usize) -> &str {
+        assert!(i < self.len, "cell {i} of {}", self.len);
+        let (start, end) = self.span(i);
+        &self.text[start..end]
+    }
+}
+
 /// A user as stored: its export cells (every registry column, in registry order) and the
-/// ids of its line, extension and voicemail box (its incoming calls and call permissions
-/// are asked for apart, when a change needs them).
+/// ids of its line, extension and voicemail box. Its incoming calls and call permissions
+/// come with it when the backend read them together ([`Tx::stored_users`] may); otherwise
+/// they are asked for apart ([`Tx::stored_incalls`], [`Tx::stored_permissions`]), when a
+/// change needs them.
 pub struct StoredUser {
     pub user_id: i64,
-    pub cells: Vec<String>,
+    pub cells: Cells,
     pub line_id: Option<i64>,
     pub extension_id: Option<i64>,
     pub voicemail_id: Option<i64>,
+    /// Its incoming calls, as [`Tx::stored_incalls`] gives them, if read with it.
+    pub incalls: Option<Vec<StoredIncall>>,
+    /// Its call permission ids, as [`Tx::stored_permissions`] gives them, if read with it.
+    pub permissions: Option<Vec<i64>>,
 }
 
 /// How a user is named: by its UUID or by its id.
@@ -221,6 +308,15 @@ pub trait Tx {
     /// The users whose username is `login`, or whose e-mail address is (without case).
     fn users_by_login(&self, login: &str) -> crate::error::Result<Vec<i64>>;
 
+    /// The users named by `uuids` (in `entity`, if given) that exist, each as
+    /// [`Tx::stored_user`] gives it, in any order: one question for a batch of update rows
+    /// rather than one a row (a round trip each, on a server).
+    fn stored_users(
+        &self,
+        uuids: &[&str],
+        entity: Option<i64>,
+    ) -> crate::error::Result<Vec<StoredUser>>;
+
     /// Inserts a user; returns its id.
     fn insert_user(&self, u: &UserRow<'_>) -> Write<i64>;
 
@@ -298,4 +394,25 @@ pub trait Tx {
 
     /// Makes every write of the transaction durable.
     fn commit(self: Box<Self>) -> crate::error::Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cells;
+
+    #[test]
+    fn cells_keep_each_text_when_one_is_replaced() {
+        let mut cells = Cells::default();
+        for text in ["a", "", "ccc", "dd"] {
+            cells.push(text);
+        }
+        cells.push_with(|t| t.push_str("42"));
+        cells.set(1, "bbbb");
+        assert_eq!(cells.to_vec(), ["a", "bbbb", "ccc", "dd", "42"]);
+        cells.set(2, "");
+        assert_eq!(cells.to_vec(), ["a", "bbbb", "", "dd", "42"]);
+        cells.set(0, "é;x");
+        assert_eq!(cells.to_vec(), ["é;x", "bbbb", "", "dd", "42"]);
+        assert_eq!(&cells[4], "42");
+    }
 }

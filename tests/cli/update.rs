@@ -437,3 +437,58 @@ fn stored_values_are_not_checked_again_against_rules_newer_than_their_data() {
     run.expect(1);
     assert_eq!(run.report().codes(), ["lastname.control_character"]);
 }
+
+#[test]
+fn a_later_row_of_the_same_user_sees_what_an_earlier_row_wrote() {
+    let (wd, uuid) = one_full_user();
+    let run = update(
+        &wd,
+        &format!("uuid,lastname\n{uuid},Smith\n{uuid},Smith\n{uuid},Lee\n"),
+        &[],
+    );
+    run.expect(0);
+    let report = run.report();
+    let rows: Vec<(u64, serde_json::Value)> = report["updated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["row_number"].as_u64().unwrap(), u["changed"].clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (1, serde_json::json!(["lastname"])),
+            (3, serde_json::json!(["lastname"]))
+        ],
+        "the second row finds the last name the first one wrote"
+    );
+    assert_eq!(wd.query_one("SELECT lastname FROM users"), "Lee");
+}
+
+#[test]
+fn a_shared_voicemail_box_changed_by_one_row_is_seen_changed_by_the_next() {
+    let wd = Workdir::with_db();
+    let header = "firstname,voicemail_name,voicemail_number,voicemail_context";
+    let report = wd.import_ok(&format!(
+        "{header}\nAnn,Team,3000,default\nBob,Team,3000,default\n"
+    ));
+    let uuid = |row| {
+        report.created_row(row)["user_uuid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (ann, bob) = (uuid(1), uuid(2));
+    assert_eq!(wd.count("voicemails"), 1, "Bob shares Ann's box");
+    // Ann's row renames the box; Bob's row gives the new name, which his record now shows.
+    let run = update(
+        &wd,
+        &format!("uuid,voicemail_name\n{ann},Sales\n{bob},Sales\n"),
+        &[],
+    );
+    run.expect(0);
+    let report = run.report();
+    assert_eq!(report["summary"]["updated"]["unchanged"], 1);
+    assert_eq!(report["updated"][0]["user_uuid"], ann.as_str());
+    assert_eq!(wd.query_one("SELECT name FROM voicemails"), "Sales");
+}

@@ -224,6 +224,8 @@ pub struct PgTx<'t> {
     insert_user: String,
     user_by_uuid: String,
     user_by_id: String,
+    /// The export select of a batch of users, by a JSON array of uuids.
+    users_by_uuid: String,
 }
 
 impl<'t> PgTx<'t> {
@@ -263,6 +265,12 @@ impl<'t> PgTx<'t> {
             &ids,
             "u.id = $1 AND (CAST($2 AS BIGINT) IS NULL OR u.entity_id = $2)",
         );
+        let users_by_uuid = super::super::export::select_in(
+            dialect,
+            &all,
+            &ids,
+            "u.uuid IN (SELECT json_array_elements_text(CAST($1 AS JSON))) AND (CAST($2 AS BIGINT) IS NULL OR u.entity_id = $2)",
+        );
         Ok(PgTx {
             client,
             path,
@@ -276,6 +284,7 @@ impl<'t> PgTx<'t> {
             insert_user,
             user_by_uuid,
             user_by_id,
+            users_by_uuid,
         })
     }
 
@@ -607,19 +616,18 @@ impl Tx for PgTx<'_> {
             UserKey::Id(id) => (&self.user_by_id, Param::Int(*id)),
         };
         let rows = self.rows(sql, &[key, entity.into()])?;
-        Ok(rows.into_iter().next().map(|r| {
-            let mut cells = r.into_iter();
-            let user_id = cells.next().map_or(0, |c| c.int());
-            let texts: Vec<String> = cells.by_ref().take(n).map(Cell::text).collect();
-            let mut ids = cells.map(|c| c.opt_int());
-            StoredUser {
-                user_id,
-                cells: texts,
-                line_id: ids.next().flatten(),
-                extension_id: ids.next().flatten(),
-                voicemail_id: ids.next().flatten(),
-            }
-        }))
+        Ok(rows.into_iter().next().map(|r| stored(r, n)))
+    }
+
+    /// One question for a batch's users: their uuids as a JSON array.
+    fn stored_users(&self, uuids: &[&str], entity: Option<i64>) -> Result<Vec<StoredUser>> {
+        let keys: Vec<String> = uuids.iter().map(|u| u.to_lowercase()).collect();
+        let keys = serde_json::to_string(&keys).map_err(|e| Error::db(&self.path, e))?;
+        let rows = self.rows(&self.users_by_uuid, &[keys.as_str().into(), entity.into()])?;
+        Ok(rows
+            .into_iter()
+            .map(|r| stored(r, crate::columns::N))
+            .collect())
     }
 
     fn users_by_extens(&self, context: &str, first: &str, last: &str) -> Result<Vec<i64>> {
@@ -958,6 +966,26 @@ impl Tx for PgTx<'_> {
         self.batch("COMMIT")?;
         self.done = true;
         Ok(())
+    }
+}
+
+/// A user read by the export query with its ids after the `n` cells.
+fn stored(row: Vec<Cell>, n: usize) -> StoredUser {
+    let mut cells = row.into_iter();
+    let user_id = cells.next().map_or(0, |c| c.int());
+    let mut texts = super::super::tx::Cells::default();
+    for c in cells.by_ref().take(n) {
+        texts.push(&c.text());
+    }
+    let mut ids = cells.map(|c| c.opt_int());
+    StoredUser {
+        user_id,
+        cells: texts,
+        line_id: ids.next().flatten(),
+        extension_id: ids.next().flatten(),
+        voicemail_id: ids.next().flatten(),
+        incalls: None,
+        permissions: None,
     }
 }
 

@@ -6,6 +6,7 @@
 #   ROWS=100000 benches/pg.sh      # a quicker run
 #   REPEAT=1 benches/pg.sh         # one run of each comparison instead of three
 #   PGBIN=/usr/lib/postgresql/16/bin benches/pg.sh   # another server version
+#   BASE=/path/to/other/ucsv benches/pg.sh           # also that build's export, in turn
 #
 # It starts a throwaway PostgreSQL cluster in a temporary directory under target/ (as the
 # postgres user when run as root), listening on a free port of 127.0.0.1, with the server's
@@ -140,6 +141,9 @@ done
 psql -X -q -d "$SERVER/ucsv_$REPEAT" -c 'VACUUM ANALYZE' >/dev/null
 for _ in $(seq "$REPEAT"); do
   measure export_ucsv "$UCSV" --db "$SERVER/ucsv_$REPEAT" -q export -o export.csv --no-progress
+  if [ -n "${BASE:-}" ]; then
+    measure export_base "$BASE" --db "$SERVER/ucsv_$REPEAT" -q export -o export_base.csv --no-progress
+  fi
   measure export_psql sh -c "psql -X -q -v ON_ERROR_STOP=1 -d '$SERVER/ucsv_$REPEAT' -f '$ROOT/benches/pg_export_baseline.sql' >export_psql.csv"
 done
 # The two exports hold the same users.
@@ -156,6 +160,10 @@ ratio() { printf '%.2f' "$(echo "scale=4; $(get "$1" 2) / $(get "$2" 2)" | bc)";
 mb() { echo "$(($(get "$1" 4) / 1024))"; }
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 size=$(du -m "users_$ROWS.csv" | cut -f1)
+base_row=
+if [ -n "${BASE:-}" ]; then
+  base_row="| export $ROWS users by the build BASE, in the same turns | $(get export_base 2) s | $(get export_psql 2) s | $(ratio export_base export_psql) | | $(get export_base 5) s / $(get export_psql 5) s |"
+fi
 cat <<EOF
 Measured $(date -u +%Y-%m-%d) by \`benches/pg.sh\` on $(nproc) cores ($cpu), PostgreSQL $VERSION
 (a throwaway cluster with the server's default settings: fsync and synchronous_commit on,
@@ -166,6 +174,7 @@ data: $ROWS generated rows ($size MB, seed 1); median of $REPEAT runs taking tur
 |---|---|---|---|---|---|
 | import $ROWS rows into a fresh database | $(get import_ucsv 2) s | $(get import_psql 2) s | $(ratio import_ucsv import_psql) | ≤ 1.0 | $(get import_ucsv 5) s / $(get import_psql 5) s |
 | export $ROWS users as CSV | $(get export_ucsv 2) s | $(get export_psql 2) s | $(ratio export_ucsv export_psql) | ≤ 1.0 | $(get export_ucsv 5) s / $(get export_psql 5) s |
+$base_row
 
 | ucsv peak memory (max RSS), $ROWS rows | measured | target |
 |---|---|---|

@@ -120,9 +120,10 @@ measure() {
   "$TIME" -f "%e %U %S %M" -o time.txt "$@" >/dev/null
   after=$(server_cpu)
   read -r wall user sys rss <time.txt
-  printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$wall" "$(echo "$user + $sys" | bc)" "$rss" \
-    "$(echo "$after - $before" | bc)" >>results.tsv
-  echo "$label: ${wall}s wall, $((rss / 1024)) MB max RSS, $(echo "$after - $before" | bc)s server CPU" >&2
+  local server
+  server=$(printf '%.2f' "$(echo "$after - $before" | bc)")
+  printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$wall" "$(echo "$user + $sys" | bc)" "$rss" "$server" >>results.tsv
+  echo "$label: ${wall}s wall, $((rss / 1024)) MB max RSS, ${server}s server CPU" >&2
 }
 
 # (a)/(b) import, then (c) export of what ucsv imported; ucsv and psql taking turns.
@@ -162,7 +163,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 size=$(du -m "users_$ROWS.csv" | cut -f1)
 base_row=
 if [ -n "${BASE:-}" ]; then
-  base_row="| export $ROWS users by the build BASE, in the same turns | $(get export_base 2) s | $(get export_psql 2) s | $(ratio export_base export_psql) | | $(get export_base 5) s / $(get export_psql 5) s |"
+  base_row=$'\n'"| export $ROWS users by the build BASE, in the same turns | $(get export_base 2) s | $(get export_psql 2) s | $(ratio export_base export_psql) | | $(get export_base 5) s / $(get export_psql 5) s |"
 fi
 cat <<EOF
 Measured $(date -u +%Y-%m-%d) by \`benches/pg.sh\` on $(nproc) cores ($cpu), PostgreSQL $VERSION
@@ -173,8 +174,7 @@ data: $ROWS generated rows ($size MB, seed 1); median of $REPEAT runs taking tur
 | measure | ucsv | psql | ratio | target | server CPU: ucsv / psql |
 |---|---|---|---|---|---|
 | import $ROWS rows into a fresh database | $(get import_ucsv 2) s | $(get import_psql 2) s | $(ratio import_ucsv import_psql) | ≤ 1.0 | $(get import_ucsv 5) s / $(get import_psql 5) s |
-| export $ROWS users as CSV | $(get export_ucsv 2) s | $(get export_psql 2) s | $(ratio export_ucsv export_psql) | ≤ 1.0 | $(get export_ucsv 5) s / $(get export_psql 5) s |
-$base_row
+| export $ROWS users as CSV | $(get export_ucsv 2) s | $(get export_psql 2) s | $(ratio export_ucsv export_psql) | ≤ 1.0 | $(get export_ucsv 5) s / $(get export_psql 5) s |$base_row
 
 | ucsv peak memory (max RSS), $ROWS rows | measured | target |
 |---|---|---|

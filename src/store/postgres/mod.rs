@@ -221,9 +221,11 @@ pub fn drop_tables(client: &mut Client) {
     let _ = client.batch_execute(&sql);
 }
 
-/// Streams the users (of `entity`, if given) in id order through a portal, a block of rows
-/// at a time: memory stays constant whatever the number of users. See
-/// [`super::Store::each_user`].
+/// Streams the users (of `entity`, if given) in id order: the server sends the rows without
+/// waiting for the client to ask for the next block (a portal's blocks would leave the server
+/// idle while the client writes each one), and memory stays constant whatever the number of
+/// users, since the connection reads only as fast as `each` takes the rows (the socket's
+/// buffers hold the rows the server is ahead by). See [`super::Store::each_user`].
 pub fn each_user(
     client: &std::cell::RefCell<Client>,
     path: &Path,
@@ -231,7 +233,7 @@ pub fn each_user(
     cols: &[crate::columns::Col],
     mut each: impl FnMut(&[Vec<u8>]) -> Result<()>,
 ) -> Result<u64> {
-    const BLOCK: i32 = 4096;
+    use postgres::fallible_iterator::FallibleIterator;
     let db = |e| error(path, e);
     let sql = super::export::select_in(
         super::export::Dialect::Postgres,
@@ -247,15 +249,11 @@ pub fn each_user(
         .read_only(true)
         .start()
         .map_err(db)?;
-    let portal = tx.bind(sql.as_str(), &[&entity]).map_err(db)?;
     let mut cells: Vec<Vec<u8>> = vec![Vec::new(); cols.len()];
     let mut n = 0;
-    loop {
-        let rows = tx.query_portal(&portal, BLOCK).map_err(db)?;
-        if rows.is_empty() {
-            break;
-        }
-        for row in &rows {
+    {
+        let mut rows = tx.query_raw(sql.as_str(), [entity]).map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
             for (i, cell) in cells.iter_mut().enumerate() {
                 cell.clear();
                 if let Some(text) = row.try_get::<_, Option<&str>>(i + 1).map_err(db)? {

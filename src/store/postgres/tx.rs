@@ -39,6 +39,16 @@ const ID_BLOCK: i64 = 2048;
 /// The namespace of the advisory locks on provisioning codes (see [`PgTx::claim_codes`]).
 const CODE_LOCKS: i32 = 0x7563_7376;
 
+/// After how many users written by COPY the commit analyzes the tables written: the planner
+/// would otherwise plan the next queries (an export, the probes of the next import) on the
+/// sizes the tables had before, until autovacuum gets to them, and a plan made for empty
+/// tables can scan a whole table per user.
+const ANALYZE_AFTER: u64 = 10_000;
+
+/// The statement analyzing the tables of [`COPIED`].
+const ANALYZE: &str =
+    "ANALYZE users, lines, extensions, incalls, voicemails, user_voicemails, user_call_permissions";
+
 /// The tables written by COPY, in the order their rows can be sent (referenced rows first).
 const COPIED: [(Table, &str); 7] = [
     (Table::Users, ""),
@@ -218,6 +228,8 @@ pub struct PgTx<'t> {
     /// Ids handed out in a spoiled pass (negative: never stored).
     fake: Flag<i64>,
     pending: RefCell<Pending>,
+    /// How many users went to the COPY buffers.
+    copied: Flag<u64>,
     /// The COPY statement of `users`.
     copy_users: String,
     /// The careful insert of a user.
@@ -280,6 +292,7 @@ impl<'t> PgTx<'t> {
             spoiled: Flag::new(false),
             fake: Flag::new(0),
             pending: RefCell::default(),
+            copied: Flag::new(0),
             copy_users,
             insert_user,
             user_by_uuid,
@@ -371,6 +384,9 @@ impl<'t> PgTx<'t> {
             } else {
                 Some(self.next_id(table)?)
             };
+            if table == Table::Users {
+                self.copied.set(self.copied.get() + 1);
+            }
             let mut pending = self.pending.borrow_mut();
             pending.any = true;
             let buf = &mut pending.buffers[slot(table)];
@@ -965,6 +981,11 @@ impl Tx for PgTx<'_> {
         }
         self.batch("COMMIT")?;
         self.done = true;
+        if self.copied.get() >= ANALYZE_AFTER {
+            // The rows are committed: a failure here (say, a role that does not own the
+            // tables) leaves them to autovacuum, and is not the import's.
+            let _ = self.client.borrow_mut().batch_execute(ANALYZE);
+        }
         Ok(())
     }
 }

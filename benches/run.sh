@@ -8,6 +8,7 @@
 #   UPDATE_ROWS=200000             # the size of (f), update against import (benches/update.sh)
 #   PGBIN=/usr/lib/postgresql/15/bin  # (g), ucsv on PostgreSQL against psql (benches/pg.sh),
 #                                     # skipped when there is no initdb there or no psql
+#   (h) ucsv user (benches/user.sh) lists ROWS users and adds USER_ROWS (10,000) numbers
 #
 # Each comparison runs REPEAT times, ucsv and the sqlite3 shell taking turns, and the report
 # gives the median: the machines this runs on are shared and noisy.
@@ -104,6 +105,10 @@ measure hashing "$UCSV" --db hashed.db -q import passwords.csv --no-progress
 # (f) update against import, at UPDATE_ROWS users (its own script, also run alone).
 update_table=$(UPDATE_WORK="$WORK/update" REPEAT="$REPEAT" "$ROOT/benches/update.sh")
 
+# (h) ucsv user: add against import, a streamed list of ROWS users, show by DN and username
+# (its own script, also run alone).
+user_table=$(USER_WORK="$WORK/user" LIST_ROWS="$ROWS" REPEAT="$REPEAT" "$ROOT/benches/user.sh")
+
 # (g) PostgreSQL: ucsv against psql at ROWS rows (its own script, also run alone), on the same
 # generated file; written between the pg-results markers of benches/README.md.
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -147,6 +152,8 @@ sqlite3 $(sqlite3 --version | cut -d' ' -f1) shell, ucsv with its bundled SQLite
 | export | $(mb export_ucsv_small) MB | $(mb export_ucsv) MB | ≤ 256 MB, flat |
 
 $update_table
+
+$user_table
 
 Password hashing, reported separately: $HASHED rows with plaintext passwords import in
 $(get hashing 2) s ($hash_rate rows/s), using $hash_cores cores on average (argon2id,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (g) ucsv user, in one run on one machine:
+# (h) ucsv user, in one run on one machine:
 #   1. `user add` of a range of USER_ROWS numbers against importing the same rows from CSV
 #      (exten, context, line_protocol, firstname), each into a fresh database, taking turns;
 #   2. `user list --format json` of LIST_ROWS users: wall time and peak memory (it streams);
@@ -90,7 +90,7 @@ med() { awk -F'\t' -v k="$1" -v c="${2:-2}" '$1 == k { print $c }' times.tsv | s
 ms() { printf '%.0f' "$(echo "$(med "$1") * 1000" | bc)"; }
 ratio() { printf '%.2f' "$(echo "scale=4; $(med "$1") / $(med "$2")" | bc)"; }
 cat <<TABLE
-| (g) ucsv user | measured | target |
+| (h) ucsv user | measured | target |
 |---|---|---|
 | \`user add\` of $N numbers / importing the same $N rows (median of $REPEAT) | $(med user_add) s / $(med import) s = $(ratio user_add import) | ≤ 1.2 |
 | \`user list --format json\` of $BIG users (median of $REPEAT) | $(med list_json) s, $(($(med list_json 3) / 1024)) MB peak RSS | ≤ 256 MB |

@@ -74,11 +74,18 @@ fn sets(given: &[String], fixed: &[Col]) -> Result<Vec<(Col, String)>> {
 struct Applied {
     /// (row number, user id) of each row created or changed.
     users: Vec<(u64, i64)>,
+    /// (row number, uuid, credentials) of each user created.
+    created: Vec<(u64, String, crate::domain::Credentials)>,
 }
 
 impl Sink for Applied {
     fn created(&mut self, created: &Created) -> Result<()> {
         self.users.push((created.row_number, created.user_id));
+        self.created.push((
+            created.row_number,
+            created.user_uuid.clone(),
+            created.credentials.clone().unwrap_or_default(),
+        ));
         Ok(())
     }
     fn updated(&mut self, updated: &crate::domain::update::Updated) -> Result<()> {
@@ -88,15 +95,16 @@ impl Sink for Applied {
 }
 
 /// Applies CSV rows made by the command through the pipeline, with the human report on
-/// stderr; returns the outcome and the users applied.
+/// stderr; returns the outcome and what the rows applied.
 fn apply(
     ctx: &Context,
+    store: &mut crate::store::Store,
     command: &'static str,
     mode: Mode,
     csv: Vec<u8>,
     keep_going: bool,
     entity: Option<i64>,
-) -> Result<(Outcome, Vec<(u64, i64)>)> {
+) -> Result<(Outcome, Applied)> {
     let opts = InputOptions {
         encoding: None,
         delimiter: Some(b','),
@@ -107,7 +115,6 @@ fn apply(
         Box::new(std::io::Cursor::new(csv)),
         &opts,
     )?;
-    let mut store = ctx.store()?;
     let report = Human::new(std::io::stderr(), &source)
         .color(std::io::stderr().is_terminal())
         .quiet(ctx.quiet);
@@ -120,9 +127,9 @@ fn apply(
         entity,
         progress: crate::progress::Progress::new(!ctx.quiet, None, true),
     };
-    let outcome = pipeline::run(&mut store, &mut source, &opts, &mut sink)?;
+    let outcome = pipeline::run(store, &mut source, &opts, &mut sink)?;
     sink.finish(&outcome)?;
-    Ok((outcome, sink.0.users))
+    Ok((outcome, sink.0))
 }
 
 /// Prints `cols` of the users applied (when the run committed).
@@ -172,12 +179,10 @@ pub fn add(ctx: &Context, args: &UserAddArgs) -> Result<u8> {
             "give the password once",
         ));
     }
-    let context = {
-        let store = ctx.store()?;
-        Reference::load(&store)?
-            .dn_context(args.at.context.as_deref(), args.at.entity)
-            .map_err(|m| usage(m, "give --context NAME"))?
-    };
+    let mut store = ctx.store()?;
+    let context = Reference::load(&store)?
+        .dn_context(args.at.context.as_deref(), args.at.entity)
+        .map_err(|m| usage(m, "give --context NAME"))?;
     // The rows: the DN, its context and protocol, the firstname (the DN unless set), the
     // --set cells and the password.
     // Without a line, the DN is only the default firstname (and `{dn}`).
@@ -220,16 +225,36 @@ pub fn add(ctx: &Context, args: &UserAddArgs) -> Result<u8> {
         csv.write_record(&row).map_err(io)?;
     }
     let csv = csv.into_inner().map_err(|e| io(e.into_error().into()))?;
-    let (outcome, users) = apply(
+    let (outcome, applied) = apply(
         ctx,
+        &mut store,
         "user add",
         Mode::Import,
         csv,
         args.keep_going,
         args.at.entity,
     )?;
-    if outcome.committed && !users.is_empty() {
-        print(ctx, &users, CREDENTIALS.to_vec(), args.format)?;
+    if outcome.committed && !applied.created.is_empty() {
+        // Printed from what the run wrote: nothing is read back.
+        let mut out = UserPrinter::new(
+            std::io::stdout().lock(),
+            args.format,
+            CREDENTIALS.to_vec(),
+            false,
+        );
+        out.begin()?;
+        for (row, uuid, c) in &applied.created {
+            let dn = range.nth(row - 1);
+            let cells = [
+                dn.as_str(),
+                uuid.as_str(),
+                c.sip_username.as_deref().unwrap_or(""),
+                c.sip_secret.as_deref().unwrap_or(""),
+                c.provisioning_code.as_deref().unwrap_or(""),
+            ];
+            out.user(&cells)?;
+        }
+        out.end(None)?;
     }
     Ok(outcome.exit_code())
 }
@@ -237,8 +262,8 @@ pub fn add(ctx: &Context, args: &UserAddArgs) -> Result<u8> {
 /// `ucsv user set`.
 pub fn set(ctx: &Context, args: &UserSetArgs) -> Result<u8> {
     let sets = sets(&args.set, &[Col::Uuid])?;
+    let mut store = ctx.store()?;
     let keys = {
-        let mut store = ctx.store()?;
         let reference = Reference::load(&store)?;
         reference.check_entity(args.at.entity)?;
         let domain = Domain::new(store.begin()?, &reference, args.at.entity);
@@ -262,16 +287,22 @@ pub fn set(ctx: &Context, args: &UserSetArgs) -> Result<u8> {
         csv.write_record(&row).map_err(io)?;
     }
     let csv = csv.into_inner().map_err(|e| io(e.into_error().into()))?;
-    let (outcome, users) = apply(
+    let (outcome, applied) = apply(
         ctx,
+        &mut store,
         "user set",
         Mode::Update,
         csv,
         args.keep_going,
         args.at.entity,
     )?;
-    if outcome.committed && !users.is_empty() {
-        print(ctx, &users, crate::sink::users::SHORT.to_vec(), args.format)?;
+    if outcome.committed && !applied.users.is_empty() {
+        print(
+            ctx,
+            &applied.users,
+            crate::sink::users::SHORT.to_vec(),
+            args.format,
+        )?;
     }
     Ok(outcome.exit_code())
 }

@@ -46,6 +46,18 @@ pub struct Created {
     /// Whether the line's extension existed free and was claimed (not created).
     #[serde(skip)]
     pub extension_reused: bool,
+    /// The line's credentials as stored (generated when the row left them empty), for a
+    /// door that hands them out once (`ucsv user add`); never in the report.
+    #[serde(skip)]
+    pub credentials: Option<Credentials>,
+}
+
+/// A new line's credentials.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Credentials {
+    pub sip_username: Option<String>,
+    pub sip_secret: Option<String>,
+    pub provisioning_code: Option<String>,
 }
 
 /// The outcome of planning one row.
@@ -215,6 +227,11 @@ impl<'t> Domain<'t> {
             let line_id = self.insert_line(user_id, line, &plan)?;
             undo.push((Table::Lines, line_id));
             created.line_id = Some(line_id);
+            created.credentials = Some(Credentials {
+                sip_username: plan.sip_username.clone(),
+                sip_secret: line.sip_secret.clone(),
+                provisioning_code: plan.provisioning_code.clone(),
+            });
             if let Some(exten) = &p.exten {
                 let id =
                     self.claim_extension(exten, &line.context, plan.exten_id, Some(line_id))?;

@@ -65,6 +65,12 @@ impl DnRange {
         Self::value(&self.last) - Self::value(&self.first) + 1
     }
 
+    /// The `i`-th number of the range (from 0), with the range's digit count.
+    pub fn nth(&self, i: u64) -> String {
+        let width = self.first.len();
+        format!("{:0width$}", Self::value(&self.first) + i)
+    }
+
     /// Whether the range is one number.
     pub fn is_single(&self) -> bool {
         self.first == self.last

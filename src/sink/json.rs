@@ -272,6 +272,7 @@ mod tests {
                 call_permission_ids: vec![],
                 voicemail_created: true,
                 extension_reused: false,
+                credentials: None,
             })
             .collect();
         let updated = vec![Updated {

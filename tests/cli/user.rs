@@ -65,6 +65,12 @@ fn add_creates_a_user_per_number_and_prints_their_credentials_once() {
             ["1002", "Office", "1002@acme.example", "1002", "sip"],
         ]
     );
+    // What is printed is what is stored.
+    let stored = wd.query_rows(
+        "SELECT e.exten, u.uuid, l.sip_username, l.sip_secret, l.provisioning_code FROM users u
+         JOIN lines l ON l.user_id = u.id JOIN extensions e ON e.line_id = l.id ORDER BY e.exten",
+    );
+    assert_eq!(stored, rows[1..].to_vec());
     // The secret is printed by add only: show prints it from the database, never the log.
     assert!(!run.stderr.contains(&rows[1][3]), "{}", run.stderr);
 }
@@ -535,4 +541,24 @@ fn a_voicemail_box_named_after_its_user_follows_the_new_name() {
             .any(|c| c == "voicemail_name"),
         "{updated}"
     );
+}
+
+#[test]
+fn dns_need_a_context_when_the_entity_has_several_internal_ones() {
+    let wd = Workdir::with_reference(
+        "[[entity]]\nid = 1\nname = \"default\"\n\n[[context]]\nname = \"paris\"\nentity = 1\ntype = \"internal\"\nranges = [\"1000-1999\"]\n\n[[context]]\nname = \"lyon\"\nentity = 1\ntype = \"internal\"\nranges = [\"2000-2999\"]\n",
+    );
+    let run = wd.run(&["user", "add", "1000"]);
+    run.expect(2);
+    assert!(
+        run.stderr_mentions("several internal contexts could hold the DNs (lyon, paris)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(wd.count("users"), 0);
+    wd.run(&["user", "add", "2000", "--context", "lyon"])
+        .expect(0);
+    wd.run(&["user", "show", "2000", "--context", "lyon", "--short"])
+        .expect(0);
+    wd.run(&["user", "show", "2000"]).expect(2);
 }

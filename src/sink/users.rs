@@ -4,7 +4,7 @@
 //! format, so that it goes back through `ucsv update`).
 
 use crate::cli::UserFormat;
-use crate::columns::{Col, Rule};
+use crate::columns::Col;
 use crate::error::{Error, Result};
 use std::io::Write;
 
@@ -234,12 +234,9 @@ fn typed(col: Col, text: &str) -> serde_json::Value {
     if text.is_empty() {
         return Value::Null;
     }
-    match col.def().rule {
-        Rule::Bool { .. } => Value::Bool(text == "1"),
-        Rule::Int { .. } => text
-            .parse::<i64>()
-            .map_or_else(|_| Value::String(text.into()), Value::from),
-        _ if col == Col::EntityId => text
+    match col.def().rule.type_name() {
+        "bool" => Value::Bool(text == "1"),
+        "int" => text
             .parse::<i64>()
             .map_or_else(|_| Value::String(text.into()), Value::from),
         _ => Value::String(text.into()),

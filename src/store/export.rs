@@ -359,18 +359,65 @@ fn listing_sql(dialect: Dialect, cols: &[Col], order: super::tx::Order) -> Strin
     format!("{unordered} ORDER BY {key} LIMIT ?3 OFFSET ?4")
 }
 
+/// How many users `filter` keeps.
+fn count_listed(db: &dyn super::sql::Db, filter: &super::tx::Filter) -> crate::error::Result<u64> {
+    let pattern = pattern(filter.search.as_deref());
+    let rows = db.rows(
+        &format!("SELECT count(*) FROM users u WHERE {LISTED}"),
+        &[filter.entity.into(), pattern.as_deref().into()],
+    )?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.first())
+        .map_or(0, |c| c.int().unsigned_abs()))
+}
+
+/// A page of the users `filter` keeps, in id order, with every registry column, and how
+/// many it keeps in all (see [`super::tx::Tx::list_users`]), in a backend's dialect.
+pub(crate) fn list_users(
+    db: &dyn super::sql::Db,
+    dialect: Dialect,
+    filter: &super::tx::Filter,
+    page: super::tx::Page,
+) -> crate::error::Result<(Vec<super::tx::UserView>, u64)> {
+    use super::sql::Param;
+    let total = count_listed(db, filter)?;
+    let pattern = pattern(filter.search.as_deref());
+    let all: Vec<Col> = crate::columns::COLUMNS.iter().map(|c| c.col).collect();
+    let sql = listing_sql(dialect, &all, super::tx::Order::default());
+    let limit = page.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+    // No limit: -1 for SQLite, null for PostgreSQL.
+    let limit = match dialect {
+        Dialect::Sqlite => Param::Int(limit.unwrap_or(-1)),
+        Dialect::Postgres => limit.into(),
+    };
+    let offset = Param::Int(i64::try_from(page.offset).unwrap_or(i64::MAX));
+    let rows = db.rows(
+        &sql,
+        &[
+            filter.entity.into(),
+            pattern.as_deref().into(),
+            limit,
+            offset,
+        ],
+    )?;
+    let users = rows
+        .into_iter()
+        .map(|r| {
+            let mut cells = r.into_iter();
+            super::tx::UserView {
+                id: cells.next().map_or(0, |c| c.int()),
+                cells: cells.map(super::sql::Cell::text).collect(),
+            }
+        })
+        .collect();
+    Ok((users, total))
+}
+
 impl super::Store {
     /// How many users `filter` keeps.
     pub fn count_listed(&self, filter: &super::tx::Filter) -> crate::error::Result<u64> {
-        let pattern = pattern(filter.search.as_deref());
-        let rows = self.db().rows(
-            &format!("SELECT count(*) FROM users u WHERE {LISTED}"),
-            &[filter.entity.into(), pattern.as_deref().into()],
-        )?;
-        Ok(rows
-            .first()
-            .and_then(|r| r.first())
-            .map_or(0, |c| c.int().unsigned_abs()))
+        count_listed(self.db().as_ref(), filter)
     }
 
     /// Streams the users `filter` keeps, in `order`, the `page` of them: for each, its id

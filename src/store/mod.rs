@@ -162,14 +162,10 @@ impl Store {
 
     /// The number of users (of `entity`, if given).
     pub fn count_users(&self, entity: Option<i64>) -> Result<u64> {
-        let rows = self.db().rows(
-            "SELECT count(*) FROM users WHERE CAST(?1 AS BIGINT) IS NULL OR entity_id = ?1",
-            &[entity.into()],
-        )?;
-        Ok(rows
-            .first()
-            .and_then(|r| r.first())
-            .map_or(0, |c| c.int().unsigned_abs()))
+        self.count_listed(&tx::Filter {
+            entity,
+            search: None,
+        })
     }
 
     /// Begins the write transaction of a run.
@@ -218,6 +214,42 @@ pub(crate) const USERS_BY_LOGIN: &str =
 pub(crate) const USERS_BY_LOGIN_PG: &str =
     "SELECT id FROM users WHERE username = ?1 OR lower(email) = lower(?1) ORDER BY id";
 
+/// Deletes a user with what it owns (see [`tx::Tx::delete_user`]), in the SQL both backends
+/// run.
+pub(crate) fn delete_user(db: &dyn sql::Db, user_id: i64, voicemail: Option<i64>) -> Result<()> {
+    let run = |sql: &str, id: i64| db.exec(sql, &[id.into()]).map(drop);
+    // Incoming calls first: their numbers can go only once nothing points at them.
+    let incall_extensions: Vec<i64> = db
+        .rows(
+            "SELECT extension_id FROM incalls WHERE user_id = ?1",
+            &[user_id.into()],
+        )?
+        .iter()
+        .map(|r| r[0].int())
+        .collect();
+    run("DELETE FROM incalls WHERE user_id = ?1", user_id)?;
+    for id in incall_extensions {
+        run(
+            "DELETE FROM extensions WHERE id = ?1 AND line_id IS NULL",
+            id,
+        )?;
+    }
+    run(
+        "DELETE FROM extensions WHERE line_id IN (SELECT id FROM lines WHERE user_id = ?1)",
+        user_id,
+    )?;
+    run("DELETE FROM lines WHERE user_id = ?1", user_id)?;
+    run("DELETE FROM user_voicemails WHERE user_id = ?1", user_id)?;
+    if let Some(v) = voicemail {
+        run("DELETE FROM voicemails WHERE id = ?1", v)?;
+    }
+    run(
+        "DELETE FROM user_call_permissions WHERE user_id = ?1",
+        user_id,
+    )?;
+    run("DELETE FROM users WHERE id = ?1", user_id)
+}
+
 /// The URL a `--db` value holds, and how messages show it.
 fn url_of(db: &Path) -> (String, PathBuf) {
     let url = db.as_os_str().to_string_lossy().into_owned();
@@ -225,16 +257,39 @@ fn url_of(db: &Path) -> (String, PathBuf) {
     (url, shown)
 }
 
-/// The query telling whether a unique column's value belongs to another user than `?2`
-/// (null for none), from the registry's storage binding.
-pub fn unique_probe(col: crate::columns::Col) -> String {
-    use crate::columns::Storage;
-    let (table, column, owner) = match col.def().storage {
-        Storage::User => ("users", col.name(), "id"),
-        Storage::Line(column) => ("lines", column, "user_id"),
-        other => unreachable!("{} is unique but stored as {other:?}", col.name()),
-    };
-    format!("SELECT EXISTS(SELECT 1 FROM {table} WHERE {column} = ?1 AND {owner} IS NOT ?2)")
+/// The queries telling whether a unique column's value (`?1`) belongs to another user than
+/// `?2` (null for none), one per unique column, from the registry's storage binding; built
+/// once per transaction. The e-mail address compares without case: on SQLite through the
+/// column's NOCASE collation (and so its index), on PostgreSQL through its index on
+/// `lower(email)`.
+pub fn unique_probes(dialect: export::Dialect) -> Vec<(crate::columns::Col, String)> {
+    use crate::columns::{Col, Storage};
+    crate::columns::unique()
+        .map(|col| {
+            let (table, column, owner) = match col.def().storage {
+                Storage::User => ("users", col.name(), "id"),
+                Storage::Line(column) => ("lines", column, "user_id"),
+                other => unreachable!("{} is unique but stored as {other:?}", col.name()),
+            };
+            let compared = match (dialect, col) {
+                (export::Dialect::Postgres, Col::Email) => format!("lower({column}) = lower(?1)"),
+                _ => format!("{column} = ?1"),
+            };
+            let sql = format!(
+                "SELECT EXISTS(SELECT 1 FROM {table} WHERE {compared} AND {owner} IS DISTINCT FROM CAST(?2 AS BIGINT))"
+            );
+            (col, sql)
+        })
+        .collect()
+}
+
+/// The probe of `col` among `probes` (see [`unique_probes`]).
+pub(crate) fn probe_of(probes: &[(crate::columns::Col, String)], col: crate::columns::Col) -> &str {
+    probes
+        .iter()
+        .find(|(c, _)| *c == col)
+        .map(|(_, sql)| sql.as_str())
+        .unwrap_or_else(|| unreachable!("{} is not a unique column", col.name()))
 }
 
 #[cfg(test)]
@@ -255,13 +310,9 @@ mod tests {
             5,
             "uuid, email, username, sip_username, provisioning_code"
         );
-        for col in unique {
+        for (col, probe) in unique_probes(export::Dialect::Sqlite) {
             let taken: bool = conn
-                .query_row(
-                    &unique_probe(col),
-                    rusqlite::params!["x", None::<i64>],
-                    |r| r.get(0),
-                )
+                .query_row(&probe, rusqlite::params!["x", None::<i64>], |r| r.get(0))
                 .unwrap_or_else(|e| panic!("{}: {e}", col.name()));
             assert!(!taken, "{}", col.name());
         }

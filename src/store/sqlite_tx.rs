@@ -37,6 +37,8 @@ pub struct SqliteTx<'t> {
     hot: Hot<'t>,
     /// The export select of one user, by uuid and by id.
     user_by_uuid: String,
+    /// The probe of each unique column.
+    probes: Vec<(Col, String)>,
     user_by_id: String,
     /// The export select of the users named by a JSON array of uuids.
     users_by_uuid: String,
@@ -95,6 +97,7 @@ impl<'t> SqliteTx<'t> {
             path,
             hot,
             user_by_uuid,
+            probes: super::unique_probes(super::export::Dialect::Sqlite),
             user_by_id,
             users_by_uuid,
         })
@@ -249,7 +252,7 @@ impl<'t> Tx for SqliteTx<'t> {
     /// Whether a unique column's value belongs to another user than `owner`.
     fn taken(&self, col: Col, value: &str, owner: Option<i64>) -> crate::error::Result<bool> {
         self.tx
-            .prepare_cached(&super::unique_probe(col))
+            .prepare_cached(super::probe_of(&self.probes, col))
             .and_then(|mut st| st.query_row(params![value, owner], |r| r.get(0)))
             .map_err(|e| self.db(e))
     }
@@ -617,82 +620,19 @@ impl<'t> Tx for SqliteTx<'t> {
         filter: &Filter,
         page: Page,
     ) -> crate::error::Result<(Vec<UserView>, u64)> {
-        const WHERE: &str = "(?1 IS NULL OR u.entity_id = ?1) AND (?2 IS NULL
-            OR u.firstname LIKE ?2 ESCAPE '\\' OR u.lastname LIKE ?2 ESCAPE '\\'
-            OR u.email LIKE ?2 ESCAPE '\\' OR u.username LIKE ?2 ESCAPE '\\'
-            OR EXISTS (SELECT 1 FROM lines sl JOIN extensions se ON se.line_id = sl.id
-                       WHERE sl.user_id = u.id AND se.exten LIKE ?2 ESCAPE '\\'))";
-        let pattern = filter.search.as_ref().map(|s| {
-            let escaped = s
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
-        });
-        let db = |e| self.db(e);
-        let total: i64 = self
-            .tx
-            .prepare_cached(&format!("SELECT count(*) FROM users u WHERE {WHERE}"))
-            .and_then(|mut st| st.query_row(params![filter.entity, pattern], |r| r.get(0)))
-            .map_err(db)?;
-        let all: Vec<Col> = crate::columns::COLUMNS.iter().map(|c| c.col).collect();
-        let sql = format!("{} LIMIT ?3 OFFSET ?4", super::export::select(&all, WHERE));
-        let limit = page
-            .limit
-            .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-        let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
-        let users = self
-            .tx
-            .prepare(&sql)
-            .and_then(|mut st| {
-                st.query_map(params![filter.entity, pattern, limit, offset], |r| {
-                    Ok(UserView {
-                        id: r.get(0)?,
-                        cells: export_cells(r)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(db)?;
-        Ok((users, total.unsigned_abs()))
+        let db = super::sql::Sqlite {
+            conn: self.tx,
+            path: &self.path,
+        };
+        super::export::list_users(&db, super::export::Dialect::Sqlite, filter, page)
     }
 
     fn delete_user(&self, user_id: i64, voicemail: Option<i64>) -> crate::error::Result<()> {
-        let db = |e| self.db(e);
-        let run = |sql: &str, id: i64| {
-            self.tx
-                .prepare_cached(sql)
-                .and_then(|mut st| st.execute([id]))
-                .map_err(db)
+        let db = super::sql::Sqlite {
+            conn: self.tx,
+            path: &self.path,
         };
-        // Incoming calls first: their numbers can go only once nothing points at them.
-        let incall_extensions: Vec<i64> = self
-            .tx
-            .prepare_cached("SELECT extension_id FROM incalls WHERE user_id = ?1")
-            .and_then(|mut st| st.query_map([user_id], |r| r.get(0))?.collect())
-            .map_err(db)?;
-        run("DELETE FROM incalls WHERE user_id = ?1", user_id)?;
-        for id in incall_extensions {
-            run(
-                "DELETE FROM extensions WHERE id = ?1 AND line_id IS NULL",
-                id,
-            )?;
-        }
-        run(
-            "DELETE FROM extensions WHERE line_id IN (SELECT id FROM lines WHERE user_id = ?1)",
-            user_id,
-        )?;
-        run("DELETE FROM lines WHERE user_id = ?1", user_id)?;
-        run("DELETE FROM user_voicemails WHERE user_id = ?1", user_id)?;
-        if let Some(v) = voicemail {
-            run("DELETE FROM voicemails WHERE id = ?1", v)?;
-        }
-        run(
-            "DELETE FROM user_call_permissions WHERE user_id = ?1",
-            user_id,
-        )?;
-        run("DELETE FROM users WHERE id = ?1", user_id)?;
-        Ok(())
+        super::delete_user(&db, user_id, voicemail)
     }
 
     fn commit(mut self: Box<Self>) -> crate::error::Result<()> {
@@ -744,14 +684,6 @@ fn stored_cells(r: &rusqlite::Row<'_>) -> rusqlite::Result<Cells> {
         });
     }
     Ok(cells)
-}
-
-/// The exported text of every registry column, from a row of the export query over all of
-/// them (`u.id` first).
-fn export_cells(r: &rusqlite::Row<'_>) -> rusqlite::Result<Vec<String>> {
-    (1..=crate::columns::N)
-        .map(|i| r.get_ref(i).map(super::export::text))
-        .collect()
 }
 
 fn opt_ref(s: Option<&str>) -> ToSqlOutput<'_> {

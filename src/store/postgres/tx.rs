@@ -235,6 +235,8 @@ pub struct PgTx<'t> {
     /// The careful insert of a user.
     insert_user: String,
     user_by_uuid: String,
+    /// The probe of each unique column.
+    probes: Vec<(Col, String)>,
     user_by_id: String,
     /// The export select of a batch of users, by a JSON array of uuids.
     users_by_uuid: String,
@@ -296,6 +298,7 @@ impl<'t> PgTx<'t> {
             copy_users,
             insert_user,
             user_by_uuid,
+            probes: super::super::unique_probes(dialect),
             user_by_id,
             users_by_uuid,
         })
@@ -576,21 +579,9 @@ impl Tx for PgTx<'_> {
     }
 
     fn taken(&self, col: Col, value: &str, owner: Option<i64>) -> Result<bool> {
-        let (table, column, key) = match col.def().storage {
-            crate::columns::Storage::User => ("users", col.name(), "id"),
-            crate::columns::Storage::Line(column) => ("lines", column, "user_id"),
-            other => unreachable!("{} is unique but stored as {other:?}", col.name()),
-        };
-        let compared = if col == Col::Email {
-            format!("lower({column}) = lower($1)")
-        } else {
-            format!("{column} = $1")
-        };
-        let sql = format!(
-            "SELECT EXISTS(SELECT 1 FROM {table} WHERE {compared} AND {key} IS DISTINCT FROM CAST($2 AS BIGINT))"
-        );
+        let sql = super::super::probe_of(&self.probes, col);
         Ok(self
-            .one(&sql, &[value.into(), owner.into()])?
+            .one(sql, &[value.into(), owner.into()])?
             .is_some_and(|c| c.int() != 0))
     }
 
@@ -886,88 +877,21 @@ impl Tx for PgTx<'_> {
     }
 
     fn list_users(&self, filter: &Filter, page: Page) -> Result<(Vec<UserView>, u64)> {
-        const WHERE: &str =
-            "(CAST($1 AS BIGINT) IS NULL OR u.entity_id = $1) AND (CAST($2 AS TEXT) IS NULL
-            OR u.firstname ILIKE $2 OR u.lastname ILIKE $2
-            OR u.email ILIKE $2 OR u.username ILIKE $2
-            OR EXISTS (SELECT 1 FROM lines sl JOIN extensions se ON se.line_id = sl.id
-                       WHERE sl.user_id = u.id AND se.exten ILIKE $2))";
-        let pattern = filter.search.as_ref().map(|s| {
-            let escaped = s
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
-        });
-        let params = [filter.entity.into(), pattern.as_deref().into()];
-        let total = self
-            .one(
-                &format!("SELECT count(*) FROM users u WHERE {WHERE}"),
-                &params,
-            )?
-            .map_or(0, |c| c.int());
-        let all: Vec<Col> = crate::columns::COLUMNS.iter().map(|c| c.col).collect();
-        let sql = format!(
-            "{} LIMIT $3 OFFSET $4",
-            super::super::export::select_in(
-                super::super::export::Dialect::Postgres,
-                &all,
-                &[],
-                WHERE
-            )
-        );
-        let limit = page.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
-        let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
-        let rows = self.rows(&sql, &[params[0], params[1], limit.into(), offset.into()])?;
-        let users = rows
-            .into_iter()
-            .map(|r| {
-                let mut cells = r.into_iter();
-                let id = cells.next().map_or(0, |c| c.int());
-                UserView {
-                    id,
-                    cells: cells.map(Cell::text).collect(),
-                }
-            })
-            .collect();
-        Ok((users, total.unsigned_abs()))
+        self.send_pending()?;
+        let db = super::super::sql::Postgres {
+            client: self.client,
+            path: &self.path,
+        };
+        super::super::export::list_users(&db, super::super::export::Dialect::Postgres, filter, page)
     }
 
     fn delete_user(&self, user_id: i64, voicemail: Option<i64>) -> Result<()> {
-        let run = |sql: &str, id: i64| -> Result<()> {
-            self.exec(sql, &[id.into()]).map_err(Error::from)
+        self.send_pending()?;
+        let db = super::super::sql::Postgres {
+            client: self.client,
+            path: &self.path,
         };
-        // Incoming calls first: their numbers can go only once nothing points at them.
-        let incall_extensions: Vec<i64> = self
-            .rows(
-                "SELECT extension_id FROM incalls WHERE user_id = $1",
-                &[user_id.into()],
-            )?
-            .iter()
-            .map(|r| r[0].int())
-            .collect();
-        run("DELETE FROM incalls WHERE user_id = $1", user_id)?;
-        for id in incall_extensions {
-            run(
-                "DELETE FROM extensions WHERE id = $1 AND line_id IS NULL",
-                id,
-            )?;
-        }
-        run(
-            "DELETE FROM extensions WHERE line_id IN (SELECT id FROM lines WHERE user_id = $1)",
-            user_id,
-        )?;
-        run("DELETE FROM lines WHERE user_id = $1", user_id)?;
-        run("DELETE FROM user_voicemails WHERE user_id = $1", user_id)?;
-        if let Some(v) = voicemail {
-            run("DELETE FROM voicemails WHERE id = $1", v)?;
-        }
-        run(
-            "DELETE FROM user_call_permissions WHERE user_id = $1",
-            user_id,
-        )?;
-        run("DELETE FROM users WHERE id = $1", user_id)?;
-        Ok(())
+        super::super::delete_user(&db, user_id, voicemail)
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {

@@ -221,11 +221,8 @@ pub fn drop_tables(client: &mut Client) {
     let _ = client.batch_execute(&sql);
 }
 
-/// Streams the users (of `entity`, if given) in id order: the server sends the rows without
-/// waiting for the client to ask for the next block (a portal's blocks would leave the server
-/// idle while the client writes each one), and memory stays constant whatever the number of
-/// users, since the connection reads only as fast as `each` takes the rows (the socket's
-/// buffers hold the rows the server is ahead by). See [`super::Store::each_user`].
+/// Streams the users (of `entity`, if given) in id order (see [`each_row`] and
+/// [`super::Store::each_user`]).
 pub fn each_user(
     client: &std::cell::RefCell<Client>,
     path: &Path,
@@ -233,43 +230,28 @@ pub fn each_user(
     cols: &[crate::columns::Col],
     mut each: impl FnMut(&[Vec<u8>]) -> Result<()>,
 ) -> Result<u64> {
-    use postgres::fallible_iterator::FallibleIterator;
-    let db = |e| error(path, e);
     let sql = super::export::select_in(
         super::export::Dialect::Postgres,
         cols,
         &[],
-        "(CAST($1 AS BIGINT) IS NULL OR u.entity_id = $1)",
+        "(CAST(?1 AS BIGINT) IS NULL OR u.entity_id = ?1)",
     );
-    let mut client = client.borrow_mut();
-    // A read-only snapshot: the users as they were when the export began.
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .map_err(db)?;
-    let mut cells: Vec<Vec<u8>> = vec![Vec::new(); cols.len()];
-    let mut n = 0;
-    {
-        let mut rows = tx.query_raw(sql.as_str(), [entity]).map_err(db)?;
-        while let Some(row) = rows.next().map_err(db)? {
-            for (i, cell) in cells.iter_mut().enumerate() {
-                cell.clear();
-                if let Some(text) = row.try_get::<_, Option<&str>>(i + 1).map_err(db)? {
-                    cell.extend_from_slice(text.as_bytes());
-                }
-            }
-            each(&cells)?;
-            n += 1;
-        }
-    }
-    tx.commit().map_err(db)?;
-    Ok(n)
+    each_row(
+        client,
+        path,
+        &sql,
+        &[entity.into()],
+        cols.len(),
+        |_, cells| each(cells),
+    )
 }
 
-/// Streams the rows of a query whose first column is an id and the others text, through a
-/// portal, a block of rows at a time, in a read-only snapshot.
+/// Streams the rows of a query whose first column is an id and the others text, in a
+/// read-only snapshot: the server sends the rows without waiting for the client to ask for
+/// the next block (a portal's blocks would leave the server idle while the client writes
+/// each one), and memory stays constant whatever the number of rows, since the connection
+/// reads only as fast as `each` takes them (the socket's buffers hold the rows the server
+/// is ahead by).
 pub fn each_row(
     client: &std::cell::RefCell<Client>,
     path: &Path,
@@ -278,9 +260,10 @@ pub fn each_row(
     width: usize,
     mut each: impl FnMut(i64, &[Vec<u8>]) -> Result<()>,
 ) -> Result<u64> {
-    const BLOCK: i32 = 4096;
+    use postgres::fallible_iterator::FallibleIterator;
     let db = |e| error(path, e);
     let mut client = client.borrow_mut();
+    // A read-only snapshot: the users as they were when the query began.
     let mut tx = client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
@@ -288,17 +271,13 @@ pub fn each_row(
         .start()
         .map_err(db)?;
     let sql = super::sql::placeholders(sql);
-    let portal = tx
-        .bind(sql.as_ref(), &super::sql::pg_params(params))
-        .map_err(db)?;
     let mut cells: Vec<Vec<u8>> = vec![Vec::new(); width];
     let mut n = 0;
-    loop {
-        let rows = tx.query_portal(&portal, BLOCK).map_err(db)?;
-        if rows.is_empty() {
-            break;
-        }
-        for row in &rows {
+    {
+        let mut rows = tx
+            .query_raw(sql.as_ref(), super::sql::pg_params(params))
+            .map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
             let id: i64 = row.try_get(0).map_err(db)?;
             for (i, cell) in cells.iter_mut().enumerate() {
                 cell.clear();

@@ -36,6 +36,7 @@ fn reference() -> ReferenceFile {
 
 fn options() -> ApplyOptions {
     ApplyOptions {
+        confine: false,
         command: "import",
         mode: Mode::Import,
         dry_run: false,

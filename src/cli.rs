@@ -49,6 +49,9 @@ pub enum Command {
     /// Manage the accounts that may use the server (roles, tenants, lock-out).
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Serve the users REST API (and the import page) over HTTP; every request signs in
+    /// with an account (see `ucsv account`).
+    Serve(ServeArgs),
     /// Print the column reference.
     Columns {
         /// Output format.
@@ -168,6 +171,40 @@ pub struct ValidateArgs {
     /// Check the file as an update (uuid-keyed) instead of an import.
     #[arg(long)]
     pub update: bool,
+}
+
+/// `ucsv serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address and port to listen on (port 0: any free port, printed at start).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9486")]
+    pub listen: std::net::SocketAddr,
+
+    /// The largest request body accepted (bytes, or with a K, M or G suffix); larger: 413.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_body: u64,
+}
+
+/// A size in bytes, with an optional K, M or G suffix (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c.to_ascii_uppercase()),
+        _ => (t, 'B'),
+    };
+    let shift = match unit {
+        'B' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        _ => return Err(format!("'{text}': the suffix is K, M or G")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size such as 1048576, 300M or 1G"))?;
+    n.checked_mul(1 << shift)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("'{text}' is out of range"))
 }
 
 /// `ucsv export`.

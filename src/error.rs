@@ -91,6 +91,14 @@ pub enum Error {
         help: String,
     },
 
+    /// The database stayed locked by another writer past the busy timeout.
+    #[error("database {path}: {message}")]
+    #[diagnostic(
+        code(database::busy),
+        help("another ucsv (or program) is writing this database; retry when it has finished")
+    )]
+    Busy { path: PathBuf, message: String },
+
     /// `init` on a file that exists.
     #[error("database {0} already exists")]
     #[diagnostic(
@@ -125,15 +133,16 @@ impl Error {
     /// A database error without a specific remedy.
     pub fn db(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
         let message = e.to_string();
-        let help = if message.contains("locked") || message.contains("busy") {
-            "another ucsv (or program) is writing this database; retry when it has finished".into()
-        } else {
-            "check that the file is a ucsv database and that it is writable".into()
-        };
+        if message.contains("locked") || message.contains("busy") {
+            return Error::Busy {
+                path: path.to_path_buf(),
+                message,
+            };
+        }
         Error::Database {
             path: path.to_path_buf(),
             message,
-            help,
+            help: "check that the file is a ucsv database and that it is writable".into(),
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod progress;
 pub mod read;
 pub mod record;
 pub mod report;
+pub mod serve;
 pub mod sink;
 pub mod store;
 pub mod validate;
@@ -55,6 +56,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Export(a) => cmd::export::run(&ctx, a),
         Command::User(c) => cmd::user::run(&ctx, c),
         Command::Account(c) => cmd::account::run(&ctx, c),
+        Command::Serve(a) => cmd::serve::run(&ctx, a),
         Command::Columns { format } => cmd::columns::run(*format),
     }
 }

@@ -27,6 +27,9 @@ pub struct ApplyOptions {
     pub keep_going: bool,
     /// The entity of rows without entity_id.
     pub entity: Option<i64>,
+    /// Refuse rows that name another entity than `entity` (the server: an account works
+    /// only in the entity it signed in to).
+    pub confine: bool,
     /// Where to show progress.
     pub progress: crate::progress::Progress,
 }
@@ -71,6 +74,9 @@ pub fn run(
     }
     let reference = Reference::load(store)?;
     let mut domain = Domain::new(store.begin()?, &reference, opts.entity);
+    if opts.confine {
+        domain.confine();
+    }
     let header = source.header.clone();
     let bytes_read = source.bytes_read.clone();
     let mode = opts.mode;

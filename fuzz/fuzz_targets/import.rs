@@ -89,6 +89,7 @@ fn source(data: &[u8]) -> ucsv::error::Result<Source> {
 
 fn options(mode: Mode, dry_run: bool, keep_going: bool) -> ApplyOptions {
     ApplyOptions {
+        confine: false,
         command: if dry_run { "validate" } else { "import" },
         mode,
         dry_run,

@@ -11,7 +11,7 @@ use std::io::Write;
 
 /// Exports the users; returns the exit status.
 pub fn run(ctx: &Context, args: &ExportArgs) -> Result<u8> {
-    let columns = columns_of(args)?;
+    let columns = columns_of(&args.columns, args.no_secrets)?;
     let target = Target::for_label(&args.encoding)
         .ok_or_else(|| Error::UnknownEncoding(args.encoding.clone()))?;
     let delimiter = super::delimiter(&args.delimiter)?;
@@ -79,19 +79,19 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<u8> {
     }
 }
 
-/// The columns asked for, checked against the registry.
-fn columns_of(args: &ExportArgs) -> Result<Vec<Col>> {
-    if args.columns.is_empty() {
+/// The columns asked for (`--columns`, all when empty), checked against the registry.
+pub fn columns_of(names: &[String], no_secrets: bool) -> Result<Vec<Col>> {
+    if names.is_empty() {
         return Ok(columns::exported()
-            .filter(|c| !(args.no_secrets && c.def().is_secret()))
+            .filter(|c| !(no_secrets && c.def().is_secret()))
             .collect());
     }
-    args.columns
+    names
         .iter()
         .map(|name| {
             let col = columns::lookup(name).filter(|c| c.def().is_exported());
             match col {
-                Some(c) if args.no_secrets && c.def().is_secret() => Err(Error::Usage {
+                Some(c) if no_secrets && c.def().is_secret() => Err(Error::Usage {
                     message: format!("--columns names the secret column '{}' but --no-secrets leaves secrets out", c.name()),
                     help: "drop one of the two".into(),
                 }),

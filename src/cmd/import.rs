@@ -48,6 +48,7 @@ pub fn run(
     // A dry run works on a snapshot: it never holds the database's write lock.
     let mut copy = dry_run.then(|| store.snapshot()).transpose()?;
     let opts = ApplyOptions {
+        confine: false,
         command,
         mode,
         dry_run,

@@ -7,6 +7,7 @@ pub mod export;
 pub mod import;
 pub mod init;
 pub mod reference;
+pub mod serve;
 pub mod user;
 pub mod user_write;
 

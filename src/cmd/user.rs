@@ -78,7 +78,7 @@ fn open(ctx: &Context, entity: Option<i64>) -> Result<(Store, Reference)> {
 
 fn show(ctx: &Context, args: &UserShowArgs) -> Result<u8> {
     let (mut store, reference) = open(ctx, args.at.entity)?;
-    let domain = Domain::new(store.begin()?, &reference, args.at.entity);
+    let domain = Domain::new(store.read()?, &reference, args.at.entity);
     let (keys, missing) = targets(&domain, &args.target, &args.at)?;
     if !missing.is_empty() && !args.keep_going {
         // All or nothing, as for the other commands: the missing numbers, exit 1.

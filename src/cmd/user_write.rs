@@ -120,6 +120,7 @@ fn apply(
         .quiet(ctx.quiet);
     let mut sink = (Applied::default(), report);
     let opts = ApplyOptions {
+        confine: false,
         command,
         mode,
         dry_run: false,

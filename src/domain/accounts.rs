@@ -275,6 +275,22 @@ impl<'s> Accounts<'s> {
     /// lock. (The argon2 check runs even for an unknown name, so that the time taken does
     /// not tell one from the other.)
     pub fn sign_in(&self, username: &str, password: &str) -> Result<Option<Account>> {
+        let Some(row) = self.check_sign_in(username, password)? else {
+            return Ok(None);
+        };
+        self.record_sign_in(row.id)?;
+        Ok(Some(self.existing(username)?.into()))
+    }
+
+    /// Records a good sign-in's time (the first one's too).
+    pub fn record_sign_in(&self, id: i64) -> Result<()> {
+        self.store.record_sign_in(id, &now())
+    }
+
+    /// The checks of [`Accounts::sign_in`] without recording the good sign-in: the account
+    /// row when the name and password are right and the account may sign in; a wrong
+    /// password is counted towards the lock.
+    pub fn check_sign_in(&self, username: &str, password: &str) -> Result<Option<AccountRow>> {
         let row = self.store.account(username)?;
         let hash = row
             .as_ref()
@@ -290,8 +306,7 @@ impl<'s> Accounts<'s> {
             self.store.record_failed_sign_in(row.id, LOCK_AFTER)?;
             return Ok(None);
         }
-        self.store.record_sign_in(row.id, &now())?;
-        Ok(Some(self.existing(username)?.into()))
+        Ok(Some(row))
     }
 }
 

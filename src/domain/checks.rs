@@ -276,7 +276,17 @@ pub fn plan(
             ));
             None
         }
-        Some(e) => Some(e),
+        Some(e) => match a.scope {
+            Some(s) if a.confined && s != e => {
+                errors.push(RowError::new(
+                    Col::EntityId,
+                    "outside",
+                    format!("entity {e} is not the entity of this request ({s})"),
+                ));
+                None
+            }
+            _ => Some(e),
+        },
     };
     plan.entity = entity.unwrap_or_default();
 

@@ -75,6 +75,8 @@ pub struct Domain<'t> {
     /// keyed 128-bit hash (memory stays small when a million rows are rejected): a later row
     /// repeating one is still "the second occurrence".
     rejected: checks::Seen,
+    /// Rows naming another entity than `scope` are refused (see [`Domain::confine`]).
+    confined: bool,
     /// Whether checks query the database (the slow path) or leave it to the unique indexes.
     probe: bool,
     /// On update: the user being changed (its own values are not "taken").
@@ -103,11 +105,18 @@ impl<'t> Domain<'t> {
             reference,
             default_entity: reference.default_entity(entity),
             scope: entity,
+            confined: false,
             rejected: checks::Seen::default(),
             probe: true,
             owner: None,
             ahead: update::Ahead::default(),
         }
+    }
+
+    /// Refuses rows that name an entity other than the one given to [`Domain::new`]
+    /// (`entity_id.outside`): the server's accounts work in one entity at a time.
+    pub fn confine(&mut self) {
+        self.confined = true;
     }
 
     /// Starts a batch of rows (see [`Tx::begin_batch`]): `bulk` lets the store send the

@@ -127,15 +127,8 @@ impl<W: Write> UserPrinter<W> {
                 self.record(record)?;
             }
             UserFormat::Json => {
-                // Written by hand to keep the registry's order of the keys.
-                let mut object = String::from(if self.count > 0 { ",\n  {" } else { "\n  {" });
-                for (i, col) in self.cols.iter().enumerate() {
-                    if i > 0 {
-                        object.push_str(", ");
-                    }
-                    object += &format!("\"{}\": {}", col.name(), typed(*col, &text(i)));
-                }
-                object.push('}');
+                let mut object = String::from(if self.count > 0 { ",\n  " } else { "\n  " });
+                object += &json_object(&self.cols, cells);
                 self.write(object.as_bytes())?;
             }
             UserFormat::Table if self.short => {
@@ -226,6 +219,21 @@ fn short_line(fields: &[&str]) -> String {
     line.truncate(line.trim_end().len());
     line.push('\n');
     line
+}
+
+/// One user as a JSON object whose keys are `cols` in order (written by hand to keep the
+/// registry's order), each cell typed.
+pub fn json_object(cols: &[Col], cells: &[impl AsRef<[u8]>]) -> String {
+    let mut object = String::from("{");
+    for (i, (col, cell)) in cols.iter().zip(cells).enumerate() {
+        if i > 0 {
+            object.push_str(", ");
+        }
+        let value = typed(*col, &String::from_utf8_lossy(cell.as_ref()));
+        object += &format!("\"{}\": {value}", col.name());
+    }
+    object.push('}');
+    object
 }
 
 /// A cell as a typed JSON value: integers and booleans as such, empty as null.

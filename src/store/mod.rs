@@ -133,6 +133,14 @@ impl Store {
         }
     }
 
+    /// Whether the connection can still be used (a PostgreSQL server may have closed it).
+    pub fn usable(&self) -> bool {
+        match &self.backend {
+            Backend::Sqlite(_) => true,
+            Backend::Postgres(client, _) => !client.borrow().is_closed(),
+        }
+    }
+
     /// Whether the database is a PostgreSQL one.
     pub fn is_postgres(&self) -> bool {
         matches!(self.backend, Backend::Postgres(..))
@@ -170,10 +178,21 @@ impl Store {
 
     /// Begins the write transaction of a run.
     pub fn begin(&mut self) -> Result<Box<dyn tx::Tx + '_>> {
+        self.transaction(true)
+    }
+
+    /// Begins a transaction that only reads (it never waits for a writer; nothing it
+    /// would write is kept).
+    pub fn read(&mut self) -> Result<Box<dyn tx::Tx + '_>> {
+        self.transaction(false)
+    }
+
+    fn transaction(&mut self, write: bool) -> Result<Box<dyn tx::Tx + '_>> {
         match &self.backend {
             Backend::Sqlite(conn) => Ok(Box::new(sqlite_tx::SqliteTx::begin(
                 conn,
                 self.path.clone(),
+                write,
             )?)),
             Backend::Postgres(client, _) => Ok(Box::new(postgres::tx::PgTx::begin(
                 client,

@@ -45,12 +45,18 @@ pub struct SqliteTx<'t> {
 }
 
 impl<'t> SqliteTx<'t> {
-    /// Begins the write transaction (IMMEDIATE: the write lock is taken now, waiting up to
-    /// the busy timeout for another writer) and prepares the hot statements; `path` names
-    /// the database in messages.
-    pub fn begin(tx: &'t Connection, path: PathBuf) -> crate::error::Result<Self> {
+    /// Begins the transaction and prepares the hot statements; `path` names the database
+    /// in messages. A write transaction is IMMEDIATE: the write lock is taken now, waiting
+    /// up to the busy timeout for another writer. A read transaction takes no lock: it
+    /// reads one snapshot, beside any writer.
+    pub fn begin(tx: &'t Connection, path: PathBuf, write: bool) -> crate::error::Result<Self> {
         let db = |e| Error::db(&path, e);
-        tx.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        tx.execute_batch(if write {
+            "BEGIN IMMEDIATE"
+        } else {
+            "BEGIN DEFERRED"
+        })
+        .map_err(db)?;
         let fields: Vec<&str> = record::user_fields().map(Col::name).collect();
         let insert_user = format!(
             "INSERT INTO users (uuid, entity_id, username, password_hash, cti_profile_enabled, cti_profile_id, {}) VALUES ({})",
@@ -771,7 +777,7 @@ mod tests {
                     SELECT 4, id FROM call_permissions WHERE name = 'local-only';",
         )
         .unwrap();
-        let tx = SqliteTx::begin(conn, store.path.clone()).unwrap();
+        let tx = SqliteTx::begin(conn, store.path.clone(), true).unwrap();
         let uuid = |i: i64| format!("00000000-0000-7000-8000-{i:012}");
         let mut keys: Vec<String> = (1..=6).map(uuid).collect();
         keys.push(uuid(99));

@@ -1,0 +1,269 @@
+//! Signing requests in (HTTP Basic, SPEC §9) and choosing their entity (`Wazo-Tenant`).
+//!
+//! An argon2 check costs tens of milliseconds of CPU, so it runs on a blocking thread, a few
+//! at a time (as many as there are cores): a flood of wrong passwords waits in that queue
+//! and does not take the threads that answer the others. A password that matched is
+//! remembered (as a keyed digest, never in clear) beside the hash it matched, so an
+//! account's next requests skip argon2 until its password changes. The account's row is
+//! still read on every request: a deactivated, locked or changed account takes effect at
+//! once.
+
+use super::{blocking, ApiError, Shared, Who};
+use crate::domain::accounts::{Account, Accounts, Action};
+use crate::error::Error;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::Engine;
+use blake2::Digest;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// The most passwords remembered (then the memory starts again).
+const KNOWN: usize = 10_000;
+
+/// The sign-in state of the server.
+pub struct Auth {
+    /// argon2 checks at a time.
+    checks: tokio::sync::Semaphore,
+    /// Username → (the hash that matched, the digest of the password that matched it).
+    known: Mutex<HashMap<String, (String, [u8; 32])>>,
+    /// The key of the digests, drawn at start.
+    key: [u8; 32],
+}
+
+impl Auth {
+    pub fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Auth {
+            checks: tokio::sync::Semaphore::new(cores),
+            known: Mutex::new(HashMap::new()),
+            key: rand::random(),
+        }
+    }
+
+    fn digest(&self, username: &str, password: &str) -> [u8; 32] {
+        let full = blake2::Blake2b512::new()
+            .chain_update(self.key)
+            .chain_update((username.len() as u64).to_le_bytes())
+            .chain_update(username)
+            .chain_update(password)
+            .finalize();
+        let mut out = [0; 32];
+        out.copy_from_slice(&full[..32]);
+        out
+    }
+
+    fn remembered(&self, username: &str, hash: &str, digest: &[u8; 32]) -> bool {
+        self.known.lock().is_ok_and(|known| {
+            known
+                .get(username)
+                .is_some_and(|(h, d)| h == hash && d == digest)
+        })
+    }
+
+    fn remember(&self, username: &str, hash: String, digest: [u8; 32]) {
+        if let Ok(mut known) = self.known.lock() {
+            if known.len() >= KNOWN {
+                known.clear();
+            }
+            known.insert(username.to_string(), (hash, digest));
+        }
+    }
+}
+
+/// Name and password of an `Authorization: Basic` header.
+fn basic(parts: &Parts) -> Option<(String, String)> {
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (name, password) = text.split_once(':')?;
+    Some((name.to_string(), password.to_string()))
+}
+
+/// Signs `username` in; 401 whatever the reason it is refused.
+async fn sign_in(app: &Shared, username: String, password: String) -> Result<Account, ApiError> {
+    let digest = app.auth.digest(&username, &password);
+    let (a, name) = (app.clone(), username.clone());
+    let row = blocking(move || Ok(a.pool.get()?.account(&name)?)).await?;
+    if let Some(row) = row {
+        if row.active
+            && !row.is_locked
+            && app.auth.remembered(&username, &row.password_hash, &digest)
+        {
+            if row.failed_logins > 0 {
+                // A good sign-in ends a run of failures.
+                record(app, row.id);
+            }
+            return Ok(row.into());
+        }
+    }
+    let _permit = app
+        .auth
+        .checks
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("the server is stopping"))?;
+    let a = app.clone();
+    let checked = blocking(move || {
+        let store = a.pool.get()?;
+        match Accounts::new(&store).check_sign_in(&username, &password) {
+            Ok(Some(row)) => {
+                a.auth
+                    .remember(&username, row.password_hash.clone(), digest);
+                Ok(Some(row))
+            }
+            Ok(None) => Ok(None),
+            // The failure could not be counted yet (SQLite busy): refused all the same.
+            Err(Error::Busy { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?;
+    let row = checked.ok_or_else(ApiError::unauthorized)?;
+    record(app, row.id);
+    Ok(row.into())
+}
+
+/// Records a good sign-in's time, after the answer (a busy SQLite database must not hold
+/// the request up; the time is then not recorded).
+fn record(app: &Shared, id: i64) {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Ok(store) = app.pool.get() {
+            let _ = Accounts::new(&store).record_sign_in(id);
+        }
+    });
+}
+
+/// A signed-in account (every route takes one).
+pub struct Signed {
+    pub account: Account,
+}
+
+impl FromRequestParts<Shared> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, ApiError> {
+        let (name, password) = basic(parts).ok_or_else(ApiError::unauthorized)?;
+        let account = sign_in(app, name, password).await?;
+        if let Some(who) = parts.extensions.get::<Who>() {
+            who.set(&account.username);
+        }
+        Ok(Signed { account })
+    }
+}
+
+impl Signed {
+    /// 403 unless the account is a sys_admin.
+    pub fn admin(&self) -> Result<(), ApiError> {
+        if self.account.role == "sys_admin" {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "only a sys_admin account may manage accounts",
+            ))
+        }
+    }
+}
+
+/// A signed-in account working in one entity (the routes of users).
+pub struct Caller {
+    pub account: Account,
+    pub entity: i64,
+}
+
+impl Caller {
+    /// 403 unless the account's role in the entity allows `action`.
+    pub fn allow(&self, action: Action) -> Result<(), ApiError> {
+        if self.account.may(action, self.entity) {
+            return Ok(());
+        }
+        let what = match action {
+            Action::Read => "read users (viewer)",
+            Action::Write => "create, change, import or export users (user)",
+            Action::Delete => "delete users (manager)",
+        };
+        Err(ApiError::forbidden(format!(
+            "the account's role in entity {} does not allow it to {what}",
+            self.entity
+        )))
+    }
+}
+
+impl FromRequestParts<Shared> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, ApiError> {
+        let Signed { account } = Signed::from_request_parts(parts, app).await?;
+        let asked = match parts.headers.get("wazo-tenant") {
+            None => None,
+            Some(v) => Some(
+                v.to_str()
+                    .ok()
+                    .and_then(|t| t.trim().parse::<i64>().ok())
+                    .ok_or_else(|| {
+                        ApiError::bad(
+                            "tenant.invalid",
+                            "the Wazo-Tenant header is the id of an entity, e.g. 1",
+                        )
+                    })?,
+            ),
+        };
+        let admin = account.role == "sys_admin";
+        let mut entities: Vec<i64> = if admin {
+            let a = app.clone();
+            blocking(move || {
+                let store = a.pool.get()?;
+                Ok(crate::store::reference::Reference::load(&store)?
+                    .entities
+                    .into_iter()
+                    .collect())
+            })
+            .await?
+        } else {
+            account
+                .tenants
+                .keys()
+                .filter_map(|e| e.parse().ok())
+                .collect()
+        };
+        entities.sort_unstable();
+        let entity = match (asked, entities.as_slice()) {
+            (Some(e), _) if entities.contains(&e) => e,
+            (Some(e), _) if admin => {
+                return Err(ApiError::bad(
+                    "tenant.unknown",
+                    format!("entity {e} does not exist"),
+                ))
+            }
+            (Some(e), _) => {
+                return Err(ApiError::forbidden(format!(
+                    "the account has no role in entity {e}"
+                )))
+            }
+            (None, [one]) => *one,
+            (None, []) => return Err(ApiError::forbidden("the account has no role in any entity")),
+            (None, many) => {
+                let list: Vec<String> = many.iter().map(i64::to_string).collect();
+                return Err(ApiError::bad(
+                    "tenant.required",
+                    format!(
+                        "the account works in several entities ({}): choose one with the Wazo-Tenant header",
+                        list.join(", ")
+                    ),
+                ));
+            }
+        };
+        Ok(Caller { account, entity })
+    }
+}

@@ -1,0 +1,341 @@
+//! `POST /1.1/users/import` (create), `PUT /1.1/users/import` (update) and
+//! `GET /1.1/users/export`: the batch commands over HTTP. The CSV body is read by the
+//! pipeline as it arrives; the answer (Wazo's `{"created": [...]}` / `{"errors": [...]}`,
+//! or with `Accept: application/vnd.ucsv.report+json` the report of SPEC §5) is spooled to
+//! a temporary file as rows come, then sent: memory stays bounded whatever the file's size.
+
+use super::auth::Caller;
+use super::body;
+use super::users::{flag, Params};
+use super::{blocking, ApiError, AppState};
+use crate::columns;
+use crate::domain::accounts::Action;
+use crate::error::{Error, Result};
+use crate::pipeline::{self, ApplyOptions, Mode};
+use crate::read::{InputOptions, Source};
+use crate::report::{Outcome, Rejected};
+use crate::sink::{Json, Sink};
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::io::{BufWriter, Seek, Write};
+
+/// The media type of the report of SPEC §5.
+const REPORT: &str = "application/vnd.ucsv.report+json";
+
+/// `POST /1.1/users/import?dry_run&keep_going`.
+pub async fn import(
+    state: AppState,
+    caller: Caller,
+    q: Params,
+    headers: HeaderMap,
+    body: Body,
+) -> std::result::Result<Response, ApiError> {
+    run(state, caller, q, headers, body, Mode::Import).await
+}
+
+/// `PUT /1.1/users/import?dry_run&keep_going`.
+pub async fn update(
+    state: AppState,
+    caller: Caller,
+    q: Params,
+    headers: HeaderMap,
+    body: Body,
+) -> std::result::Result<Response, ApiError> {
+    run(state, caller, q, headers, body, Mode::Update).await
+}
+
+/// The encoding a `text/csv` body announces (`None`: UTF-8); 415 for another type.
+fn csv_encoding(headers: &HeaderMap) -> std::result::Result<Option<String>, ApiError> {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut parts = value.split(';');
+    if !parts
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv"))
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_type",
+            "the body is a CSV file: send Content-Type: text/csv (with ; charset=... for another encoding than UTF-8)",
+        ));
+    }
+    let charset = parts.find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"').to_string())
+    });
+    Ok(charset.filter(|c| !c.eq_ignore_ascii_case("utf-8") && !c.eq_ignore_ascii_case("utf8")))
+}
+
+async fn run(
+    State(app): AppState,
+    caller: Caller,
+    Query(q): Params,
+    headers: HeaderMap,
+    body: Body,
+    mode: Mode,
+) -> std::result::Result<Response, ApiError> {
+    caller.allow(Action::Write)?;
+    let encoding = csv_encoding(&headers)?;
+    body::check_length(&headers, app.max_body)?;
+    let dry_run = flag(&q, "dry_run")?;
+    let keep_going = flag(&q, "keep_going")?;
+    let report = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains(REPORT));
+    let reader = body::reader(body, app.max_body);
+    let entity = caller.entity;
+    let (status, file) = blocking(move || {
+        let mut store = app.pool.get()?;
+        let opts = InputOptions {
+            encoding,
+            delimiter: None,
+            strict: false,
+        };
+        let mut source = Source::from_reader("the request body".into(), reader, &opts)?;
+        // A dry run never holds the database's write lock (see `Store::snapshot`).
+        let mut copy = dry_run.then(|| store.snapshot()).transpose()?;
+        let target = copy.as_mut().unwrap_or(&mut store);
+        let opts = ApplyOptions {
+            command: if mode == Mode::Import {
+                "import"
+            } else {
+                "update"
+            },
+            mode,
+            dry_run,
+            keep_going,
+            entity: Some(entity),
+            confine: true,
+            progress: crate::progress::Progress::new(false, None, true),
+        };
+        let spool = || tempfile::tempfile().map_err(|e| spool_error(&e));
+        let (outcome, mut file) = if report {
+            let mut sink = Json::new(BufWriter::new(spool()?), "the response");
+            let outcome = pipeline::run(target, &mut source, &opts, &mut sink)?;
+            sink.finish(&outcome)?;
+            let file = sink
+                .into_inner()
+                .into_inner()
+                .map_err(|e| spool_error(e.error()))?;
+            (outcome, file)
+        } else {
+            let mut sink = Wazo::new(&source, spool()?, spool()?);
+            let outcome = pipeline::run(target, &mut source, &opts, &mut sink)?;
+            let file = sink.into_body(&outcome, spool()?)?;
+            (outcome, file)
+        };
+        file.rewind().map_err(|e| spool_error(&e))?;
+        let status = if outcome.dry_run {
+            StatusCode::OK
+        } else if !outcome.committed {
+            StatusCode::BAD_REQUEST
+        } else if mode == Mode::Import {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok((status, file))
+    })
+    .await?;
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+    let kind = if report { REPORT } else { "application/json" };
+    Ok((
+        status,
+        [(header::CONTENT_TYPE, kind)],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+fn spool_error(e: &std::io::Error) -> Error {
+    Error::Output {
+        path: "a temporary file of the response".into(),
+        source: std::io::Error::new(e.kind(), e.to_string()),
+    }
+}
+
+/// Wazo's answer, spooled: each created (or updated) row as it comes, each error of a
+/// rejected row as Wazo shows it (`{"message", "timestamp", "details": {"row": {cells},
+/// "row_number"}}`, with our `code` and `column` beside the message). Secret cells are
+/// masked in `row`.
+struct Wazo {
+    /// The header's names, and whether each column's cells are secret.
+    names: Vec<(String, bool)>,
+    applied: Spool,
+    errors: Spool,
+    timestamp: f64,
+}
+
+/// A JSON list's entries, written to a temporary file as they come.
+struct Spool {
+    out: BufWriter<std::fs::File>,
+    count: u64,
+}
+
+impl Spool {
+    fn new(file: std::fs::File) -> Self {
+        Spool {
+            out: BufWriter::new(file),
+            count: 0,
+        }
+    }
+
+    fn push(&mut self, entry: &impl serde::Serialize) -> Result<()> {
+        let sep: &[u8] = if self.count == 0 { b"" } else { b", " };
+        self.out
+            .write_all(sep)
+            .map_err(|e| spool_error(&e))
+            .and_then(|()| {
+                serde_json::to_writer(&mut self.out, entry)
+                    .map_err(|e| spool_error(&std::io::Error::other(e)))
+            })?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Copies the entries into `out`.
+    fn copy_to(self, out: &mut impl Write) -> Result<()> {
+        let mut file = self.out.into_inner().map_err(|e| spool_error(e.error()))?;
+        file.rewind().map_err(|e| spool_error(&e))?;
+        std::io::copy(&mut file, out).map_err(|e| spool_error(&e))?;
+        Ok(())
+    }
+}
+
+impl Wazo {
+    fn new(source: &Source, applied: std::fs::File, errors: std::fs::File) -> Self {
+        let names = source
+            .header
+            .names
+            .iter()
+            .map(|name| {
+                let secret = columns::lookup(name)
+                    .map_or_else(|| columns::looks_secret(name), |c| c.def().is_secret());
+                (name.trim_start_matches('\u{feff}').to_string(), secret)
+            })
+            .collect();
+        Wazo {
+            names,
+            applied: Spool::new(applied),
+            errors: Spool::new(errors),
+            timestamp: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        }
+    }
+
+    /// The whole answer, in `out`.
+    fn into_body(self, outcome: &Outcome, out: std::fs::File) -> Result<std::fs::File> {
+        let mut out = BufWriter::new(out);
+        let io = |e: std::io::Error| spool_error(&e);
+        let key = if outcome.is_update {
+            "updated"
+        } else {
+            "created"
+        };
+        out.write_all(b"{").map_err(io)?;
+        let applied = outcome.committed || outcome.dry_run;
+        if applied {
+            write!(out, "\"{key}\": [").map_err(io)?;
+            self.applied.copy_to(&mut out)?;
+            out.write_all(b"]").map_err(io)?;
+        }
+        if self.errors.count > 0 || !applied {
+            if applied {
+                out.write_all(b", ").map_err(io)?;
+            }
+            out.write_all(b"\"errors\": [").map_err(io)?;
+            self.errors.copy_to(&mut out)?;
+            out.write_all(b"]").map_err(io)?;
+        }
+        out.write_all(b"}\n").map_err(io)?;
+        out.into_inner().map_err(|e| spool_error(e.error()))
+    }
+}
+
+impl Sink for Wazo {
+    fn created(&mut self, created: &crate::domain::Created) -> Result<()> {
+        self.applied.push(created)
+    }
+
+    fn updated(&mut self, updated: &crate::domain::update::Updated) -> Result<()> {
+        self.applied.push(updated)
+    }
+
+    fn rejected(&mut self, row: &Rejected) -> Result<()> {
+        let mut cells = serde_json::Map::new();
+        for (i, (name, secret)) in self.names.iter().enumerate() {
+            if name.trim().is_empty() {
+                continue;
+            }
+            let cell = row.record.get(i).unwrap_or("");
+            let shown = if *secret && !cell.is_empty() {
+                "********"
+            } else {
+                cell
+            };
+            cells.insert(name.clone(), shown.into());
+        }
+        let cells = serde_json::Value::Object(cells);
+        for e in &row.errors {
+            self.errors.push(&serde_json::json!({
+                "message": e.message,
+                "code": e.code,
+                "column": e.column,
+                "timestamp": self.timestamp,
+                "details": {"row": cells, "row_number": row.row_number},
+            }))?;
+        }
+        Ok(())
+    }
+}
+
+/// `GET /1.1/users/export?columns&no_secrets`: the CSV of `ucsv export`, streamed.
+pub async fn export(
+    State(app): AppState,
+    caller: Caller,
+    Query(q): Params,
+) -> std::result::Result<Response, ApiError> {
+    caller.allow(Action::Write)?;
+    let names: Vec<String> = q
+        .get("columns")
+        .map(|c| {
+            c.split(',')
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let columns = crate::cmd::export::columns_of(&names, flag(&q, "no_secrets")?)?;
+    let entity = caller.entity;
+    let mut response = body::streamed("text/csv; charset=utf-8", move |ready, out| {
+        let store = app.pool.get()?;
+        ready();
+        let opts = crate::export::ExportOptions {
+            entity: Some(entity),
+            columns,
+            progress: crate::progress::Progress::new(false, None, false),
+            excel_safe: false,
+        };
+        let mut writer = csv::Writer::from_writer(out);
+        crate::export::write(&store, &opts, &mut writer)?;
+        writer.flush().map_err(|e| Error::Output {
+            path: "the response".into(),
+            source: e,
+        })?;
+        Ok(())
+    })
+    .await?;
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"users.csv\""),
+    );
+    Ok(response)
+}

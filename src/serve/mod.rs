@@ -1,0 +1,193 @@
+//! `ucsv serve`: the users REST API (SPEC §8) over the same domain, pipeline and store as
+//! the command line, in the shape of Wazo's confd (`/1.1/users...`), with the accounts of
+//! SPEC §9 (`/1.1/accounts...`).
+//!
+//! Every route is orchestration: the request is signed in ([`auth`]), its entity chosen,
+//! its role checked, then the work runs on a blocking thread ([`blocking`]) with a store
+//! from the [`pool::Pool`]: the domain and the stores are synchronous, and an import is as
+//! long as its file. Bodies stream both ways: an uploaded CSV is read by the pipeline as it
+//! arrives ([`body`]), and an export or a listing is sent as it is written
+//! ([`body::streamed`]). Errors are JSON with the status of SPEC §8 ([`error`]). One line
+//! per request goes to stderr ([`log`]), never a secret or a cell.
+
+mod accounts;
+mod auth;
+mod body;
+mod bulk;
+mod error;
+mod pool;
+mod users;
+
+use crate::error::{Error, Result};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+pub use error::ApiError;
+
+/// What the server needs to start.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The database path or URL.
+    pub db: PathBuf,
+    /// The largest body accepted, in bytes.
+    pub max_body: u64,
+}
+
+/// What every request shares.
+pub struct App {
+    /// Stores ready for use.
+    pool: pool::Pool,
+    /// Sign-ins.
+    auth: auth::Auth,
+    /// The largest body accepted.
+    max_body: u64,
+}
+
+type Shared = Arc<App>;
+
+/// Runs `work` on a blocking thread (the domain and the stores are synchronous); a panic
+/// there is a 500, never a crash.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> std::result::Result<T, ApiError> + Send + 'static,
+) -> std::result::Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|_| {
+        Err(ApiError::internal(
+            "the request's work stopped unexpectedly",
+        ))
+    })
+}
+
+/// The routes of SPEC §8 and §9.
+pub fn router(app: Shared) -> Router {
+    Router::new()
+        .route("/1.1/users", get(users::list).post(users::create))
+        .route("/1.1/users/import", post(bulk::import).put(bulk::update))
+        .route("/1.1/users/export", get(bulk::export))
+        .route(
+            "/1.1/users/{key}",
+            get(users::show).put(users::change).delete(users::delete),
+        )
+        .route("/1.1/accounts", get(accounts::list).post(accounts::create))
+        .route(
+            "/1.1/accounts/{username}",
+            get(accounts::show)
+                .post(accounts::change)
+                .delete(accounts::delete),
+        )
+        .route("/1.1/accounts/{username}/{action}", post(accounts::act))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(log))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+        .with_state(app)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not answer this method",
+    )
+}
+
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::internal("the server failed on this request").into_response()
+}
+
+/// The account a request signed in as, for its log line (filled by [`auth`]).
+#[derive(Clone, Default)]
+pub struct Who(Arc<Mutex<Option<String>>>);
+
+impl Who {
+    fn set(&self, name: &str) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(name.to_string());
+        }
+    }
+}
+
+/// One line per request on stderr: time, account, method, path (without its query: a
+/// search term is data), status, duration.
+async fn log(mut request: Request, next: Next) -> Response {
+    let start = std::time::Instant::now();
+    let who = Who::default();
+    request.extensions_mut().insert(who.clone());
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let account = who.0.lock().ok().and_then(|n| n.clone());
+    eprintln!(
+        "{} {} {} {} {} {:.1}ms",
+        crate::domain::accounts::now(),
+        account.as_deref().unwrap_or("-"),
+        method,
+        crate::sink::escape(&path),
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+    response
+}
+
+/// Serves until SIGTERM or ctrl-C; `ready` is told the address once listening. Requests in
+/// flight finish (an import commits or rolls back) before it returns.
+pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
+    let io = |source: std::io::Error| Error::Usage {
+        message: format!("cannot listen on {}: {source}", opts.listen),
+        help: "choose another --listen address or port".into(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(io)?;
+    let app = Arc::new(App {
+        pool: pool::Pool::new(opts.db.clone()),
+        auth: auth::Auth::new(),
+        max_body: opts.max_body,
+    });
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(opts.listen)
+            .await
+            .map_err(io)?;
+        ready(listener.local_addr().map_err(io)?);
+        axum::serve(listener, router(app))
+            .with_graceful_shutdown(stopped())
+            .await
+            .map_err(io)
+    })
+}
+
+/// Resolves on SIGTERM or ctrl-C.
+async fn stopped() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+    eprintln!("ucsv: stopping: finishing the requests in flight");
+}
+
+/// The state of a route.
+pub type AppState = State<Shared>;

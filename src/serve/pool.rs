@@ -1,0 +1,75 @@
+//! Open stores kept between requests: opening one costs a connection (and, on PostgreSQL, a
+//! sign-in to the server), so each request borrows one and gives it back.
+
+use crate::error::Result;
+use crate::store::Store;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// The most stores kept idle.
+const IDLE: usize = 16;
+
+/// Stores of one database.
+pub struct Pool {
+    db: PathBuf,
+    idle: Mutex<Vec<Store>>,
+}
+
+impl Pool {
+    pub fn new(db: PathBuf) -> Self {
+        Pool {
+            db,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A store (blocking: opens one when none is idle).
+    pub fn get(&self) -> Result<Pooled<'_>> {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let store = match idle {
+            Some(store) => store,
+            None => Store::open(&self.db)?,
+        };
+        Ok(Pooled {
+            pool: self,
+            store: Some(store),
+        })
+    }
+}
+
+/// A store borrowed from the pool, given back when dropped (if still usable).
+pub struct Pooled<'p> {
+    pool: &'p Pool,
+    store: Option<Store>,
+}
+
+impl std::ops::Deref for Pooled<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.store
+            .as_ref()
+            .expect("a pooled store is held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.store
+            .as_mut()
+            .expect("a pooled store is held until dropped")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Some(store) = self.store.take() {
+            if store.usable() {
+                if let Ok(mut idle) = self.pool.idle.lock() {
+                    if idle.len() < IDLE {
+                        idle.push(store);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -75,6 +75,7 @@ pub fn router(app: Shared) -> Router {
             "/1.1/users/{key}",
             get(users::show).put(users::change).delete(users::delete),
         )
+        .route("/1.1/me", get(accounts::me))
         .route("/1.1/accounts", get(accounts::list).post(accounts::create))
         .route(
             "/1.1/accounts/{username}",

@@ -1,4 +1,5 @@
-//! ucsv bulk-provisions IPBX users from CSV spreadsheets into an embedded SQLite database.
+//! ucsv provisions IPBX users from CSV spreadsheets (in bulk, one at a time, or over a REST API)
+//! into SQLite or PostgreSQL.
 //!
 //! One core, many doors. The core is [`domain`]: the rules across rows and the database
 //! (uniqueness, numbers in use, shared voicemail boxes, context ranges, the update merge),

@@ -161,16 +161,22 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         auth: auth::Auth::new(),
         max_body: opts.max_body,
     });
-    runtime.block_on(async move {
+    let routes = router(app.clone());
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .map_err(io)?;
         ready(listener.local_addr().map_err(io)?);
-        axum::serve(listener, router(app))
+        axum::serve(listener, routes)
             .with_graceful_shutdown(stopped())
             .await
             .map_err(io)
-    })
+    });
+    // The pooled stores are closed here, outside the runtime: the PostgreSQL client runs
+    // its own, which cannot be stopped from inside another.
+    drop(runtime);
+    drop(app);
+    served
 }
 
 /// Resolves on SIGTERM or ctrl-C.

@@ -244,6 +244,11 @@ fn readme_command_tour_names_only_commands_and_options_that_exist() {
         "user delete",
         "user show",
         "user list",
+        "account add",
+        "account list",
+        "account set-password",
+        "account activate",
+        "serve",
         "columns",
     ];
     for c in commands {

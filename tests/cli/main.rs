@@ -20,6 +20,7 @@ mod readers;
 mod report;
 mod roundtrip;
 mod secrets;
+mod serve;
 mod spreadsheets;
 mod terminal;
 mod transaction;

@@ -1,8 +1,10 @@
 //! Signing requests in (HTTP Basic, SPEC §9) and choosing their entity (`Wazo-Tenant`).
 //!
 //! An argon2 check costs tens of milliseconds of CPU, so it runs on a blocking thread, a few
-//! at a time (as many as there are cores): a flood of wrong passwords waits in that queue
-//! and does not take the threads that answer the others. A password that matched is
+//! at a time (as many as there are cores): a flood of wrong passwords waits in a queue and
+//! does not take the threads that answer the others. Sign-ins that look like a flood (an
+//! unknown name, an account that is locked, inactive or has just failed) wait in a queue
+//! of their own, one at a time, so that the others' sign-ins never wait behind them. A password that matched is
 //! remembered (as a keyed digest, never in clear) beside the hash it matched, so an
 //! account's next requests skip argon2 until its password changes. The account's row is
 //! still read on every request: a deactivated, locked or changed account takes effect at
@@ -25,6 +27,8 @@ const KNOWN: usize = 10_000;
 pub struct Auth {
     /// argon2 checks at a time.
     checks: tokio::sync::Semaphore,
+    /// The queue of the sign-ins that look like a flood.
+    suspect: tokio::sync::Semaphore,
     /// Username → (the hash that matched, the digest of the password that matched it).
     known: Mutex<HashMap<String, (String, [u8; 32])>>,
     /// The key of the digests, drawn at start.
@@ -36,6 +40,7 @@ impl Auth {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Auth {
             checks: tokio::sync::Semaphore::new(cores),
+            suspect: tokio::sync::Semaphore::new(1),
             known: Mutex::new(HashMap::new()),
             key: rand::random(),
         }
@@ -95,6 +100,9 @@ async fn sign_in(app: &Shared, username: String, password: String) -> Result<Acc
     let digest = app.auth.digest(&username, &password);
     let (a, name) = (app.clone(), username.clone());
     let row = blocking(move || Ok(a.pool.get()?.account(&name)?)).await?;
+    let suspect = row
+        .as_ref()
+        .is_none_or(|r| r.is_locked || !r.active || r.failed_logins > 0);
     if let Some(row) = row {
         if row.active
             && !row.is_locked
@@ -107,9 +115,12 @@ async fn sign_in(app: &Shared, username: String, password: String) -> Result<Acc
             return Ok(row.into());
         }
     }
-    let _permit = app
-        .auth
-        .checks
+    let queue = if suspect {
+        &app.auth.suspect
+    } else {
+        &app.auth.checks
+    };
+    let _permit = queue
         .acquire()
         .await
         .map_err(|_| ApiError::internal("the server is stopping"))?;

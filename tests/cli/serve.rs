@@ -1284,3 +1284,37 @@ fn a_large_upload_is_read_as_it_arrives_in_bounded_memory() {
         "peak RSS {peak} KiB for a 125 MB body and a 150 MB answer"
     );
 }
+
+#[test]
+fn requests_racing_for_one_username_leave_exactly_one_winner() {
+    let (wd, server) = admin_server();
+    let base = server.base.clone();
+    let racers: Vec<_> = (0..6)
+        .map(|i| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                use base64::Engine;
+                let token = base64::engine::general_purpose::STANDARD.encode(format!("admin:{PW}"));
+                answer(
+                    ureq::post(&format!("{base}/1.1/users"))
+                        .set("Authorization", &format!("Basic {token}"))
+                        .set("Content-Type", "application/json")
+                        .send_string(
+                            &json!({"firstname": format!("R{i}"), "username": "racer",
+                                    "exten": format!("{}", 1500 + i), "context": "default",
+                                    "line_protocol": "sip"})
+                            .to_string(),
+                        ),
+                )
+            })
+        })
+        .collect();
+    let answers: Vec<Answer> = racers.into_iter().map(|r| r.join().unwrap()).collect();
+    let won = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(won, 1, "{answers:?}");
+    for lost in answers.iter().filter(|a| a.status != 201) {
+        assert_eq!(lost.status, 400, "{}", lost.shown());
+        assert_eq!(lost.json()["errors"][0]["code"], "username.duplicate");
+    }
+    assert_eq!(wd.query_one("SELECT count(*) FROM users"), "1");
+}

@@ -353,13 +353,13 @@ pub fn plan(
                 plan.provisioning_code = Some(code.clone());
             }
             None => {
-                let first = crate::record::generate_provisioning_code();
-                let code = draw(
-                    a,
-                    Col::ProvisioningCode,
-                    first,
-                    crate::record::generate_provisioning_code,
-                )?;
+                let mut code = a.tx.provisioning_code()?;
+                for _ in 0..DRAWS {
+                    if !a.taken(Col::ProvisioningCode, &code)? {
+                        break;
+                    }
+                    code = a.tx.provisioning_code()?;
+                }
                 if a.taken(Col::ProvisioningCode, &code)? {
                     errors.push(RowError::new(
                         Col::ProvisioningCode,

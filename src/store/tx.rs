@@ -259,6 +259,13 @@ pub trait Tx {
     /// index refuses it ([`WriteError::Conflict`]), rather than probing first.
     fn optimistic(&self) -> bool;
 
+    /// A new random provisioning code to try (the domain still checks that it is free). A
+    /// backend that several writers share draws from codes no other writer draws at the
+    /// same time, so that their generated codes never collide.
+    fn provisioning_code(&self) -> crate::error::Result<String> {
+        Ok(crate::record::generate_provisioning_code())
+    }
+
     /// Starts a batch of rows. In a `bulk` batch a backend may hold its inserts back and
     /// send them together (PostgreSQL's COPY); the batch ends with [`Tx::end_batch`].
     /// SQLite writes each statement at once and has nothing to do here.

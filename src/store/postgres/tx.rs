@@ -36,8 +36,33 @@ use std::path::PathBuf;
 /// 16 and each next one twice as many, so that a small import leaves small gaps.
 const ID_BLOCK: i64 = 2048;
 
-/// The namespace of the advisory locks on provisioning codes (see [`PgTx::claim_codes`]).
+/// The namespace of the advisory locks on ranges of provisioning codes (see
+/// [`Codes`]).
 const CODE_LOCKS: i32 = 0x7563_7376;
+
+/// Provisioning codes per range claimed (codes 100000 to 999999: 900 ranges).
+const CODE_RANGE: u32 = 1000;
+
+/// Codes drawn per code of the ranges held, before another range is claimed: the ranges
+/// held stay at most half used, so a draw rarely hits a code already stored.
+const CODES_PER_RANGE: u64 = CODE_RANGE as u64 / 2;
+
+/// The ranges of provisioning codes this writer draws from. Codes are random draws from a
+/// small space (900,000), so two large imports at once would draw the same codes; each
+/// would then wait on the other's uncommitted row and they could deadlock. Instead, each
+/// writer claims ranges of a thousand codes with a session advisory lock taken without
+/// waiting (a range another writer holds is not taken), and draws only from its own
+/// ranges: generated codes of two writers never collide. One lock per range keeps the
+/// server's lock table small whatever the size of the import. Session locks, not
+/// transaction locks, so that rolling a batch back to its savepoint keeps them; they are
+/// released when the transaction ends.
+#[derive(Default)]
+struct Codes {
+    /// The ranges held (a range is its first code / [`CODE_RANGE`]).
+    held: Vec<u32>,
+    /// Codes drawn so far.
+    drawn: u64,
+}
 
 /// After how many users written by COPY the commit analyzes the tables written: the planner
 /// would otherwise plan the next queries (an export, the probes of the next import) on the
@@ -210,8 +235,6 @@ struct Pending {
     ids: [Vec<i64>; 5],
     /// How many ids the next draw from each sequence takes.
     block: [i64; 5],
-    /// The provisioning codes of the lines held back.
-    codes: Vec<String>,
 }
 
 /// One transaction's questions and writes.
@@ -228,6 +251,8 @@ pub struct PgTx<'t> {
     /// Ids handed out in a spoiled pass (negative: never stored).
     fake: Flag<i64>,
     pending: RefCell<Pending>,
+    /// The ranges of provisioning codes drawn from.
+    codes: RefCell<Codes>,
     /// How many users went to the COPY buffers.
     copied: Flag<u64>,
     /// The COPY statement of `users`.
@@ -295,6 +320,7 @@ impl<'t> PgTx<'t> {
             fake: Flag::new(0),
             pending: RefCell::default(),
             copied: Flag::new(0),
+            codes: RefCell::default(),
             copy_users,
             insert_user,
             user_by_uuid,
@@ -372,15 +398,6 @@ impl<'t> PgTx<'t> {
             return Ok(self.fake.get());
         }
         let keyed_by_user = matches!(table, Table::UserVoicemails | Table::UserCallPermissions);
-        if table == Table::Lines {
-            if let Some(Val::Text(code)) = values.get(5) {
-                if self.bulk.get() {
-                    self.pending.borrow_mut().codes.push(code.to_string());
-                } else if !self.claim_codes(&[code])? {
-                    return Err(WriteError::Conflict);
-                }
-            }
-        }
         if self.bulk.get() {
             let id = if keyed_by_user {
                 None
@@ -453,28 +470,46 @@ impl<'t> PgTx<'t> {
         Ok(id)
     }
 
-    /// Claims provisioning codes for this transaction with advisory locks, without waiting:
-    /// `false` when another writer is storing one of them right now. Codes are drawn at
-    /// random from a small space (a million), so two large imports at once draw the same
-    /// ones; each writer would then wait on the other's uncommitted code and they would
-    /// deadlock. Claimed first, a taken code is drawn again instead.
-    fn claim_codes<S: AsRef<str>>(&self, codes: &[S]) -> Result<bool> {
-        if codes.is_empty() {
-            return Ok(true);
-        }
-        let list: Vec<&str> = codes.iter().map(AsRef::as_ref).collect();
+    /// Claims another range of provisioning codes (see [`Codes`]), trying random ranges
+    /// until one is free; `false` when none was.
+    fn claim_range(&self) -> Result<bool> {
+        use rand::Rng;
         let st = self
-            .statement(
-                "SELECT count(*) FROM unnest(CAST($2 AS TEXT[])) c WHERE NOT pg_try_advisory_xact_lock($1, hashtext(c))",
-            )
+            .statement("SELECT pg_try_advisory_lock($1, CAST($2 AS INTEGER))")
             .map_err(|e| self.db(e))?;
-        let refused: i64 = self
-            .client
-            .borrow_mut()
-            .query_one(&st, &[&CODE_LOCKS, &list])
-            .map_err(|e| self.db(e))?
-            .get(0);
-        Ok(refused == 0)
+        for _ in 0..64 {
+            let range: i32 = rand::thread_rng().gen_range(100..1000);
+            if self.codes.borrow().held.contains(&(range as u32)) {
+                continue;
+            }
+            let got: bool = self
+                .client
+                .borrow_mut()
+                .query_one(&st, &[&CODE_LOCKS, &range])
+                .map_err(|e| self.db(e))?
+                .get(0);
+            if got {
+                self.codes.borrow_mut().held.push(range as u32);
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Releases the ranges of provisioning codes held (at the end of the transaction).
+    fn release_ranges(&self) -> std::result::Result<(), postgres::Error> {
+        let held: Vec<i32> = std::mem::take(&mut self.codes.borrow_mut().held)
+            .into_iter()
+            .map(|r| r as i32)
+            .collect();
+        if held.is_empty() {
+            return Ok(());
+        }
+        self.client.borrow_mut().execute(
+            "SELECT pg_advisory_unlock($1, r) FROM unnest(CAST($2 AS INTEGER[])) r",
+            &[&CODE_LOCKS, &held],
+        )?;
+        Ok(())
     }
 
     /// Sends the pending rows of a bulk batch. A unique index refusing them (or a deadlock
@@ -484,19 +519,11 @@ impl<'t> PgTx<'t> {
         if !self.pending.borrow().any || self.spoiled.get() {
             return Ok(());
         }
-        let (buffers, codes): (Vec<Vec<u8>>, Vec<String>) = {
+        let buffers: Vec<Vec<u8>> = {
             let mut pending = self.pending.borrow_mut();
             pending.any = false;
-            (
-                pending.buffers.iter_mut().map(std::mem::take).collect(),
-                std::mem::take(&mut pending.codes),
-            )
+            pending.buffers.iter_mut().map(std::mem::take).collect()
         };
-        if !self.claim_codes(&codes)? {
-            self.batch("ROLLBACK TO SAVEPOINT ucsv_batch")?;
-            self.spoiled.set(true);
-            return Ok(());
-        }
         for ((_, copy), buf) in COPIED.iter().zip(&buffers) {
             if buf.is_empty() {
                 continue;
@@ -545,6 +572,9 @@ impl Drop for PgTx<'_> {
             // Nothing to report on a failure: the transaction is being given up anyway.
             let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
         }
+        // After the commit: another writer may draw the ranges' codes once ours are stored.
+        // (A failure leaves them to the end of the session.)
+        let _ = self.release_ranges();
     }
 }
 
@@ -557,6 +587,24 @@ impl Tx for PgTx<'_> {
     /// row, refused by `ON CONFLICT DO NOTHING` without aborting the transaction.
     fn optimistic(&self) -> bool {
         true
+    }
+
+    fn provisioning_code(&self) -> Result<String> {
+        use rand::Rng;
+        let full = {
+            let c = self.codes.borrow();
+            c.drawn >= c.held.len() as u64 * CODES_PER_RANGE
+        };
+        if full && !self.claim_range()? && self.codes.borrow().held.is_empty() {
+            // Every range is held by other writers: a code from anywhere (a collision is
+            // then refused by the unique index, as for a given code).
+            return Ok(crate::record::generate_provisioning_code());
+        }
+        let mut codes = self.codes.borrow_mut();
+        codes.drawn += 1;
+        let mut rng = rand::thread_rng();
+        let range = codes.held[rng.gen_range(0..codes.held.len())];
+        Ok((range * CODE_RANGE + rng.gen_range(0..CODE_RANGE)).to_string())
     }
 
     fn begin_batch(&self, bulk: bool) -> Result<()> {

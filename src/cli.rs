@@ -183,6 +183,11 @@ pub struct ServeArgs {
     /// The largest request body accepted (bytes, or with a K, M or G suffix); larger: 413.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_body: u64,
+
+    /// Seconds an upload may stop arriving before it is given up (408, nothing written).
+    #[arg(long, value_name = "SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout: u64,
 }
 
 /// A size in bytes, with an optional K, M or G suffix (powers of 1024).

@@ -26,6 +26,24 @@ impl std::fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
+/// A body that stopped arriving for longer than the server waits (`--body-timeout`): the
+/// read fails with it, the run rolls back, and the request is a 408. A client that stalls
+/// mid-upload must not hold an SQLite database's write lock for ever.
+#[derive(Debug)]
+pub struct Stalled(pub std::time::Duration);
+
+impl std::fmt::Display for Stalled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the body stopped arriving for {} s: nothing was written",
+            self.0.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for Stalled {}
+
 /// 413 when the request says its body is larger than `max`.
 pub fn check_length(headers: &HeaderMap, max: u64) -> Result<(), ApiError> {
     let length = headers
@@ -47,23 +65,32 @@ pub fn too_large(max: u64) -> ApiError {
     )
 }
 
-/// The body as a blocking reader, failing with [`TooLarge`] past `max` bytes. Made on the
-/// async side, read on a blocking thread.
-pub fn reader(body: Body, max: u64) -> Box<dyn Read + Send> {
-    let mut seen = 0u64;
-    let stream = body.into_data_stream().map(move |chunk| match chunk {
-        Ok(bytes) => {
-            seen += bytes.len() as u64;
-            if seen > max {
-                Err(io::Error::other(TooLarge(max)))
-            } else {
-                Ok(bytes)
+/// The body as a blocking reader, failing with [`TooLarge`] past `max` bytes and with
+/// [`Stalled`] when no bytes come for `idle`. Made on the async side, read on a blocking
+/// thread.
+pub fn reader(body: Body, max: u64, idle: std::time::Duration) -> Box<dyn Read + Send> {
+    let state = (body.into_data_stream(), 0u64, false);
+    let stream = futures_util::stream::unfold(state, move |(mut s, mut seen, over)| async move {
+        if over {
+            return None;
+        }
+        let failed = |e: io::Error, s, seen| Some((Err(e), (s, seen, true)));
+        match tokio::time::timeout(idle, s.next()).await {
+            Err(_) => failed(io::Error::other(Stalled(idle)), s, seen),
+            Ok(None) => None,
+            Ok(Some(Err(e))) => failed(io::Error::other(e), s, seen),
+            Ok(Some(Ok(bytes))) => {
+                seen += bytes.len() as u64;
+                if seen > max {
+                    failed(io::Error::other(TooLarge(max)), s, seen)
+                } else {
+                    Some((Ok(bytes), (s, seen, false)))
+                }
             }
         }
-        Err(e) => Err(io::Error::other(e)),
     });
     Box::new(tokio_util::io::SyncIoBridge::new(
-        tokio_util::io::StreamReader::new(stream),
+        tokio_util::io::StreamReader::new(Box::pin(stream)),
     ))
 }
 

@@ -89,7 +89,7 @@ async fn run(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains(REPORT));
-    let reader = body::reader(body, app.max_body);
+    let reader = body::reader(body, app.max_body, app.body_timeout);
     let entity = caller.entity;
     let (status, file) = blocking(move || {
         let mut store = app.pool.get()?;

@@ -83,6 +83,13 @@ impl From<Error> for ApiError {
             {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
+            Error::Input { source, .. }
+                if source
+                    .get_ref()
+                    .is_some_and(|inner| inner.is::<super::body::Stalled>()) =>
+            {
+                StatusCode::REQUEST_TIMEOUT
+            }
             Error::Input { .. }
             | Error::Csv { .. }
             | Error::Header { .. }

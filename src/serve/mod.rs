@@ -39,6 +39,8 @@ pub struct Options {
     pub db: PathBuf,
     /// The largest body accepted, in bytes.
     pub max_body: u64,
+    /// How long an upload may stop arriving before it is given up.
+    pub body_timeout: std::time::Duration,
 }
 
 /// What every request shares.
@@ -49,6 +51,8 @@ pub struct App {
     auth: auth::Auth,
     /// The largest body accepted.
     max_body: u64,
+    /// How long an upload may stop arriving.
+    body_timeout: std::time::Duration,
 }
 
 type Shared = Arc<App>;
@@ -160,6 +164,7 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         pool: pool::Pool::new(opts.db.clone()),
         auth: auth::Auth::new(),
         max_body: opts.max_body,
+        body_timeout: opts.body_timeout,
     });
     let routes = router(app.clone());
     let served = runtime.block_on(async move {

@@ -1318,3 +1318,58 @@ fn requests_racing_for_one_username_leave_exactly_one_winner() {
     }
     assert_eq!(wd.query_one("SELECT count(*) FROM users"), "1");
 }
+
+#[test]
+fn an_upload_that_stops_arriving_is_given_up_with_408_and_nothing_written() {
+    let wd = Workdir::with_db();
+    account(&wd, "admin", &["--role", "sys_admin"]);
+    let server = Server::start(&wd, &["--body-timeout", "1"]);
+    let before = wd.fingerprint();
+    // A raw connection: the first rows of a chunked body, then nothing (an HTTP client
+    // would fail writing the rest instead of reading the early answer).
+    use base64::Engine;
+    use std::io::Write;
+    let addr = server.base.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("admin:{PW}"));
+    let rows = "firstname,exten,context,line_protocol\nAnn,1001,default,sip\n";
+    write!(
+        conn,
+        "POST /1.1/users/import HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {token}\r\n\
+         Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{rows}\r\n",
+        rows.len()
+    )
+    .unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let start = Instant::now();
+    let mut text = String::new();
+    let _ = conn.read_to_string(&mut text);
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "answered after the timeout"
+    );
+    let status: u16 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no answer: {text}"));
+    let stalled = Answer {
+        status,
+        body: text
+            .split("\r\n\r\n")
+            .nth(1)
+            .unwrap_or_default()
+            .to_string(),
+        content_type: String::new(),
+        www_authenticate: None,
+        disposition: None,
+    };
+    stalled.expect(408);
+    assert!(
+        stalled.body.contains("stopped arriving"),
+        "{}",
+        stalled.body
+    );
+    assert_eq!(wd.fingerprint(), before);
+}

@@ -239,6 +239,19 @@ test('a spreadsheet or an image is refused as not CSV, before anything is sent',
   assert.equal(userCount(), 0);
 });
 
+test('a header without rows, and a header the server refuses, are said on the page', async () => {
+  await pick('header-only.csv', 'firstname,lastname\n');
+  await page.waitForFunction(() => /bad rows? of/.test(document.getElementById('counts').textContent));
+  assert.match(await text('#preview-caption'), /a header line and no rows/);
+  assert.match(await text('#apply-hint'), /no rows: there is nothing to import/);
+  await page.setInputFiles('#file', path.join(ROOT, 'fixtures', 'bad', 'duplicate_header.csv'));
+  await page.waitForFunction(() => /cannot be used/.test(document.getElementById('file-message').textContent));
+  assert.match(await text('#file-message'),
+    /^The file cannot be used\. "duplicate_header\.csv": header: column 'firstname' appears twice .*\. Remove or rename .*\. Nothing was written\.$/);
+  assert.ok(await page.isHidden('#preview'));
+  assert.equal(userCount(), 0);
+});
+
 test('the preview marks every bad cell with its message, counts the rows, and shows the warnings', async () => {
   await pick('mixed.csv', MIXED);
   await page.waitForFunction(() => /bad rows? of/.test(document.getElementById('counts').textContent));

@@ -104,13 +104,20 @@
     }
   }
 
-  /** The message of an API error body ({"errors": [{"message", "help"}]}). */
+  /** `text` as a sentence: a capital first, a full stop last. */
+  function sentence(text) {
+    const t = String(text).trim();
+    if (!t) return t;
+    return t[0].toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
+  }
+
+  /** The message of an API error body ({"errors": [{"message", "help"}]}), as sentences. */
   function messageOf(body, status) {
     const first = body && Array.isArray(body.errors) && body.errors[0];
     if (first && first.message) {
-      let text = first.message;
-      if (first.help) text += ' (' + first.help + ')';
-      if (body.errors.length > 1) text += ` (and ${body.errors.length - 1} more)`;
+      let text = sentence(first.message);
+      if (first.help) text += ' ' + sentence(first.help);
+      if (body.errors.length > 1) text += ` (And ${body.errors.length - 1} more.)`;
       return text;
     }
     return `The server answered ${status}.`;
@@ -657,8 +664,9 @@
       } else if (status === 401) {
         lostSignIn();
       } else {
-        say('file-message', 'error', 'The file cannot be used: ' + messageOf(body, status)
-          + ' Nothing was written.');
+        // The server names the file "the request body": the page knows its name.
+        const why = messageOf(body, status).replace(/^The request body\b/, `"${file.name}"`);
+        say('file-message', 'error', `The file cannot be used. ${why} Nothing was written.`);
         $('preview').hidden = true;
       }
     } catch (problem) {
@@ -949,7 +957,7 @@
         showResult(body, mode);
         if (body.committed) loadUsers();
       } else {
-        showResultText('error', `Nothing was written: ${messageOf(body, status)}`);
+        showResultText('error', `Nothing was written. ${messageOf(body, status).replace(/^The request body\b/, `"${file.name}"`)}`);
       }
     } catch (problem) {
       if (problem.cancelled) {

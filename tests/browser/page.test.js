@@ -72,8 +72,9 @@ type = "internal"
 ranges = ["3000-3999"]
 `;
 
-// Semicolon-separated, with a quoted delimiter, a quoted line break (the rows after it start
-// one line later than their row number says), an unknown column, and three bad rows.
+// Semicolon-separated, with a quoted delimiter, quoted line breaks (the rows after them start
+// later than their row number says), an unknown column, and three bad rows (one of them
+// quoted, so that rejects.csv must quote as the CLI does).
 const MIXED = [
   'firstname;lastname;email;ring_seconds;line_protocol;context;exten;language;userfeild',
   'Ann;Lee;ann@example.com;30;sip;default;1001;en_US;a',
@@ -83,7 +84,8 @@ const MIXED = [
   'Eve;"Ng; Jr";eve@example.com;30;sip;default;1004;en_US;"two',
   'lines"',
   'Fay;Day;fay@example.com;30;webrtc;default;1005;fr_FR;f',
-  'Gus;Orr;gus@example.com;30;sip;default;1006;english;g',
+  'Gus;"O""Rr; Sr";gus@example.com;30;sip;default;1006;english;"g',
+  'h"',
   '',
 ].join('\n');
 
@@ -131,6 +133,13 @@ async function pick(name, buffer, mimeType = 'text/csv') {
 }
 
 const text = (selector) => page.locator(selector).textContent();
+
+/** Waits for the preview of the file `name` with the counts of its check. */
+async function checked(name) {
+  await page.waitForFunction((n) => !document.getElementById('preview').hidden
+    && document.getElementById('facts').textContent.includes(n)
+    && / of [\d,]+ rows?\.$/.test(document.getElementById('counts').textContent), name);
+}
 
 before(async () => {
   ucsvOk(['account', 'add', 'admin', '--role', 'sys_admin', '--password-stdin'], { input: PASSWORD + '\n' });
@@ -241,7 +250,7 @@ test('a spreadsheet or an image is refused as not CSV, before anything is sent',
 
 test('a header without rows, and a header the server refuses, are said on the page', async () => {
   await pick('header-only.csv', 'firstname,lastname\n');
-  await page.waitForFunction(() => /bad rows? of/.test(document.getElementById('counts').textContent));
+  await checked('header-only.csv');
   assert.match(await text('#preview-caption'), /a header line and no rows/);
   assert.match(await text('#apply-hint'), /no rows: there is nothing to import/);
   await page.setInputFiles('#file', path.join(ROOT, 'fixtures', 'bad', 'duplicate_header.csv'));
@@ -254,7 +263,7 @@ test('a header without rows, and a header the server refuses, are said on the pa
 
 test('the preview marks every bad cell with its message, counts the rows, and shows the warnings', async () => {
   await pick('mixed.csv', MIXED);
-  await page.waitForFunction(() => /bad rows? of/.test(document.getElementById('counts').textContent));
+  await checked('mixed.csv');
   assert.match(await text('#counts'), /4 good rows, ✗ 3 bad rows of 7 rows/);
   const facts = await text('#facts');
   assert.match(facts, /semicolon \(;\)/);
@@ -310,7 +319,7 @@ test('importing the good rows writes them; rejects.csv and errors.csv are those 
   const rejects = await download('#download-rejects');
   assert.equal(rejects.name, 'rejects.csv');
   assert.equal(rejects.text, fs.readFileSync(path.join(dir, 'cli-rejects.csv'), 'utf8'));
-  assert.match(rejects.text, /^firstname;lastname;.*\nBob;Roe;not-an-email;31;.*\nCid;.*\nGus;.*english;g\n$/s);
+  assert.match(rejects.text, /^firstname;lastname;.*\nBob;Roe;not-an-email;31;.*\nCid;.*\nGus;"O""Rr; Sr";.*english;"g\nh"\n$/s);
   const errors = await download('#download-errors');
   assert.equal(errors.name, 'errors.csv');
   assert.equal(errors.text, fs.readFileSync(path.join(dir, 'cli-errors.csv'), 'utf8'));
@@ -365,7 +374,7 @@ test('update from file previews what each row would change, then changes it', as
 
   await page.check('input[name="action"][value="update"]');
   await pick('changes.csv', csv);
-  await page.waitForFunction(() => /would change a user/.test(document.getElementById('counts').textContent));
+  await checked('changes.csv');
   await page.check('input[name="policy"][value="all"]');
   assert.match(await text('#counts'), /2 rows would change a user, 1 row would change nothing, 0 bad rows of 3 rows/);
   const status = await page.$$eval('#preview-table tbody tr', (rows) => rows.map((r) => r.cells[1].textContent));
@@ -400,7 +409,7 @@ test('the page fits a narrow window and 1280x800 without sideways scrolling', as
   for (const [width, height] of [[1280, 800], [400, 800]]) {
     await page.setViewportSize({ width, height });
     await pick('mixed.csv', MIXED);
-    await page.waitForFunction(() => /bad rows? of/.test(document.getElementById('counts').textContent));
+    await checked('mixed.csv');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     const wide = await page.evaluate(() => [...document.querySelectorAll('body *')]
       .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest('.table-wrap'))
@@ -413,7 +422,7 @@ test('the page fits a narrow window and 1280x800 without sideways scrolling', as
 test('a Windows-1252 file (as Excel writes CSV) is detected, shown and checked as such', async () => {
   await page.check('input[name="action"][value="import"]');
   await page.setInputFiles('#file', path.join(ROOT, 'fixtures', 'encodings', 'windows1252_semicolon.csv'));
-  await page.waitForFunction(() => /bad rows? of/.test(document.getElementById('counts').textContent));
+  await checked('windows1252_semicolon.csv');
   assert.match(await text('#facts'), /Windows-1252 \(detected: the file is not UTF-8\)/);
   assert.match(await text('#file-message'), /not UTF-8/);
   const first = await page.$$eval('#preview-table tbody tr:first-child td', (c) => c.map((x) => x.textContent));

@@ -3,17 +3,19 @@
 //! pipeline as it arrives; the answer (Wazo's `{"created": [...]}` / `{"errors": [...]}`,
 //! or with `Accept: application/vnd.ucsv.report+json` the report of SPEC §5) is spooled to
 //! a temporary file as rows come, then sent: memory stays bounded whatever the file's size.
+//! `report_limit=N` bounds the answer too ([`Capped`]): a client that shows it (the page)
+//! asks for the entries of the first rows only, the counts still covering every row.
 
 use super::auth::Caller;
 use super::body;
-use super::users::{flag, Params};
+use super::users::{flag, number, Params};
 use super::{blocking, ApiError, AppState};
 use crate::columns;
 use crate::domain::accounts::Action;
 use crate::error::{Error, Result};
 use crate::pipeline::{self, ApplyOptions, Mode};
 use crate::read::{InputOptions, Source};
-use crate::report::{Outcome, Rejected};
+use crate::report::{Issue, Outcome, Rejected};
 use crate::sink::{Json, Sink};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -24,7 +26,7 @@ use std::io::{BufWriter, Seek, Write};
 /// The media type of the report of SPEC §5.
 const REPORT: &str = "application/vnd.ucsv.report+json";
 
-/// `POST /1.1/users/import?dry_run&keep_going`.
+/// `POST /1.1/users/import?dry_run&keep_going&report_limit`.
 pub async fn import(
     state: AppState,
     caller: Caller,
@@ -35,7 +37,7 @@ pub async fn import(
     run(state, caller, q, headers, body, Mode::Import).await
 }
 
-/// `PUT /1.1/users/import?dry_run&keep_going`.
+/// `PUT /1.1/users/import?dry_run&keep_going&report_limit`.
 pub async fn update(
     state: AppState,
     caller: Caller,
@@ -85,6 +87,7 @@ async fn run(
     body::check_length(&headers, app.max_body)?;
     let dry_run = flag(&q, "dry_run")?;
     let keep_going = flag(&q, "keep_going")?;
+    let limit = number(&q, "report_limit")?;
     let report = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -118,7 +121,12 @@ async fn run(
         let spool = || tempfile::tempfile().map_err(|e| spool_error(&e));
         let (outcome, mut file) = if report {
             let mut sink = Json::new(BufWriter::new(spool()?), "the response");
-            let outcome = pipeline::run(target, &mut source, &opts, &mut sink)?;
+            let outcome = pipeline::run(
+                target,
+                &mut source,
+                &opts,
+                &mut Capped::new(&mut sink, limit),
+            )?;
             sink.finish(&outcome)?;
             let file = sink
                 .into_inner()
@@ -127,7 +135,12 @@ async fn run(
             (outcome, file)
         } else {
             let mut sink = Wazo::new(&source, spool()?, spool()?);
-            let outcome = pipeline::run(target, &mut source, &opts, &mut sink)?;
+            let outcome = pipeline::run(
+                target,
+                &mut source,
+                &opts,
+                &mut Capped::new(&mut sink, limit),
+            )?;
             let file = sink.into_body(&outcome, spool()?)?;
             (outcome, file)
         };
@@ -158,6 +171,78 @@ fn spool_error(e: &std::io::Error) -> Error {
     Error::Output {
         path: "a temporary file of the response".into(),
         source: std::io::Error::new(e.kind(), e.to_string()),
+    }
+}
+
+/// `report_limit=N`: the answer's lists keep the entries of their first `N` rows each
+/// (created, updated, rejected with all of a row's errors, warnings of rows; the header's
+/// warnings always), and the counts of the report still cover every row. A dry run of a
+/// million good rows lists a million created users, hundreds of megabytes that a browser
+/// would have to parse to show twenty of them; the page asks for what it can show and
+/// learns from the counts that a list was cut.
+struct Capped<'s> {
+    inner: &'s mut dyn Sink,
+    limit: Option<u64>,
+    created: u64,
+    updated: u64,
+    rejected: u64,
+    warned: u64,
+}
+
+impl<'s> Capped<'s> {
+    fn new(inner: &'s mut dyn Sink, limit: Option<u64>) -> Self {
+        Capped {
+            inner,
+            limit,
+            created: 0,
+            updated: 0,
+            rejected: 0,
+            warned: 0,
+        }
+    }
+}
+
+/// Counts one more entry; whether it is within `limit`.
+fn within(count: &mut u64, limit: Option<u64>) -> bool {
+    *count += 1;
+    limit.is_none_or(|l| *count <= l)
+}
+
+impl Sink for Capped<'_> {
+    fn warning(&mut self, warning: &Issue) -> Result<()> {
+        if warning.row_number.is_none() || within(&mut self.warned, self.limit) {
+            self.inner.warning(warning)?;
+        }
+        Ok(())
+    }
+
+    fn created(&mut self, created: &crate::domain::Created) -> Result<()> {
+        if within(&mut self.created, self.limit) {
+            self.inner.created(created)?;
+        }
+        Ok(())
+    }
+
+    fn updated(&mut self, updated: &crate::domain::update::Updated) -> Result<()> {
+        if within(&mut self.updated, self.limit) {
+            self.inner.updated(updated)?;
+        }
+        Ok(())
+    }
+
+    fn rejected(&mut self, row: &Rejected) -> Result<()> {
+        if within(&mut self.rejected, self.limit) {
+            self.inner.rejected(row)?;
+        }
+        Ok(())
+    }
+
+    fn rows_done(&mut self) -> Result<()> {
+        self.inner.rows_done()
+    }
+
+    fn finish(&mut self, outcome: &Outcome) -> Result<()> {
+        self.inner.finish(outcome)
     }
 }
 
@@ -338,4 +423,83 @@ pub async fn export(
         HeaderValue::from_static("attachment; filename=\"users.csv\""),
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::RowError;
+
+    /// What reached the sink behind the cap.
+    #[derive(Default)]
+    struct Seen {
+        created: Vec<u64>,
+        rejected: Vec<u64>,
+        warnings: Vec<Option<u64>>,
+    }
+
+    impl Sink for Seen {
+        fn warning(&mut self, w: &Issue) -> Result<()> {
+            self.warnings.push(w.row_number);
+            Ok(())
+        }
+        fn created(&mut self, c: &crate::domain::Created) -> Result<()> {
+            self.created.push(c.row_number);
+            Ok(())
+        }
+        fn rejected(&mut self, row: &Rejected) -> Result<()> {
+            self.rejected.push(row.row_number);
+            Ok(())
+        }
+    }
+
+    fn feed(limit: Option<u64>) -> Seen {
+        let mut seen = Seen::default();
+        let mut capped = Capped::new(&mut seen, limit);
+        let warning = |row_number| Issue {
+            row_number,
+            line: 1,
+            column: None,
+            code: "w".into(),
+            message: "w".into(),
+        };
+        capped.warning(&warning(None)).expect("forwarded");
+        for n in 1..=5 {
+            capped.warning(&warning(Some(n))).expect("forwarded");
+            let created = crate::domain::Created {
+                row_number: n,
+                ..Default::default()
+            };
+            capped.created(&created).expect("forwarded");
+            let rejected = Rejected {
+                row_number: 10 + n,
+                line: 11 + n,
+                record: csv::StringRecord::new(),
+                errors: vec![RowError {
+                    column: None,
+                    code: "x".into(),
+                    message: "x".into(),
+                    help: None,
+                }],
+            };
+            capped.rejected(&rejected).expect("forwarded");
+        }
+        seen
+    }
+
+    #[test]
+    fn report_limit_keeps_the_first_rows_of_each_list_and_the_header_warnings() {
+        let seen = feed(Some(2));
+        assert_eq!(seen.created, [1, 2]);
+        assert_eq!(seen.rejected, [11, 12]);
+        assert_eq!(seen.warnings, [None, Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn without_report_limit_every_entry_passes() {
+        let seen = feed(None);
+        assert_eq!(seen.created, [1, 2, 3, 4, 5]);
+        assert_eq!(seen.rejected, [11, 12, 13, 14, 15]);
+        assert_eq!(seen.warnings.len(), 6);
+    }
 }

@@ -8,13 +8,15 @@
 //! long as its file. Bodies stream both ways: an uploaded CSV is read by the pipeline as it
 //! arrives ([`body`]), and an export or a listing is sent as it is written
 //! ([`body::streamed`]). Errors are JSON with the status of SPEC §8 ([`error`]). One line
-//! per request goes to stderr ([`log`]), never a secret or a cell.
+//! per request goes to stderr ([`log`]), never a secret or a cell. The page of SPEC §8.1,
+//! a client of these routes built into the binary, is served at `/` ([`page`]).
 
 mod accounts;
 mod auth;
 mod body;
 mod bulk;
 mod error;
+mod page;
 mod pool;
 mod users;
 
@@ -69,7 +71,7 @@ pub async fn blocking<T: Send + 'static>(
     })
 }
 
-/// The routes of SPEC §8 and §9.
+/// The routes of SPEC §8 and §9, and the page (§8.1).
 pub fn router(app: Shared) -> Router {
     Router::new()
         .route("/1.1/users", get(users::list).post(users::create))
@@ -88,8 +90,10 @@ pub fn router(app: Shared) -> Router {
                 .delete(accounts::delete),
         )
         .route("/1.1/accounts/{username}/{action}", post(accounts::act))
+        .merge(page::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(page::quiet_challenge))
         .layer(axum::middleware::from_fn(log))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(app)

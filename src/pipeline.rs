@@ -4,7 +4,7 @@
 //! a dry run. Only counts are kept here ([`Outcome`]); what each row did goes
 //! to the sink as it comes.
 
-use crate::domain::{self, Domain};
+use crate::domain::{self, BatchEnd, Domain};
 use crate::error::{Result, RowError};
 use crate::read::Source;
 use crate::report::{Issue, Outcome, Rejected};
@@ -98,6 +98,11 @@ pub fn run(
                 break; // the domain stopped on a fatal error
             }
         });
+        // An import batch may be sent in bulk, and written while the next one is planned
+        // (`BatchEnd::Held`): its rows are reported once the store says it was kept. If the
+        // store takes batches back (a unique index refused a row), they are applied again,
+        // a row at a time.
+        let mut held: Option<Done> = None;
         for received in batches {
             let (batch, mut prepared) = received?;
             if mode == Mode::Update {
@@ -107,64 +112,49 @@ pub fn run(
                 });
                 domain.read_ahead(rows, opts.entity)?;
             }
-            // An import batch may be sent in bulk; if the store takes it back (a unique index
-            // refused a row), it is applied again, a row at a time.
-            let bulk = mode == Mode::Import;
-            domain.begin_batch(bulk)?;
-            let mut outcomes = apply_batch(&mut domain, &header, &batch, &mut prepared, opts)?;
-            if !domain.end_batch()? {
-                domain.begin_batch(false)?;
-                outcomes = apply_batch(&mut domain, &header, &batch, &mut prepared, opts)?;
-                if !domain.end_batch()? {
-                    return Err(crate::error::Error::Database {
-                        path: std::path::PathBuf::new(),
-                        message: "a batch applied a row at a time was refused".into(),
-                        help: "this is a bug in ucsv; please report it with the input".into(),
-                    });
+            domain.begin_batch(mode == Mode::Import)?;
+            let outcomes = apply_batch(&mut domain, &header, &batch, &mut prepared, opts)?;
+            let done = Done {
+                batch,
+                prepared,
+                outcomes,
+            };
+            match domain.end_batch()? {
+                BatchEnd::Kept => {
+                    if let Some(h) = held.take() {
+                        tally.batch(h)?;
+                    }
+                    tally.batch(done)?;
                 }
-            }
-            for (mut raw, outcome) in batch.into_iter().zip(outcomes) {
-                let Some(outcome) = outcome else {
-                    // Not a data row: only its warning is reported.
-                    tally.row_warnings(raw.row_number, raw.line, &raw.warnings)?;
-                    continue;
-                };
-                // Warnings from reading the row (a BOM removed) come before the row's own.
-                let read_warnings = std::mem::take(&mut raw.warnings);
-                let warned = |warnings: Vec<_>| {
-                    if read_warnings.is_empty() {
-                        warnings
-                    } else {
-                        [read_warnings, warnings].concat()
+                BatchEnd::Held => {
+                    if let Some(h) = held.take() {
+                        tally.batch(h)?;
                     }
-                };
-                match outcome {
-                    Ok(Applied::Created(created, warnings)) => {
-                        tally.row_warnings(created.row_number, created.line, &warned(warnings))?;
-                        tally.outcome.created(&created);
-                        tally.sink.created(&created)?;
-                    }
-                    Ok(Applied::Updated(u, warnings)) => {
-                        tally.row_warnings(raw.row_number, raw.line, &warned(warnings))?;
-                        tally.outcome.updated(u.as_ref());
-                        if let Some(u) = &u {
-                            tally.sink.updated(u)?;
-                        }
-                    }
-                    Err(errors) => {
-                        let row = Rejected {
-                            row_number: raw.row_number,
-                            line: raw.line,
-                            record: raw.record,
-                            errors,
+                    held = Some(done);
+                }
+                BatchEnd::Refused { held_kept } => {
+                    if let Some(h) = held.take() {
+                        let h = if held_kept {
+                            h
+                        } else {
+                            replay(&mut domain, &header, h, opts)?
                         };
-                        tally.outcome.rejected(&row);
-                        tally.sink.rejected(&row)?;
+                        tally.batch(h)?;
                     }
+                    let d = replay(&mut domain, &header, done, opts)?;
+                    tally.batch(d)?;
                 }
             }
             opts.progress
                 .set(bytes_read.load(std::sync::atomic::Ordering::Relaxed));
+        }
+        if let Some(h) = held.take() {
+            let h = if domain.settle()? {
+                h
+            } else {
+                replay(&mut domain, &header, h, opts)?
+            };
+            tally.batch(h)?;
         }
         Ok(())
     })?;
@@ -228,7 +218,78 @@ struct Tally<'s> {
     sink: &'s mut dyn Sink,
 }
 
+/// A batch applied, with the outcome of each of its rows.
+struct Done {
+    batch: Vec<crate::read::RawRow>,
+    prepared: Vec<Prepared>,
+    outcomes: Vec<RowResult>,
+}
+
+/// Applies a batch the store took back again, a row at a time.
+fn replay(
+    domain: &mut Domain<'_>,
+    header: &crate::read::Header,
+    mut done: Done,
+    opts: &ApplyOptions,
+) -> Result<Done> {
+    domain.begin_batch(false)?;
+    done.outcomes = apply_batch(domain, header, &done.batch, &mut done.prepared, opts)?;
+    if domain.end_batch()? != BatchEnd::Kept {
+        return Err(crate::error::Error::Database {
+            path: std::path::PathBuf::new(),
+            message: "a batch applied a row at a time was refused".into(),
+            help: "this is a bug in ucsv; please report it with the input".into(),
+        });
+    }
+    Ok(done)
+}
+
 impl Tally<'_> {
+    /// Counts the rows of a batch the store kept and hands them to the sink, in order.
+    fn batch(&mut self, done: Done) -> Result<()> {
+        for (mut raw, outcome) in done.batch.into_iter().zip(done.outcomes) {
+            let Some(outcome) = outcome else {
+                // Not a data row: only its warning is reported.
+                self.row_warnings(raw.row_number, raw.line, &raw.warnings)?;
+                continue;
+            };
+            // Warnings from reading the row (a BOM removed) come before the row's own.
+            let read_warnings = std::mem::take(&mut raw.warnings);
+            let warned = |warnings: Vec<_>| {
+                if read_warnings.is_empty() {
+                    warnings
+                } else {
+                    [read_warnings, warnings].concat()
+                }
+            };
+            match outcome {
+                Ok(Applied::Created(created, warnings)) => {
+                    self.row_warnings(created.row_number, created.line, &warned(warnings))?;
+                    self.outcome.created(&created);
+                    self.sink.created(&created)?;
+                }
+                Ok(Applied::Updated(u, warnings)) => {
+                    self.row_warnings(raw.row_number, raw.line, &warned(warnings))?;
+                    self.outcome.updated(u.as_ref());
+                    if let Some(u) = &u {
+                        self.sink.updated(u)?;
+                    }
+                }
+                Err(errors) => {
+                    let row = Rejected {
+                        row_number: raw.row_number,
+                        line: raw.line,
+                        record: raw.record,
+                        errors,
+                    };
+                    self.outcome.rejected(&row);
+                    self.sink.rejected(&row)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Counts a warning and hands it to the sink.
     fn warning(&mut self, warning: Issue) -> Result<()> {
         self.outcome.warned();

@@ -15,8 +15,12 @@ use crate::store::tx::ExtensionState;
 pub struct Seen {
     keys: (std::hash::RandomState, std::hash::RandomState),
     values: std::collections::HashSet<u128>,
-    /// The values remembered since [`Seen::mark`], to forget them again.
+    /// The values remembered since the oldest [`Seen::mark`] not yet confirmed, to forget
+    /// them again.
     since_mark: Vec<u128>,
+    /// Where each mark not yet confirmed starts in `since_mark`, oldest first (a batch
+    /// whose writes are not known to be kept yet, and the one after it).
+    marks: std::collections::VecDeque<usize>,
 }
 
 impl Seen {
@@ -36,16 +40,30 @@ impl Seen {
         }
     }
 
-    /// Starts remembering anew what [`Seen::forget_since_mark`] forgets.
+    /// Marks where a batch starts.
     pub fn mark(&mut self) {
-        self.since_mark.clear();
+        self.marks.push_back(self.since_mark.len());
     }
 
-    /// Forgets the values remembered since the last mark.
+    /// Keeps what was remembered before the last `keep_last` marks for good.
+    pub fn confirm(&mut self, keep_last: usize) {
+        while self.marks.len() > keep_last {
+            self.marks.pop_front();
+        }
+        let cut = self.marks.front().copied().unwrap_or(self.since_mark.len());
+        self.since_mark.drain(..cut);
+        for m in &mut self.marks {
+            *m -= cut;
+        }
+    }
+
+    /// Forgets the values remembered since the oldest mark not confirmed.
     pub fn forget_since_mark(&mut self) {
-        for h in self.since_mark.drain(..) {
+        let from = self.marks.front().copied().unwrap_or(self.since_mark.len());
+        for h in self.since_mark.drain(from..) {
             self.values.remove(&h);
         }
+        self.marks.clear();
     }
 
     /// Whether a value was remembered.

@@ -16,6 +16,7 @@ pub mod update;
 use crate::error::{Result, RowError};
 use crate::record::{self, Parsed};
 use crate::store::reference::Reference;
+pub use crate::store::tx::BatchEnd;
 use crate::store::tx::{LineRow, Table, Tx, UserRow, Write, WriteError};
 use serde::Serialize;
 
@@ -126,12 +127,31 @@ impl<'t> Domain<'t> {
         self.tx.begin_batch(bulk)
     }
 
-    /// Ends a batch. `false` when the store took the batch back (a unique index refused
-    /// its rows): what the domain learnt from it is forgotten too, and the caller applies
-    /// the batch again in a batch that is not bulk.
-    pub fn end_batch(&mut self) -> Result<bool> {
-        let kept = self.tx.end_batch()?;
-        if !kept {
+    /// Ends a batch (see [`BatchEnd`]). When the store took batches back (a unique index
+    /// refused their rows), what the domain learnt from them is forgotten too, and the
+    /// caller applies them again in batches that are not bulk.
+    pub fn end_batch(&mut self) -> Result<BatchEnd> {
+        let end = self.tx.end_batch()?;
+        match end {
+            BatchEnd::Kept => self.rejected.confirm(0),
+            BatchEnd::Held => self.rejected.confirm(1),
+            BatchEnd::Refused { held_kept } => {
+                if held_kept {
+                    self.rejected.confirm(1);
+                }
+                self.rejected.forget_since_mark();
+            }
+        }
+        Ok(end)
+    }
+
+    /// Waits for the batch still being written (see [`Tx::settle`]): `false` when it was
+    /// taken back, and forgotten.
+    pub fn settle(&mut self) -> Result<bool> {
+        let kept = self.tx.settle()?;
+        if kept {
+            self.rejected.confirm(0);
+        } else {
             self.rejected.forget_since_mark();
         }
         Ok(kept)

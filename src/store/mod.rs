@@ -13,7 +13,6 @@ pub mod sqlite_tx;
 pub mod tx;
 
 use crate::error::{Error, Result};
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 /// An open ucsv database.
@@ -29,7 +28,7 @@ pub(crate) enum Backend {
     Sqlite(rusqlite::Connection),
     /// A PostgreSQL database, with the URL it was reached by (for a dry run's own
     /// connection).
-    Postgres(Box<RefCell<::postgres::Client>>, String),
+    Postgres(postgres::Conn, String),
 }
 
 impl Store {
@@ -100,7 +99,7 @@ impl Store {
     fn pg(client: ::postgres::Client, url: String, path: PathBuf) -> Store {
         Store {
             path,
-            backend: Backend::Postgres(Box::new(RefCell::new(client)), url),
+            backend: Backend::Postgres(postgres::Conn::new(client), url),
         }
     }
 
@@ -137,7 +136,7 @@ impl Store {
     pub fn usable(&self) -> bool {
         match &self.backend {
             Backend::Sqlite(_) => true,
-            Backend::Postgres(client, _) => !client.borrow().is_closed(),
+            Backend::Postgres(client, _) => !client.borrow_mut().is_closed(),
         }
     }
 
@@ -209,7 +208,11 @@ impl Store {
                 drop(conn);
                 sqlite::remove(&self.path);
             }
-            Backend::Postgres(client, _) => postgres::drop_tables(&mut client.into_inner()),
+            Backend::Postgres(client, _) => {
+                if let Some(mut client) = client.into_inner() {
+                    postgres::drop_tables(&mut client);
+                }
+            }
         }
     }
 

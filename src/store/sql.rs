@@ -7,7 +7,6 @@
 use crate::error::{Error, Result};
 use postgres::types::{FromSql, IsNull, ToSql, Type};
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::path::Path;
 
 /// A statement parameter.
@@ -145,7 +144,7 @@ impl Db for Sqlite<'_> {
 
 /// A PostgreSQL connection as a [`Db`].
 pub struct Postgres<'a> {
-    pub client: &'a RefCell<postgres::Client>,
+    pub client: &'a super::postgres::Conn,
     pub path: &'a Path,
 }
 

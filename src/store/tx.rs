@@ -254,6 +254,19 @@ impl UserView {
 /// The questions and writes the domain asks of one write transaction. One thread owns it;
 /// methods take `&self` (a backend whose client needs `&mut` keeps it in a `RefCell`).
 /// Dropped without [`Tx::commit`], it rolls back.
+/// What became of a batch at its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchEnd {
+    /// Written and kept (and the batch held before it, if any).
+    Kept,
+    /// Being written while the caller goes on: what became of it is told by the next
+    /// batch's end or by [`Tx::settle`]. The batch held before it, if any, was kept.
+    Held,
+    /// Taken back (a unique index refused its rows, or those of the batch held before it);
+    /// the batch held before it, if any, was kept or taken back too.
+    Refused { held_kept: bool },
+}
+
 pub trait Tx {
     /// Whether to write a row before probing the database, taking it back when a unique
     /// index refuses it ([`WriteError::Conflict`]), rather than probing first.
@@ -274,11 +287,16 @@ pub trait Tx {
         Ok(())
     }
 
-    /// Ends a batch: sends what it held back. `false` when the database refused it (a unique
-    /// index): the batch's writes are taken back and the caller applies its rows again,
-    /// in a batch that is not bulk (each write at once, a refused one a
-    /// [`WriteError::Conflict`]).
-    fn end_batch(&self) -> crate::error::Result<bool> {
+    /// Ends a batch: sends what it held back, and says what became of it (see
+    /// [`BatchEnd`]). A batch taken back is applied again by the caller, in a batch that is
+    /// not bulk (each write at once, a refused one a [`WriteError::Conflict`]).
+    fn end_batch(&self) -> crate::error::Result<BatchEnd> {
+        Ok(BatchEnd::Kept)
+    }
+
+    /// Waits for the bulk batch still being written (after [`BatchEnd::Held`]): `true`
+    /// when it was kept, `false` when it was taken back.
+    fn settle(&self) -> crate::error::Result<bool> {
         Ok(true)
     }
 

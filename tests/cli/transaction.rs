@@ -275,3 +275,58 @@ fn rejects_and_errors_files_hold_only_headers_when_all_rows_are_good() {
         "row_number,line,column,code,message"
     );
 }
+
+/// Duplicates that only the database finds, in batches written while the next is planned
+/// (batches of 2048 rows): one against a row of an earlier batch (row 3000: the batch held
+/// is taken back with the one after it), and one inside a batch, before a row that must
+/// query the database (rows 8300, 8400 and 8500: the rows before 8500 are sent sooner and
+/// refused, while the batch held before them is kept). Every other row is created, on
+/// both backends alike.
+#[test]
+fn duplicates_across_and_inside_later_batches_are_reported_like_any_other() {
+    let wd = Workdir::with_db();
+    let mut csv = String::from("firstname,username,email\n");
+    for row in 1..=10000u32 {
+        let username = match row {
+            3000 => "user.10".to_string(),
+            8400 => "user.8300".to_string(),
+            r => format!("user.{r}"),
+        };
+        let email = if row == 4500 || row == 8500 {
+            "not-an-email".to_string()
+        } else {
+            format!("u{row}@example.com")
+        };
+        csv += &format!("U{row},{username},{email}\n");
+    }
+    let run = wd.import(&csv, &["--keep-going"]);
+    run.expect(1);
+    let report = run.report();
+    let mut errors: Vec<(u64, String)> = report
+        .errors()
+        .into_iter()
+        .map(|(row, _, code)| (row, code))
+        .collect();
+    errors.sort();
+    assert_eq!(
+        errors,
+        vec![
+            (3000, "username.duplicate".to_string()),
+            (4500, "email.invalid".to_string()),
+            (8400, "username.duplicate".to_string()),
+            (8500, "email.invalid".to_string()),
+        ]
+    );
+    assert_eq!(report.created("users"), 9996);
+    assert_eq!(wd.count("users"), 9996);
+    let created: Vec<u64> = report["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["row_number"].as_u64().unwrap())
+        .collect();
+    assert!(
+        created.windows(2).all(|w| w[0] < w[1]),
+        "rows in input order"
+    );
+}

@@ -5,6 +5,33 @@
 
 pub mod tx;
 
+/// A connection, shared between a transaction and the thread that sends its COPY batches
+/// while the next batch is planned (see [`tx::PgTx`]). Taken one user at a time.
+#[derive(Clone)]
+pub struct Conn(std::sync::Arc<std::sync::Mutex<Client>>);
+
+impl Conn {
+    pub fn new(client: Client) -> Conn {
+        Conn(std::sync::Arc::new(std::sync::Mutex::new(client)))
+    }
+
+    /// The connection, once whoever holds it is done (a holder that panicked leaves it as
+    /// it was: the transaction rolls back anyway).
+    pub fn borrow_mut(&self) -> std::sync::MutexGuard<'_, Client> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The connection, when nobody else holds a share of it.
+    pub fn into_inner(self) -> Option<Client> {
+        std::sync::Arc::try_unwrap(self.0).ok().map(|m| {
+            m.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
+    }
+}
+
 use crate::error::{Error, Result};
 use postgres::{Client, Config, NoTls};
 use std::path::Path;
@@ -224,7 +251,7 @@ pub fn drop_tables(client: &mut Client) {
 /// Streams the users (of `entity`, if given) in id order (see [`each_row`] and
 /// [`super::Store::each_user`]).
 pub fn each_user(
-    client: &std::cell::RefCell<Client>,
+    client: &Conn,
     path: &Path,
     entity: Option<i64>,
     cols: &[crate::columns::Col],
@@ -253,7 +280,7 @@ pub fn each_user(
 /// reads only as fast as `each` takes them (the socket's buffers hold the rows the server
 /// is ahead by).
 pub fn each_row(
-    client: &std::cell::RefCell<Client>,
+    client: &Conn,
     path: &Path,
     sql: &str,
     params: &[super::sql::Param<'_>],

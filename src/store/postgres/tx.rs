@@ -5,12 +5,14 @@
 //!
 //! * **Bulk** (between [`Tx::begin_batch`]`(true)` and [`Tx::end_batch`]): the rows of a batch
 //!   are encoded into COPY buffers, one a table, with ids drawn ahead from the tables'
-//!   sequences, and sent with `COPY ... FROM STDIN` when the batch ends, or before any
-//!   other statement needs them (a probe, an update). The batch runs inside a savepoint: if
-//!   a COPY is refused by a unique index (a duplicate in the file, a value already stored, a
+//!   sequences. When the batch ends, a worker thread sends them with `COPY ... FROM STDIN`
+//!   while the caller plans the next batch ([`BatchEnd::Held`]): the server writes one batch
+//!   while the next is checked, instead of waiting for it. Rows are sent sooner when another
+//!   statement needs them (a probe of the slow path). The batch runs inside a savepoint: if a
+//!   COPY is refused by a unique index (a duplicate in the file, a value already stored, a
 //!   value another writer stored meanwhile), the batch is taken back to the savepoint, the
-//!   rest of its pass is discarded ("spoiled"), and [`Tx::end_batch`] asks the caller to
-//!   replay it carefully.
+//!   rest of the batch being planned is discarded ("spoiled"), and the next
+//!   [`Tx::end_batch`] (or [`Tx::settle`]) asks the caller to replay them carefully.
 //! * **Careful** (otherwise): one statement a write, each insert `ON CONFLICT DO NOTHING
 //!   RETURNING id`, so that a row refused by a unique index is a [`WriteError::Conflict`]
 //!   that leaves the transaction usable, exactly as SQLite's refused insert is.
@@ -19,8 +21,8 @@
 
 use super::super::sql::{pg_cells, placeholders, Cell, Param};
 use super::super::tx::{
-    ExtensionState, Filter, LineRow, Page, StoredIncall, StoredUser, Table, Tx, UserKey, UserRow,
-    UserView, Write, WriteError,
+    BatchEnd, ExtensionState, Filter, LineRow, Page, StoredIncall, StoredUser, Table, Tx, UserKey,
+    UserRow, UserView, Write, WriteError,
 };
 use crate::columns::Col;
 use crate::error::{Error, Result};
@@ -62,6 +64,8 @@ struct Codes {
     held: Vec<u32>,
     /// Codes drawn so far.
     drawn: u64,
+    /// Codes drawn by the batch being planned.
+    batch_drawn: u64,
 }
 
 /// After how many users written by COPY the commit analyzes the tables written: the planner
@@ -235,19 +239,100 @@ struct Pending {
     ids: [Vec<i64>; 5],
     /// How many ids the next draw from each sequence takes.
     block: [i64; 5],
+    /// Ids of each sequence used by the batch being planned.
+    used: [usize; 5],
+}
+
+/// The COPY of a batch, for the worker.
+struct Job {
+    buffers: Vec<Vec<u8>>,
+    /// Whether the batch's savepoint is open already (rows were sent sooner).
+    open: bool,
+}
+
+/// The thread that sends batches while the next one is planned.
+struct Worker {
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    results: std::sync::mpsc::Receiver<Result<bool>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Sends a batch's COPY buffers inside its savepoint (opened first unless `open`). Kept:
+/// the savepoint is released when `release`, and `true`. Refused by a unique index (or a
+/// deadlock with another writer): taken back to the savepoint, and `false`.
+fn copy_batch(
+    client: &mut Client,
+    copy_users: &str,
+    path: &std::path::Path,
+    buffers: &[Vec<u8>],
+    open: bool,
+    release: bool,
+) -> Result<bool> {
+    let db = |e| super::error(path, e);
+    if !open {
+        client.batch_execute("SAVEPOINT ucsv_batch").map_err(db)?;
+    }
+    for ((_, copy), buf) in COPIED.iter().zip(buffers) {
+        if buf.is_empty() {
+            continue;
+        }
+        let copy = if copy.is_empty() { copy_users } else { *copy };
+        let sent = (|| {
+            let mut writer = client.copy_in(copy)?;
+            writer
+                .write_all(buf)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+                .ok();
+            writer.finish()
+        })();
+        if let Err(e) = sent {
+            let code = e.as_db_error().map(|d| d.code().code().to_string());
+            if matches!(code.as_deref(), Some("23505" | "40P01")) {
+                client
+                    .batch_execute("ROLLBACK TO SAVEPOINT ucsv_batch; RELEASE SAVEPOINT ucsv_batch")
+                    .map_err(db)?;
+                return Ok(false);
+            }
+            return Err(db(e));
+        }
+    }
+    if release {
+        client
+            .batch_execute("RELEASE SAVEPOINT ucsv_batch")
+            .map_err(db)?;
+    }
+    Ok(true)
 }
 
 /// One transaction's questions and writes.
 pub struct PgTx<'t> {
-    client: &'t RefCell<Client>,
+    client: &'t super::Conn,
     path: PathBuf,
     /// Whether COMMIT ran (else the drop rolls back).
     done: bool,
     statements: RefCell<HashMap<String, Statement>>,
     /// Whether inserts go to the COPY buffers (a bulk batch).
     bulk: Flag<bool>,
-    /// Whether the batch was taken back to its savepoint: the rest of its pass is discarded.
+    /// Whether the batch being planned was taken back: the rest of its pass is discarded.
     spoiled: Flag<bool>,
+    /// Whether the batch held before the one being planned was taken back (found while
+    /// sending rows sooner).
+    held_refused: Flag<bool>,
+    /// Whether the savepoint of the batch being planned is open (rows were sent sooner).
+    open: Flag<bool>,
+    /// The worker, once a batch was held.
+    worker: RefCell<Option<Worker>>,
+    /// Whether a batch is being sent by the worker.
+    in_flight: Flag<bool>,
     /// Ids handed out in a spoiled pass (negative: never stored).
     fake: Flag<i64>,
     pending: RefCell<Pending>,
@@ -270,7 +355,7 @@ pub struct PgTx<'t> {
 impl<'t> PgTx<'t> {
     /// Begins the write transaction (READ COMMITTED: each statement sees what other writers
     /// committed before it).
-    pub fn begin(client: &'t RefCell<Client>, path: PathBuf) -> Result<Self> {
+    pub fn begin(client: &'t super::Conn, path: PathBuf) -> Result<Self> {
         client
             .borrow_mut()
             .batch_execute("BEGIN")
@@ -317,6 +402,10 @@ impl<'t> PgTx<'t> {
             statements: RefCell::default(),
             bulk: Flag::new(false),
             spoiled: Flag::new(false),
+            held_refused: Flag::new(false),
+            open: Flag::new(false),
+            worker: RefCell::default(),
+            in_flight: Flag::new(false),
             fake: Flag::new(0),
             pending: RefCell::default(),
             copied: Flag::new(0),
@@ -351,7 +440,7 @@ impl<'t> PgTx<'t> {
 
     /// Runs a query after sending pending rows; returns its rows as cells.
     fn rows(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Vec<Cell>>> {
-        self.send_pending()?;
+        self.send_sooner()?;
         let st = self.statement(sql).map_err(|e| self.db(e))?;
         let params = super::super::sql::pg_params(params);
         let rows = self
@@ -379,7 +468,7 @@ impl<'t> PgTx<'t> {
         if self.spoiled.get() {
             return Ok(());
         }
-        self.send_pending()?;
+        self.send_sooner()?;
         let st = self.statement(sql).map_err(|e| self.db(e))?;
         let params = super::super::sql::pg_params(params);
         self.client
@@ -445,29 +534,78 @@ impl<'t> PgTx<'t> {
     /// An id drawn ahead from the table's sequence.
     fn next_id(&self, table: Table) -> Result<i64> {
         let i = slot(table);
-        if let Some(id) = self.pending.borrow_mut().ids[i].pop() {
-            return Ok(id);
+        self.pending.borrow_mut().used[i] += 1;
+        if self.pending.borrow().ids[i].is_empty() {
+            let block = match self.pending.borrow().block[i] {
+                0 => 16,
+                b => b,
+            };
+            self.draw(i, block)?;
         }
+        Ok(self.pending.borrow_mut().ids[i].pop().unwrap_or_default())
+    }
+
+    /// Draws `n` more ids from the sequence of slot `i` (the next draw takes twice as many,
+    /// up to [`ID_BLOCK`]).
+    fn draw(&self, i: usize, n: i64) -> Result<()> {
+        let table = [
+            Table::Users,
+            Table::Lines,
+            Table::Extensions,
+            Table::Incalls,
+            Table::Voicemails,
+        ]
+        .into_iter()
+        .find(|t| slot(*t) == i)
+        .unwrap_or(Table::Users);
         let st = self
             .statement(&format!(
                 "SELECT nextval('{}') FROM generate_series(1, CAST($1 AS BIGINT)) ORDER BY 1 DESC",
                 sequence(table)
             ))
             .map_err(|e| self.db(e))?;
-        let block = match self.pending.borrow().block[i] {
-            0 => 16,
-            b => b,
-        };
-        self.pending.borrow_mut().block[i] = (block * 2).min(ID_BLOCK);
+        {
+            let mut pending = self.pending.borrow_mut();
+            pending.block[i] = (n.max(pending.block[i]) * 2).min(ID_BLOCK);
+        }
         let rows = self
             .client
             .borrow_mut()
-            .query(&st, &[&block])
+            .query(&st, &[&n])
             .map_err(|e| self.db(e))?;
+        // Largest first: ids are taken from the end, smallest first; the ids left from an
+        // earlier draw are smaller still.
         let mut ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-        let id = ids.pop().unwrap_or_default();
-        self.pending.borrow_mut().ids[i] = ids;
-        Ok(id)
+        let mut pending = self.pending.borrow_mut();
+        ids.append(&mut pending.ids[i]);
+        pending.ids[i] = ids;
+        Ok(())
+    }
+
+    /// Before a batch is handed to the worker: as many ids and provisioning codes ready as
+    /// the batch used, so that planning the next one rarely needs the connection (it would
+    /// wait for the worker).
+    fn ready_for_next(&self) -> Result<()> {
+        for i in 0..5 {
+            let (have, used) = {
+                let p = self.pending.borrow();
+                (p.ids[i].len(), p.used[i])
+            };
+            if have < used {
+                self.draw(i, (used - have) as i64)?;
+            }
+        }
+        self.pending.borrow_mut().used = [0; 5];
+        let wanted = std::mem::take(&mut self.codes.borrow_mut().batch_drawn);
+        while {
+            let c = self.codes.borrow();
+            (c.held.len() as u64 * CODES_PER_RANGE).saturating_sub(c.drawn) < wanted
+        } {
+            if !self.claim_range()? {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Claims another range of provisioning codes (see [`Codes`]), trying random ranges
@@ -512,49 +650,111 @@ impl<'t> PgTx<'t> {
         Ok(())
     }
 
-    /// Sends the pending rows of a bulk batch. A unique index refusing them (or a deadlock
-    /// with another writer) takes the batch back to its savepoint and spoils the pass; any
-    /// other failure is fatal.
-    fn send_pending(&self) -> Result<()> {
-        if !self.pending.borrow().any || self.spoiled.get() {
+    /// What the worker made of the batch it was sending, if it was sending one: `true`
+    /// kept, `false` taken back.
+    fn wait(&self) -> Result<Option<bool>> {
+        if !self.in_flight.get() {
+            return Ok(None);
+        }
+        self.in_flight.set(false);
+        let worker = self.worker.borrow();
+        let result = worker
+            .as_ref()
+            .ok_or_else(|| self.db_message("the batch being sent was lost"))?
+            .results
+            .recv()
+            .map_err(|_| self.db_message("the thread sending batches stopped"))?;
+        result.map(Some)
+    }
+
+    fn db_message(&self, message: &str) -> Error {
+        Error::Database {
+            path: self.path.clone(),
+            message: message.into(),
+            help: "this is a bug in ucsv; please report it with the input".into(),
+        }
+    }
+
+    /// The COPY buffers, emptied.
+    fn take_buffers(&self) -> Vec<Vec<u8>> {
+        let mut pending = self.pending.borrow_mut();
+        pending.any = false;
+        pending.buffers.iter_mut().map(std::mem::take).collect()
+    }
+
+    /// Sends the pending rows of a bulk batch now, because a statement is about to need
+    /// them (a probe sees every row before it). The batch's savepoint stays open. If the
+    /// batch held before was taken back, or these rows are refused, the rest of the pass
+    /// is discarded and its end says so.
+    fn send_sooner(&self) -> Result<()> {
+        if !self.bulk.get() || self.spoiled.get() {
             return Ok(());
         }
-        let buffers: Vec<Vec<u8>> = {
-            let mut pending = self.pending.borrow_mut();
-            pending.any = false;
-            pending.buffers.iter_mut().map(std::mem::take).collect()
-        };
-        for ((_, copy), buf) in COPIED.iter().zip(&buffers) {
-            if buf.is_empty() {
-                continue;
-            }
-            let copy = if copy.is_empty() {
-                &self.copy_users
-            } else {
-                *copy
-            };
-            let sent = (|| {
-                let mut client = self.client.borrow_mut();
-                let mut writer = client.copy_in(copy)?;
-                writer
-                    .write_all(buf)
-                    .map_err(|e| std::io::Error::other(e.to_string()))
-                    .ok();
-                writer.finish()
-            })();
-            if let Err(e) = sent {
-                let code = e.as_db_error().map(|d| d.code().code().to_string());
-                if matches!(code.as_deref(), Some("23505" | "40P01")) {
-                    self.client
-                        .borrow_mut()
-                        .batch_execute("ROLLBACK TO SAVEPOINT ucsv_batch")
-                        .map_err(|e| self.db(e))?;
-                    self.spoiled.set(true);
-                    return Ok(());
-                }
-                return Err(self.db(e));
-            }
+        if self.wait()? == Some(false) {
+            self.held_refused.set(true);
+            self.spoiled.set(true);
+            self.take_buffers();
+            return Ok(());
         }
+        if !self.pending.borrow().any {
+            return Ok(());
+        }
+        let buffers = self.take_buffers();
+        let kept = copy_batch(
+            &mut self.client.borrow_mut(),
+            &self.copy_users,
+            &self.path,
+            &buffers,
+            self.open.get(),
+            false,
+        )?;
+        self.open.set(kept);
+        if !kept {
+            self.spoiled.set(true);
+        }
+        Ok(())
+    }
+
+    /// Hands the batch to the worker (started on first use).
+    fn hand_over(&self, job: Job) -> Result<()> {
+        let mut worker = self.worker.borrow_mut();
+        if worker.is_none() {
+            let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
+            let (outbox, results) = std::sync::mpsc::channel();
+            let conn = self.client.clone();
+            let copy_users = self.copy_users.clone();
+            let path = self.path.clone();
+            let thread = std::thread::Builder::new()
+                .name("ucsv-copy".into())
+                .spawn(move || {
+                    for job in inbox {
+                        let result = copy_batch(
+                            &mut conn.borrow_mut(),
+                            &copy_users,
+                            &path,
+                            &job.buffers,
+                            job.open,
+                            true,
+                        );
+                        if outbox.send(result).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .map_err(|e| self.db_message(&format!("cannot start a thread: {e}")))?;
+            *worker = Some(Worker {
+                jobs: Some(jobs),
+                results,
+                thread: Some(thread),
+            });
+        }
+        worker
+            .as_ref()
+            .and_then(|w| w.jobs.as_ref())
+            .ok_or_else(|| self.db_message("the thread sending batches stopped"))?
+            .send(job)
+            .map_err(|_| self.db_message("the thread sending batches stopped"))?;
+        self.in_flight.set(true);
         Ok(())
     }
 
@@ -568,6 +768,8 @@ impl<'t> PgTx<'t> {
 
 impl Drop for PgTx<'_> {
     fn drop(&mut self) {
+        // The worker finishes the batch it is sending before the connection is used.
+        self.worker.borrow_mut().take();
         if !self.done {
             // Nothing to report on a failure: the transaction is being given up anyway.
             let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
@@ -602,28 +804,62 @@ impl Tx for PgTx<'_> {
         }
         let mut codes = self.codes.borrow_mut();
         codes.drawn += 1;
+        codes.batch_drawn += 1;
         let mut rng = rand::thread_rng();
         let range = codes.held[rng.gen_range(0..codes.held.len())];
         Ok((range * CODE_RANGE + rng.gen_range(0..CODE_RANGE)).to_string())
     }
 
     fn begin_batch(&self, bulk: bool) -> Result<()> {
-        self.batch("SAVEPOINT ucsv_batch")?;
-        self.bulk.set(bulk);
         self.spoiled.set(false);
+        self.held_refused.set(false);
+        self.open.set(false);
+        self.bulk.set(bulk);
+        if !bulk {
+            // A careful batch writes at once: nothing may be in flight (the caller settles
+            // a held batch first).
+            if self.wait()? == Some(false) {
+                return Err(self.db_message("a batch was taken back without being replayed"));
+            }
+            self.batch("SAVEPOINT ucsv_batch")?;
+        }
         Ok(())
     }
 
-    fn end_batch(&self) -> Result<bool> {
-        self.send_pending()?;
+    fn end_batch(&self) -> Result<BatchEnd> {
+        if !self.bulk.get() {
+            self.batch("RELEASE SAVEPOINT ucsv_batch")?;
+            return Ok(BatchEnd::Kept);
+        }
         self.bulk.set(false);
         if self.spoiled.get() {
-            self.spoiled.set(false);
-            self.batch("ROLLBACK TO SAVEPOINT ucsv_batch; RELEASE SAVEPOINT ucsv_batch")?;
-            return Ok(false);
+            // Taken back while sending rows sooner (the savepoint is released).
+            self.take_buffers();
+            return Ok(BatchEnd::Refused {
+                held_kept: !self.held_refused.get(),
+            });
         }
-        self.batch("RELEASE SAVEPOINT ucsv_batch")?;
-        Ok(true)
+        if self.wait()? == Some(false) {
+            self.take_buffers();
+            if self.open.get() {
+                self.batch("ROLLBACK TO SAVEPOINT ucsv_batch; RELEASE SAVEPOINT ucsv_batch")?;
+            }
+            return Ok(BatchEnd::Refused { held_kept: false });
+        }
+        if !self.pending.borrow().any && !self.open.get() {
+            return Ok(BatchEnd::Kept);
+        }
+        let buffers = self.take_buffers();
+        self.ready_for_next()?;
+        self.hand_over(Job {
+            buffers,
+            open: self.open.get(),
+        })?;
+        Ok(BatchEnd::Held)
+    }
+
+    fn settle(&self) -> Result<bool> {
+        Ok(self.wait()?.unwrap_or(true))
     }
 
     fn taken(&self, col: Col, value: &str, owner: Option<i64>) -> Result<bool> {
@@ -925,7 +1161,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn list_users(&self, filter: &Filter, page: Page) -> Result<(Vec<UserView>, u64)> {
-        self.send_pending()?;
+        self.send_sooner()?;
         let db = super::super::sql::Postgres {
             client: self.client,
             path: &self.path,
@@ -934,7 +1170,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn delete_user(&self, user_id: i64, voicemail: Option<i64>) -> Result<()> {
-        self.send_pending()?;
+        self.send_sooner()?;
         let db = super::super::sql::Postgres {
             client: self.client,
             path: &self.path,
@@ -943,13 +1179,10 @@ impl Tx for PgTx<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
-        self.send_pending()?;
-        if self.spoiled.get() {
-            return Err(Error::Database {
-                path: self.path.clone(),
-                message: "rows of the last batch were refused by a unique index at commit".into(),
-                help: "this is a bug in ucsv; please report it with the input".into(),
-            });
+        if !self.settle()? || self.pending.borrow().any || self.spoiled.get() {
+            return Err(
+                self.db_message("rows of the last batch were refused by a unique index at commit")
+            );
         }
         self.batch("COMMIT")?;
         self.done = true;

@@ -105,6 +105,7 @@ mod tests {
             pool: super::super::pool::Pool::new(dir),
             auth: super::super::auth::Auth::new(),
             max_body: 1 << 20,
+            body_timeout: std::time::Duration::from_secs(60),
         }))
     }
 

@@ -12,8 +12,16 @@ export DEBIAN_FRONTEND=noninteractive
 
 as_root() { [ "$(id -u)" = 0 ]; }
 
+node_major() { node -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0; }
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "tests/browser: Node.js 20 or newer and npm are required" >&2
+  if as_root; then
+    echo "tests/browser: installing the distribution's nodejs and npm" >&2
+    apt-get update -qq
+    apt-get install -y -qq nodejs npm >/dev/null
+  fi
+fi
+if ! command -v npm >/dev/null || [ "$(node_major)" -lt 18 ]; then
+  echo "tests/browser: Node.js 18 or newer and npm are required" >&2
   exit 2
 fi
 if [ ! -x "$CHROMIUM" ]; then

@@ -400,6 +400,8 @@ pub async fn export(
         .unwrap_or_default();
     let columns = crate::cmd::export::columns_of(&names, flag(&q, "no_secrets")?)?;
     let entity = caller.entity;
+    // No read turn: an export lasts as long as its client reads, and must not hold up the
+    // short reads.
     let mut response = body::streamed("text/csv; charset=utf-8", move |ready, out| {
         let store = app.pool.get()?;
         ready();

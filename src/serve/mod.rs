@@ -55,6 +55,22 @@ pub struct App {
     max_body: u64,
     /// How long an upload may stop arriving.
     body_timeout: std::time::Duration,
+    /// Reads of users (lists and shows) running at once: one core less than the
+    /// machine has (at least one). A read past them waits its turn, so that many readers
+    /// slow themselves down rather than an import: they share the cores the writer does
+    /// not use, instead of outnumbering it as threads.
+    reads: Arc<tokio::sync::Semaphore>,
+}
+
+impl App {
+    /// A turn to read (held until the read is done).
+    async fn read_turn(&self) -> std::result::Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        self.reads
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::internal("the server is stopping"))
+    }
 }
 
 type Shared = Arc<App>;
@@ -169,6 +185,12 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         auth: auth::Auth::new(),
         max_body: opts.max_body,
         body_timeout: opts.body_timeout,
+        reads: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .saturating_sub(1)
+                .max(1),
+        )),
     });
     let routes = router(app.clone());
     let served = runtime.block_on(async move {

@@ -280,7 +280,9 @@ pub async fn list(
         entity: Some(caller.entity),
         search: q.get("search").filter(|s| !s.is_empty()).cloned(),
     };
+    let turn = app.read_turn().await?;
     body::streamed("application/json", move |ready, out| {
+        let _turn = turn;
         let store = app.pool.get()?;
         let total = store.count_listed(&filter)?;
         ready();
@@ -312,7 +314,11 @@ pub async fn show(
     caller.allow(Action::Read)?;
     let key = user_key(&key)?;
     let entity = caller.entity;
-    let (_, user) = blocking(move || shown(&mut *app.pool.get()?, &key, entity))
+    let turn = app.read_turn().await?;
+    let (_, user) = blocking(move || {
+        let _turn = turn;
+        shown(&mut *app.pool.get()?, &key, entity)
+    })
         .await?
         .ok_or_else(nobody)?;
     Ok(json_response(StatusCode::OK, user))

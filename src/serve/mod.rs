@@ -161,7 +161,10 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         auth: auth::Auth::new(),
         max_body: opts.max_body,
     });
-    runtime.block_on(async move {
+    // The stores close after the runtime, on this thread: a PostgreSQL client closes its
+    // connection by blocking on a runtime of its own, which panics inside tokio's.
+    let stores = app.clone();
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .map_err(io)?;
@@ -170,7 +173,10 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
             .with_graceful_shutdown(stopped())
             .await
             .map_err(io)
-    })
+    });
+    drop(runtime);
+    drop(stores);
+    served
 }
 
 /// Resolves on SIGTERM or ctrl-C.

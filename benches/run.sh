@@ -9,6 +9,9 @@
 #   PGBIN=/usr/lib/postgresql/15/bin  # (g), ucsv on PostgreSQL against psql (benches/pg.sh),
 #                                     # skipped when there is no initdb there or no psql
 #   (h) ucsv user (benches/user.sh) lists ROWS users and adds USER_ROWS (10,000) numbers
+#   (i) ucsv serve under load (benches/serve.sh): readers during an import of SERVE_ROWS
+#       (100,000) rows over HTTP, and a flood of wrong passwords; on SQLite, and on
+#       PostgreSQL too (scripts/with-postgres.sh) when PGBIN has the server binaries
 #
 # Each comparison runs REPEAT times, ucsv and the sqlite3 shell taking turns, and the report
 # gives the median: the machines this runs on are shared and noisy.
@@ -121,6 +124,19 @@ else
   pg_table="Not measured by the last run of \`benches/run.sh\`: no PostgreSQL server binaries in $PGBIN, or no psql."
 fi
 
+# (i) ucsv serve under load (its own script, also run alone), on SQLite, then on PostgreSQL
+# beside the throwaway server of scripts/with-postgres.sh; written between the
+# serve-results markers of benches/README.md.
+serve_table=$(SERVE_WORK="$WORK/serve" REPEAT="$REPEAT" "$ROOT/benches/serve.sh") ||
+  serve_table="Not measured by the last run of \`benches/run.sh\`: \`benches/serve.sh\` failed."
+if [ -x "$PGBIN/initdb" ] && command -v psql >/dev/null; then
+  serve_pg_table=$(SERVE_WORK="$WORK/serve-pg" REPEAT="$REPEAT" BACKEND=postgres UCSV_PG_BINDIR="$PGBIN" \
+    "$ROOT/scripts/with-postgres.sh" "$ROOT/benches/serve.sh") ||
+    serve_pg_table="PostgreSQL: not measured by the last run of \`benches/run.sh\`: \`benches/serve.sh\` failed."
+else
+  serve_pg_table="PostgreSQL: not measured by the last run of \`benches/run.sh\`: no server binaries in $PGBIN, or no psql."
+fi
+
 # The report.
 # get LABEL COLUMN: the median over the runs (column 2 wall, 3 CPU, 4 max RSS).
 get() {
@@ -161,11 +177,11 @@ default parameters, in the parallel stage).
 EOF
 )
 cd "$ROOT"
-python3 - "$report" "$pg_table" <<'PY'
+python3 - "$report" "$pg_table" "$serve_table"$'\n\n'"$serve_pg_table" <<'PY'
 import sys, re
 path = "benches/README.md"
 text = open(path).read()
-for name, body in (("results", sys.argv[1]), ("pg-results", sys.argv[2])):
+for name, body in (("results", sys.argv[1]), ("pg-results", sys.argv[2]), ("serve-results", sys.argv[3])):
     new = f"<!-- {name}:begin -->\n" + body + f"\n<!-- {name}:end -->"
     text = re.sub(f"<!-- {name}:begin -->.*?<!-- {name}:end -->", lambda m: new, text, flags=re.S)
 open(path, "w").write(text)
@@ -173,3 +189,7 @@ PY
 echo "$report"
 echo
 echo "$pg_table"
+echo
+echo "$serve_table"
+echo
+echo "$serve_pg_table"

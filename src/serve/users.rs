@@ -319,8 +319,8 @@ pub async fn show(
         let _turn = turn;
         shown(&mut *app.pool.get()?, &key, entity)
     })
-        .await?
-        .ok_or_else(nobody)?;
+    .await?
+    .ok_or_else(nobody)?;
     Ok(json_response(StatusCode::OK, user))
 }
 

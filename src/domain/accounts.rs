@@ -291,23 +291,46 @@ impl<'s> Accounts<'s> {
     /// row when the name and password are right and the account may sign in; a wrong
     /// password is counted towards the lock.
     pub fn check_sign_in(&self, username: &str, password: &str) -> Result<Option<AccountRow>> {
+        match self.verify_sign_in(username, password)? {
+            SignIn::Good(row) => Ok(Some(row)),
+            SignIn::Refused => Ok(None),
+            SignIn::WrongPassword(id) => {
+                self.record_failure(id)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The password check alone (argon2, also for an unknown name), writing nothing.
+    pub fn verify_sign_in(&self, username: &str, password: &str) -> Result<SignIn> {
         let row = self.store.account(username)?;
         let hash = row
             .as_ref()
             .map_or(DUMMY_HASH.as_str(), |a| a.password_hash.as_str());
         let good = verify(password, hash);
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        if row.is_locked || !row.active {
-            return Ok(None);
-        }
-        if !good {
-            self.store.record_failed_sign_in(row.id, LOCK_AFTER)?;
-            return Ok(None);
-        }
-        Ok(Some(row))
+        Ok(match row {
+            None => SignIn::Refused,
+            Some(row) if row.is_locked || !row.active => SignIn::Refused,
+            Some(row) if !good => SignIn::WrongPassword(row.id),
+            Some(row) => SignIn::Good(row),
+        })
     }
+
+    /// Counts a wrong password towards the lock.
+    pub fn record_failure(&self, id: i64) -> Result<()> {
+        self.store.record_failed_sign_in(id, LOCK_AFTER)?;
+        Ok(())
+    }
+}
+
+/// What a password check found.
+pub enum SignIn {
+    /// The name and password are right, and the account may sign in.
+    Good(AccountRow),
+    /// The password is wrong for this account (to be counted towards its lock).
+    WrongPassword(i64),
+    /// Unknown name, locked or inactive account.
+    Refused,
 }
 
 /// A hash no password matches, checked for unknown names.

@@ -11,7 +11,7 @@
 //! once.
 
 use super::{blocking, ApiError, Shared, Who};
-use crate::domain::accounts::{Account, Accounts, Action};
+use crate::domain::accounts::{Account, Accounts, Action, SignIn};
 use crate::error::Error;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -127,20 +127,34 @@ async fn sign_in(app: &Shared, username: String, password: String) -> Result<Acc
     let a = app.clone();
     let checked = blocking(move || {
         let store = a.pool.get()?;
-        match Accounts::new(&store).check_sign_in(&username, &password) {
-            Ok(Some(row)) => {
-                a.auth
-                    .remember(&username, row.password_hash.clone(), digest);
-                Ok(Some(row))
-            }
-            Ok(None) => Ok(None),
-            // The failure could not be counted yet (SQLite busy): refused all the same.
-            Err(Error::Busy { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
+        let verdict = Accounts::new(&store).verify_sign_in(&username, &password)?;
+        if let SignIn::Good(row) = &verdict {
+            a.auth
+                .remember(&username, row.password_hash.clone(), digest);
         }
+        Ok(verdict)
     })
     .await?;
-    let row = checked.ok_or_else(ApiError::unauthorized)?;
+    // The argon2 turn is given back before a failure is counted: counting it writes, which
+    // on SQLite waits for an import's write lock.
+    drop(_permit);
+    let row = match checked {
+        SignIn::Good(row) => row,
+        SignIn::Refused => return Err(ApiError::unauthorized()),
+        SignIn::WrongPassword(id) => {
+            let a = app.clone();
+            blocking(move || {
+                let store = a.pool.get()?;
+                match Accounts::new(&store).record_failure(id) {
+                    // Not counted (SQLite stayed busy): refused all the same.
+                    Ok(()) | Err(Error::Busy { .. }) => Ok(()),
+                    Err(e) => Err(e.into()),
+                }
+            })
+            .await?;
+            return Err(ApiError::unauthorized());
+        }
+    };
     record(app, row.id);
     Ok(row.into())
 }

@@ -17,7 +17,7 @@ fn pool() -> &'static rayon::ThreadPool {
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
             .thread_name(|i| format!("ucsv-check-{i}"))
-            .start_handler(|_| lower_priority())
+            .start_handler(|_| lower_priority(10))
             .build()
             // Building a pool fails only if threads cannot be spawned: fall back to one.
             .unwrap_or_else(|_| {
@@ -29,14 +29,15 @@ fn pool() -> &'static rayon::ThreadPool {
     })
 }
 
-/// Lowers the calling thread's scheduling priority (a nice value of 10), where supported.
-fn lower_priority() {
+/// Lowers the calling thread's scheduling priority to a nice value of `nice`, where
+/// supported (for good: raising it again needs a privilege).
+pub fn lower_priority(nice: i32) {
     #[cfg(target_os = "linux")]
     // SAFETY: setpriority on the calling thread's own id has no memory effects; a failure
     // only leaves the priority as it was.
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+        libc::setpriority(libc::PRIO_PROCESS, tid, nice);
     }
 }
 

@@ -130,17 +130,19 @@ impl Write for Chunks {
     }
 }
 
-/// Runs `work` on a blocking thread and answers with what it writes. `work` calls its
+/// Runs `work` on a blocking thread (or on the threads `on`) and answers with what it
+/// writes. `work` calls its
 /// `ready` argument once it knows the request succeeds (before writing): an error before
 /// that is the answer (its status and JSON); an error after it cuts the body short, which
 /// the client sees as a broken transfer, never as a complete one.
 pub async fn streamed(
     content_type: &'static str,
+    on: Option<std::sync::Arc<rayon::ThreadPool>>,
     work: impl FnOnce(&mut dyn FnMut(), &mut Chunks) -> Result<(), ApiError> + Send + 'static,
 ) -> Result<Response, ApiError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), ApiError>>();
-    tokio::task::spawn_blocking(move || {
+    let job = move || {
         let mut out = Chunks {
             tx,
             buf: Vec::with_capacity(CHUNK),
@@ -168,7 +170,12 @@ pub async fn streamed(
                 }
             }
         }
-    });
+    };
+    // On the given threads (the readers), or else on a blocking thread of the runtime.
+    match on {
+        Some(pool) => pool.spawn(job),
+        None => drop(tokio::task::spawn_blocking(job)),
+    }
     match ready_rx.await {
         Ok(Ok(())) => {
             let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));

@@ -402,7 +402,7 @@ pub async fn export(
     let entity = caller.entity;
     // No read turn: an export lasts as long as its client reads, and must not hold up the
     // short reads.
-    let mut response = body::streamed("text/csv; charset=utf-8", move |ready, out| {
+    let mut response = body::streamed("text/csv; charset=utf-8", None, move |ready, out| {
         let store = app.pool.get()?;
         ready();
         let opts = crate::export::ExportOptions {

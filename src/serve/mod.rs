@@ -55,22 +55,50 @@ pub struct App {
     max_body: u64,
     /// How long an upload may stop arriving.
     body_timeout: std::time::Duration,
-    /// Reads of users (lists and shows) running at once: one core less than the
-    /// machine has (at least one). A read past them waits its turn, so that many readers
-    /// slow themselves down rather than an import: they share the cores the writer does
-    /// not use, instead of outnumbering it as threads.
-    reads: Arc<tokio::sync::Semaphore>,
+    /// The threads that read users (lists and shows): one core less than the machine has
+    /// (at least one), at the lowest priority (nice 19). Reads past them wait their turn,
+    /// and they get the CPU an import's writer and checks (nice 0 and 10) leave: many
+    /// readers slow themselves down rather than an import.
+    readers: Arc<rayon::ThreadPool>,
 }
 
 impl App {
-    /// A turn to read (held until the read is done).
-    async fn read_turn(&self) -> std::result::Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
-        self.reads
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| ApiError::internal("the server is stopping"))
+    /// Runs `work` on a reader thread (see `readers`); a panic there is a 500.
+    async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> std::result::Result<T, ApiError> + Send + 'static,
+    ) -> std::result::Result<T, ApiError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.readers.spawn(move || {
+            let _ = tx.send(work());
+        });
+        rx.await.unwrap_or_else(|_| {
+            Err(ApiError::internal(
+                "the request's work stopped unexpectedly",
+            ))
+        })
     }
+}
+
+/// The pool of reader threads.
+fn readers() -> rayon::ThreadPool {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .saturating_sub(1)
+        .max(1);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("ucsv-read-{i}"))
+        .start_handler(|_| crate::validate::lower_priority(19))
+        // A panic ends that request's work (its answer is a 500), not the server.
+        .panic_handler(|_| {})
+        .build()
+        .unwrap_or_else(|_| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .unwrap_or_else(|e| unreachable!("{e}"))
+        })
 }
 
 type Shared = Arc<App>;
@@ -185,12 +213,7 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         auth: auth::Auth::new(),
         max_body: opts.max_body,
         body_timeout: opts.body_timeout,
-        reads: Arc::new(tokio::sync::Semaphore::new(
-            std::thread::available_parallelism()
-                .map_or(1, usize::from)
-                .saturating_sub(1)
-                .max(1),
-        )),
+        readers: Arc::new(readers()),
     });
     let routes = router(app.clone());
     let served = runtime.block_on(async move {

@@ -106,7 +106,12 @@ mod tests {
             auth: super::super::auth::Auth::new(),
             max_body: 1 << 20,
             body_timeout: std::time::Duration::from_secs(60),
-            reads: Arc::new(tokio::sync::Semaphore::new(1)),
+            readers: Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .build()
+                    .unwrap(),
+            ),
         }))
     }
 

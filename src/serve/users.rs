@@ -280,9 +280,8 @@ pub async fn list(
         entity: Some(caller.entity),
         search: q.get("search").filter(|s| !s.is_empty()).cloned(),
     };
-    let turn = app.read_turn().await?;
-    body::streamed("application/json", move |ready, out| {
-        let _turn = turn;
+    let readers = app.readers.clone();
+    body::streamed("application/json", Some(readers), move |ready, out| {
         let store = app.pool.get()?;
         let total = store.count_listed(&filter)?;
         ready();
@@ -314,13 +313,11 @@ pub async fn show(
     caller.allow(Action::Read)?;
     let key = user_key(&key)?;
     let entity = caller.entity;
-    let turn = app.read_turn().await?;
-    let (_, user) = blocking(move || {
-        let _turn = turn;
-        shown(&mut *app.pool.get()?, &key, entity)
-    })
-    .await?
-    .ok_or_else(nobody)?;
+    let (_, user) = app
+        .clone()
+        .read(move || shown(&mut *app.pool.get()?, &key, entity))
+        .await?
+        .ok_or_else(nobody)?;
     Ok(json_response(StatusCode::OK, user))
 }
 

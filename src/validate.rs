@@ -14,19 +14,28 @@ use std::sync::OnceLock;
 /// The pool of checking threads, one per core, at a lower priority than the writer.
 fn pool() -> &'static rayon::ThreadPool {
     static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .thread_name(|i| format!("ucsv-check-{i}"))
-            .start_handler(|_| lower_priority(10))
-            .build()
-            // Building a pool fails only if threads cannot be spawned: fall back to one.
-            .unwrap_or_else(|_| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(1)
-                    .build()
-                    .unwrap_or_else(|e| unreachable!("{e}"))
-            })
-    })
+    POOL.get_or_init(|| niced_pool("ucsv-check", None, 10))
+}
+
+/// A pool of `threads` threads (one per core when `None`) named `name-N`, each at the nice
+/// value `nice`. A panic in work spawned on it ends that work, not the process.
+pub fn niced_pool(name: &'static str, threads: Option<usize>, nice: i32) -> rayon::ThreadPool {
+    let mut builder = rayon::ThreadPoolBuilder::new()
+        .thread_name(move |i| format!("{name}-{i}"))
+        .start_handler(move |_| lower_priority(nice))
+        .panic_handler(|_| {});
+    if let Some(n) = threads {
+        builder = builder.num_threads(n);
+    }
+    builder
+        .build()
+        // Building a pool fails only if threads cannot be spawned: fall back to one.
+        .unwrap_or_else(|_| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .unwrap_or_else(|e| unreachable!("{e}"))
+        })
 }
 
 /// Lowers the calling thread's scheduling priority to a nice value of `nice`, where

@@ -80,25 +80,13 @@ impl App {
     }
 }
 
-/// The pool of reader threads.
+/// The pool of reader threads (see [`App`]'s `readers`).
 fn readers() -> rayon::ThreadPool {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .saturating_sub(1)
         .max(1);
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("ucsv-read-{i}"))
-        .start_handler(|_| crate::validate::lower_priority(19))
-        // A panic ends that request's work (its answer is a 500), not the server.
-        .panic_handler(|_| {})
-        .build()
-        .unwrap_or_else(|_| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
-                .build()
-                .unwrap_or_else(|e| unreachable!("{e}"))
-        })
+    crate::validate::niced_pool("ucsv-read", Some(threads), 19)
 }
 
 type Shared = Arc<App>;

@@ -30,28 +30,12 @@ fn existing(accounts: &Accounts<'_>, username: &str) -> Result<Account, ApiError
 /// and its role in each (every entity for a sys_admin), for a client to sign in and offer
 /// the choice. Any account may ask.
 pub async fn me(State(app): AppState, signed: Signed) -> Result<Response, ApiError> {
-    let account = signed.account;
-    let admin = account.role == "sys_admin";
-    let mut entities: Vec<Value> = if admin {
-        let reference = blocking(move || {
-            let store = app.pool.get()?;
-            Ok(crate::store::reference::Reference::load(&store)?)
-        })
-        .await?;
-        let mut ids: Vec<i64> = reference.entities.iter().copied().collect();
-        ids.sort_unstable();
-        ids.into_iter()
-            .map(|id| json!({"id": id, "role": "sys_admin"}))
-            .collect()
-    } else {
-        account
-            .tenants
-            .iter()
-            .filter_map(|(id, role)| Some(json!({"id": id.parse::<i64>().ok()?, "role": role})))
-            .collect()
-    };
-    entities.sort_by_key(|e| e["id"].as_i64());
-    Ok(Json(json!({"account": account, "entities": entities})).into_response())
+    let entities: Vec<Value> = super::auth::entities(&app, &signed.account)
+        .await?
+        .into_iter()
+        .map(|(id, role)| json!({"id": id, "role": role}))
+        .collect();
+    Ok(Json(json!({"account": signed.account, "entities": entities})).into_response())
 }
 
 /// `GET /1.1/accounts?offset&size` (also `_offset`, `_size`, as Cloudify writes them).

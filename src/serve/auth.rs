@@ -201,6 +201,31 @@ impl Signed {
     }
 }
 
+/// The entities an account may work in, by id, with its role in each: every entity for a
+/// sys_admin (role `sys_admin`), its tenants for the others.
+pub async fn entities(app: &Shared, account: &Account) -> Result<Vec<(i64, String)>, ApiError> {
+    let mut entities: Vec<(i64, String)> = if account.role == "sys_admin" {
+        let a = app.clone();
+        blocking(move || {
+            let store = a.pool.get()?;
+            Ok(crate::store::reference::Reference::load(&store)?
+                .entities
+                .into_iter()
+                .map(|id| (id, "sys_admin".to_string()))
+                .collect())
+        })
+        .await?
+    } else {
+        account
+            .tenants
+            .iter()
+            .filter_map(|(id, role)| Some((id.parse().ok()?, role.clone())))
+            .collect()
+    };
+    entities.sort_unstable();
+    Ok(entities)
+}
+
 /// A signed-in account working in one entity (the routes of users).
 pub struct Caller {
     pub account: Account,
@@ -245,24 +270,11 @@ impl FromRequestParts<Shared> for Caller {
             ),
         };
         let admin = account.role == "sys_admin";
-        let mut entities: Vec<i64> = if admin {
-            let a = app.clone();
-            blocking(move || {
-                let store = a.pool.get()?;
-                Ok(crate::store::reference::Reference::load(&store)?
-                    .entities
-                    .into_iter()
-                    .collect())
-            })
+        let entities: Vec<i64> = entities(app, &account)
             .await?
-        } else {
-            account
-                .tenants
-                .keys()
-                .filter_map(|e| e.parse().ok())
-                .collect()
-        };
-        entities.sort_unstable();
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         let entity = match (asked, entities.as_slice()) {
             (Some(e), _) if entities.contains(&e) => e,
             (Some(e), _) if admin => {

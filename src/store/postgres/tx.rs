@@ -548,16 +548,7 @@ impl<'t> PgTx<'t> {
     /// Draws `n` more ids from the sequence of slot `i` (the next draw takes twice as many,
     /// up to [`ID_BLOCK`]).
     fn draw(&self, i: usize, n: i64) -> Result<()> {
-        let table = [
-            Table::Users,
-            Table::Lines,
-            Table::Extensions,
-            Table::Incalls,
-            Table::Voicemails,
-        ]
-        .into_iter()
-        .find(|t| slot(*t) == i)
-        .unwrap_or(Table::Users);
+        let table = COPIED[i].0;
         let st = self
             .statement(&format!(
                 "SELECT nextval('{}') FROM generate_series(1, CAST($1 AS BIGINT)) ORDER BY 1 DESC",
@@ -839,11 +830,9 @@ impl Tx for PgTx<'_> {
                 held_kept: !self.held_refused.get(),
             });
         }
+        // (Rows sent sooner already waited for the held batch: none is in flight then.)
         if self.wait()? == Some(false) {
             self.take_buffers();
-            if self.open.get() {
-                self.batch("ROLLBACK TO SAVEPOINT ucsv_batch; RELEASE SAVEPOINT ucsv_batch")?;
-            }
             return Ok(BatchEnd::Refused { held_kept: false });
         }
         if !self.pending.borrow().any && !self.open.get() {

@@ -11,7 +11,7 @@ use crate::domain::numbers::DnRange;
 use crate::domain::{Created, Domain};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, ApplyOptions, Mode};
-use crate::read::{InputOptions, Source};
+use crate::read::Source;
 use crate::report::Outcome;
 use crate::sink::{human::Human, users::UserPrinter, Sink};
 use crate::store::reference::Reference;
@@ -94,27 +94,17 @@ impl Sink for Applied {
     }
 }
 
-/// Applies CSV rows made by the command through the pipeline, with the human report on
-/// stderr; returns the outcome and what the rows applied.
+/// Applies the rows made by the command (see [`Source::from_rows`]) through the pipeline,
+/// with the human report on stderr; returns the outcome and what the rows applied.
 fn apply(
     ctx: &Context,
     store: &mut crate::store::Store,
     command: &'static str,
     mode: Mode,
-    csv: Vec<u8>,
+    mut source: Source,
     keep_going: bool,
     entity: Option<i64>,
 ) -> Result<(Outcome, Applied)> {
-    let opts = InputOptions {
-        encoding: None,
-        delimiter: Some(b','),
-        strict: true,
-    };
-    let mut source = Source::from_reader(
-        format!("ucsv {command}"),
-        Box::new(std::io::Cursor::new(csv)),
-        &opts,
-    )?;
     let report = Human::new(std::io::stderr(), &source)
         .color(std::io::stderr().is_terminal())
         .quiet(ctx.quiet);
@@ -207,9 +197,7 @@ pub fn add(ctx: &Context, args: &UserAddArgs) -> Result<u8> {
         Protocol::Webrtc => "webrtc",
         Protocol::None => "",
     };
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    let io = |e| Error::csv_output("<memory>", e);
-    csv.write_record(&header).map_err(io)?;
+    let mut rows = Vec::new();
     for dn in range.numbers() {
         let mut row: Vec<String> = if line {
             vec![dn.clone(), context.clone(), protocol.into()]
@@ -223,15 +211,14 @@ pub fn add(ctx: &Context, args: &UserAddArgs) -> Result<u8> {
         if let Some(p) = &password {
             row.push(p.clone());
         }
-        csv.write_record(&row).map_err(io)?;
+        rows.push(row);
     }
-    let csv = csv.into_inner().map_err(|e| io(e.into_error().into()))?;
     let (outcome, applied) = apply(
         ctx,
         &mut store,
         "user add",
         Mode::Import,
-        csv,
+        Source::from_rows("ucsv user add".into(), &header, rows)?,
         args.keep_going,
         args.at.entity,
     )?;
@@ -279,21 +266,20 @@ pub fn set(ctx: &Context, args: &UserSetArgs) -> Result<u8> {
     };
     let mut header = vec!["uuid"];
     header.extend(sets.iter().map(|(c, _)| c.name()));
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    let io = |e| Error::csv_output("<memory>", e);
-    csv.write_record(&header).map_err(io)?;
-    for (uuid, exten) in &keys {
-        let mut row = vec![uuid.clone()];
-        row.extend(sets.iter().map(|(_, v)| v.replace("{dn}", exten)));
-        csv.write_record(&row).map_err(io)?;
-    }
-    let csv = csv.into_inner().map_err(|e| io(e.into_error().into()))?;
+    let rows: Vec<Vec<String>> = keys
+        .iter()
+        .map(|(uuid, exten)| {
+            let mut row = vec![uuid.clone()];
+            row.extend(sets.iter().map(|(_, v)| v.replace("{dn}", exten)));
+            row
+        })
+        .collect();
     let (outcome, applied) = apply(
         ctx,
         &mut store,
         "user set",
         Mode::Update,
-        csv,
+        Source::from_rows("ucsv user set".into(), &header, rows)?,
         args.keep_going,
         args.at.entity,
     )?;

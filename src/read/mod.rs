@@ -111,6 +111,29 @@ impl Source {
         Ok(source)
     }
 
+    /// Rows made by a program (a command's `--set` cells, a request's JSON object) read as
+    /// an input: `header` names the columns, strictly (an unknown name is fatal), and each
+    /// row gives their cells.
+    pub fn from_rows(
+        name: String,
+        header: &[&str],
+        rows: impl IntoIterator<Item = Vec<String>>,
+    ) -> Result<Source> {
+        let io = |e| Error::csv_output("<memory>", e);
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.write_record(header).map_err(io)?;
+        for row in rows {
+            csv.write_record(&row).map_err(io)?;
+        }
+        let bytes = csv.into_inner().map_err(|e| io(e.into_error().into()))?;
+        let opts = InputOptions {
+            encoding: None,
+            delimiter: Some(b','),
+            strict: true,
+        };
+        Self::from_reader(name, Box::new(Cursor::new(bytes)), &opts)
+    }
+
     /// Reads CSV from any byte stream.
     pub fn from_reader(
         name: String,

@@ -11,7 +11,7 @@ use crate::domain::ops::DeleteOptions;
 use crate::domain::Domain;
 use crate::error::RowError;
 use crate::pipeline::{self, ApplyOptions, Mode};
-use crate::read::{InputOptions, Source};
+use crate::read::Source;
 use crate::sink::users::{json_object, UserPrinter};
 use crate::sink::Sink;
 use crate::store::reference::Reference;
@@ -175,27 +175,9 @@ fn apply_row(
     row: &[(Col, String)],
     entity: i64,
 ) -> Result<Option<i64>, ApiError> {
-    let mut csv = csv::Writer::from_writer(Vec::new());
     let names: Vec<&str> = row.iter().map(|(c, _)| c.name()).collect();
-    let values: Vec<&str> = row.iter().map(|(_, v)| v.as_str()).collect();
-    let bytes = csv
-        .write_record(&names)
-        .and_then(|()| csv.write_record(&values))
-        .map_err(|e| crate::error::Error::csv_output("<memory>", e))
-        .and_then(|()| {
-            csv.into_inner()
-                .map_err(|e| crate::error::Error::csv_output("<memory>", e.into_error().into()))
-        })?;
-    let opts = InputOptions {
-        encoding: None,
-        delimiter: Some(b','),
-        strict: true,
-    };
-    let mut source = Source::from_reader(
-        "request".into(),
-        Box::new(std::io::Cursor::new(bytes)),
-        &opts,
-    )?;
+    let values: Vec<String> = row.iter().map(|(_, v)| v.clone()).collect();
+    let mut source = Source::from_rows("request".into(), &names, [values])?;
     let opts = ApplyOptions {
         command: if mode == Mode::Import {
             "create"

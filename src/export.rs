@@ -96,3 +96,43 @@ mod tests {
         }
     }
 }
+
+/// Why a list of columns cannot be exported.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ColumnsProblem {
+    /// A secret column named while secrets are left out.
+    SecretLeftOut(Col),
+    /// A name that is not an exported column, with the closest one (never `password`).
+    Unknown {
+        name: String,
+        closest: Option<&'static str>,
+    },
+}
+
+/// The columns of an export: `names` in their order (every exported column when empty),
+/// without the secret ones when `no_secrets`.
+pub fn pick_columns(
+    names: &[String],
+    no_secrets: bool,
+) -> std::result::Result<Vec<Col>, ColumnsProblem> {
+    if names.is_empty() {
+        return Ok(crate::columns::exported()
+            .filter(|c| !(no_secrets && c.def().is_secret()))
+            .collect());
+    }
+    names
+        .iter()
+        .map(
+            |name| match crate::columns::lookup(name).filter(|c| c.def().is_exported()) {
+                Some(c) if no_secrets && c.def().is_secret() => {
+                    Err(ColumnsProblem::SecretLeftOut(c))
+                }
+                Some(c) => Ok(c),
+                None => Err(ColumnsProblem::Unknown {
+                    name: name.clone(),
+                    closest: crate::columns::closest(name).filter(|c| *c != Col::Password.name()),
+                }),
+            },
+        )
+        .collect()
+}

@@ -2,7 +2,7 @@
 
 use super::Context;
 use crate::cli::ExportArgs;
-use crate::columns::{self, Col};
+use crate::columns::Col;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions};
 use crate::outfile::AtomicFile;
@@ -81,29 +81,20 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<u8> {
 
 /// The columns asked for (`--columns`, all when empty), checked against the registry.
 pub fn columns_of(names: &[String], no_secrets: bool) -> Result<Vec<Col>> {
-    if names.is_empty() {
-        return Ok(columns::exported()
-            .filter(|c| !(no_secrets && c.def().is_secret()))
-            .collect());
-    }
-    names
-        .iter()
-        .map(|name| {
-            let col = columns::lookup(name).filter(|c| c.def().is_exported());
-            match col {
-                Some(c) if no_secrets && c.def().is_secret() => Err(Error::Usage {
-                    message: format!("--columns names the secret column '{}' but --no-secrets leaves secrets out", c.name()),
-                    help: "drop one of the two".into(),
-                }),
-                Some(c) => Ok(c),
-                None => Err(Error::Usage {
-                    message: format!("--columns: '{name}' is not an exported column"),
-                    help: match columns::closest(name) {
-                        Some(c) if c != Col::Password.name() => format!("did you mean '{c}'? (see `ucsv columns`)"),
-                        _ => "see `ucsv columns`; password is never exported (password_hash is)".into(),
-                    },
-                }),
-            }
-        })
-        .collect()
+    crate::export::pick_columns(names, no_secrets).map_err(|e| match e {
+        crate::export::ColumnsProblem::SecretLeftOut(c) => Error::Usage {
+            message: format!(
+                "--columns names the secret column '{}' but --no-secrets leaves secrets out",
+                c.name()
+            ),
+            help: "drop one of the two".into(),
+        },
+        crate::export::ColumnsProblem::Unknown { name, closest } => Error::Usage {
+            message: format!("--columns: '{name}' is not an exported column"),
+            help: match closest {
+                Some(c) => format!("did you mean '{c}'? (see `ucsv columns`)"),
+                None => "see `ucsv columns`; password is never exported (password_hash is)".into(),
+            },
+        },
+    })
 }

@@ -282,7 +282,7 @@ pub fn plan(
             errors.push(RowError::new(
                 Col::EntityId,
                 "required",
-                "entity_id is required: the database has several entities and no --entity was given",
+                "entity_id is required: the database has several entities and none was chosen for the row",
             ));
             None
         }

@@ -3,11 +3,12 @@
 //! "total"}}}`; a password hash is never shown).
 
 use super::auth::Signed;
-use super::users::{number, object, Params};
+use super::params::{self, NoParams, Query};
+use super::users::object;
 use super::{blocking, ApiError, AppState};
 use crate::domain::accounts::{Account, Accounts};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -29,12 +30,8 @@ fn existing(accounts: &Accounts<'_>, username: &str) -> Result<Account, ApiError
 /// `GET /1.1/me`: the account signed in, with the entities it may choose (`Wazo-Tenant`)
 /// and its role in each (every entity for a sys_admin), for a client to sign in and offer
 /// the choice. Any account may ask.
-pub async fn me(State(app): AppState, signed: Signed) -> Result<Response, ApiError> {
-    let entities: Vec<Value> = super::auth::entities(&app, &signed.account)
-        .await?
-        .into_iter()
-        .map(|(id, role)| json!({"id": id, "role": role}))
-        .collect();
+pub async fn me(State(app): AppState, signed: Signed, _: NoParams) -> Result<Response, ApiError> {
+    let entities = super::auth::entities(&app, &signed.account).await?;
     Ok(Json(json!({"account": signed.account, "entities": entities})).into_response())
 }
 
@@ -42,13 +39,12 @@ pub async fn me(State(app): AppState, signed: Signed) -> Result<Response, ApiErr
 pub async fn list(
     State(app): AppState,
     signed: Signed,
-    Query(q): Params,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    let q = Query::parse(raw.as_deref(), params::ACCOUNTS_LIST)?;
     signed.admin()?;
-    let offset = number(&q, "_offset")?
-        .or(number(&q, "offset")?)
-        .unwrap_or(0);
-    let size = number(&q, "_size")?.or(number(&q, "size")?);
+    let offset = q.number("_offset").or(q.number("offset")).unwrap_or(0);
+    let size = q.number("_size").or(q.number("size"));
     let (items, total) = blocking(move || {
         let store = app.pool.get()?;
         Ok(Accounts::new(&store).list(offset, size)?)
@@ -66,6 +62,7 @@ pub async fn list(
 pub async fn show(
     State(app): AppState,
     signed: Signed,
+    _: NoParams,
     Path(username): Path<String>,
 ) -> Result<Response, ApiError> {
     signed.admin()?;
@@ -115,6 +112,7 @@ fn tenants(body: &Map<String, Value>) -> Result<Vec<(i64, Option<String>)>, ApiE
 pub async fn create(
     State(app): AppState,
     signed: Signed,
+    _: NoParams,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -147,6 +145,7 @@ pub async fn create(
 pub async fn change(
     State(app): AppState,
     signed: Signed,
+    _: NoParams,
     Path(username): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -188,6 +187,7 @@ pub async fn change(
 pub async fn delete(
     State(app): AppState,
     signed: Signed,
+    _: NoParams,
     Path(username): Path<String>,
 ) -> Result<Response, ApiError> {
     signed.admin()?;
@@ -211,6 +211,7 @@ pub async fn delete(
 pub async fn act(
     State(app): AppState,
     signed: Signed,
+    _: NoParams,
     Path((username, action)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     signed.admin()?;

@@ -191,51 +191,97 @@ impl FromRequestParts<Shared> for Signed {
 impl Signed {
     /// 403 unless the account is a sys_admin.
     pub fn admin(&self) -> Result<(), ApiError> {
+        self.admin_of("manage accounts")
+    }
+
+    /// 403 unless the account is a sys_admin; the message says who may `what`.
+    pub fn admin_of(&self, what: &str) -> Result<(), ApiError> {
         if self.account.role == "sys_admin" {
             Ok(())
         } else {
-            Err(ApiError::forbidden(
-                "only a sys_admin account may manage accounts",
-            ))
+            Err(ApiError::forbidden(format!(
+                "only a sys_admin account may {what}"
+            )))
         }
     }
 }
 
-/// The entities an account may work in, by id, with its role in each: every entity for a
-/// sys_admin (role `sys_admin`), its tenants for the others.
-pub async fn entities(app: &Shared, account: &Account) -> Result<Vec<(i64, String)>, ApiError> {
-    let mut entities: Vec<(i64, String)> = if account.role == "sys_admin" {
-        let a = app.clone();
-        blocking(move || {
-            let store = a.pool.get()?;
-            Ok(crate::store::reference::Reference::load(&store)?
-                .entities
-                .into_iter()
-                .map(|id| (id, "sys_admin".to_string()))
-                .collect())
-        })
+/// An entity an account may work in, with its name and the account's role there.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EntityRole {
+    pub id: i64,
+    pub name: String,
+    /// `sys_admin` for a sys_admin account, else its tenant role.
+    pub role: String,
+}
+
+/// Every entity of the database, by id, with its name.
+pub async fn all_entities(app: &Shared) -> Result<Vec<(i64, String)>, ApiError> {
+    let a = app.clone();
+    blocking(move || {
+        let store = a.pool.get()?;
+        Ok(crate::store::reference::ReferenceFile::from_store(&store)?
+            .entity
+            .into_iter()
+            .map(|e| (e.id, e.name))
+            .collect())
+    })
+    .await
+}
+
+/// The entities an account may work in, by id, with their names and its role in each:
+/// every entity for a sys_admin (role `sys_admin`), its tenants for the others.
+pub async fn entities(app: &Shared, account: &Account) -> Result<Vec<EntityRole>, ApiError> {
+    let admin = account.role == "sys_admin";
+    let mut entities: Vec<EntityRole> = all_entities(app)
         .await?
-    } else {
-        account
-            .tenants
-            .iter()
-            .filter_map(|(id, role)| Some((id.parse().ok()?, role.clone())))
-            .collect()
-    };
-    entities.sort_unstable();
+        .into_iter()
+        .filter_map(|(id, name)| {
+            let role = if admin {
+                "sys_admin".to_string()
+            } else {
+                account.tenants.get(&id.to_string())?.clone()
+            };
+            Some(EntityRole { id, name, role })
+        })
+        .collect();
+    entities.sort_unstable_by_key(|e| e.id);
     Ok(entities)
 }
 
-/// A signed-in account working in one entity (the routes of users).
+/// A signed-in account working in one entity, or (a sys_admin who chose none, when there
+/// are several) in all of them: the routes of users.
 pub struct Caller {
     pub account: Account,
-    pub entity: i64,
+    /// The entity chosen; `None`: every entity (a sys_admin only).
+    pub entity: Option<i64>,
+    /// The entities the account may work in.
+    pub entities: Vec<EntityRole>,
+}
+
+/// Finds `asked` (an entity's id or its name) among `entities`.
+pub fn find_entity<'e>(entities: &'e [EntityRole], asked: &str) -> Option<&'e EntityRole> {
+    let asked = asked.trim();
+    entities
+        .iter()
+        .find(|e| e.id.to_string() == asked)
+        .or_else(|| entities.iter().find(|e| e.name == asked))
 }
 
 impl Caller {
-    /// 403 unless the account's role in the entity allows `action`.
+    /// 403 unless the account's role in the entity (every entity: a sys_admin) allows
+    /// `action`.
     pub fn allow(&self, action: Action) -> Result<(), ApiError> {
-        if self.account.may(action, self.entity) {
+        self.allow_in(action, self.entity)
+    }
+
+    /// 403 unless the account's role in `entity` allows `action`.
+    pub fn allow_in(&self, action: Action, entity: Option<i64>) -> Result<(), ApiError> {
+        let allowed = match entity {
+            Some(e) => self.account.may(action, e),
+            None => self.account.role == "sys_admin",
+        };
+        if allowed {
             return Ok(());
         }
         let what = match action {
@@ -245,8 +291,59 @@ impl Caller {
         };
         Err(ApiError::forbidden(format!(
             "the account's role in entity {} does not allow it to {what}",
-            self.entity
+            entity.map_or_else(|| "-".to_string(), |e| e.to_string())
         )))
+    }
+
+    /// The entity `asked` names (an id or a name) if the account may work in it: 403 if it
+    /// may not (or no such entity exists, for an account that is not a sys_admin).
+    pub fn choose(&self, asked: &str) -> Result<i64, ApiError> {
+        match find_entity(&self.entities, asked) {
+            Some(e) => Ok(e.id),
+            None if self.account.role == "sys_admin" => Err(ApiError::bad(
+                "tenant.unknown",
+                format!("no entity has the id or name '{}'", asked.trim()),
+            )),
+            None => Err(ApiError::forbidden(format!(
+                "the account has no role in an entity named '{}'",
+                asked.trim()
+            ))),
+        }
+    }
+
+    /// Signs `account` in to the entity `asked` names (id or name), or to its only
+    /// entity; a sys_admin who names none works in all of them.
+    pub async fn resolve(
+        app: &Shared,
+        account: Account,
+        asked: Option<&str>,
+    ) -> Result<Caller, ApiError> {
+        let entities = entities(app, &account).await?;
+        let mut caller = Caller {
+            account,
+            entity: None,
+            entities,
+        };
+        caller.entity = match (asked, caller.entities.as_slice()) {
+            (Some(a), _) => Some(caller.choose(a)?),
+            (None, [one]) => Some(one.id),
+            (None, _) if caller.account.role == "sys_admin" => None,
+            (None, []) => return Err(ApiError::forbidden("the account has no role in any entity")),
+            (None, many) => {
+                let list: Vec<String> = many
+                    .iter()
+                    .map(|e| format!("{} ({})", e.id, e.name))
+                    .collect();
+                return Err(ApiError::bad(
+                    "tenant.required",
+                    format!(
+                        "the account works in several entities ({}): choose one with the Wazo-Tenant header (an id or a name)",
+                        list.join(", ")
+                    ),
+                ));
+            }
+        };
+        Ok(caller)
     }
 }
 
@@ -258,49 +355,18 @@ impl FromRequestParts<Shared> for Caller {
         let asked = match parts.headers.get("wazo-tenant") {
             None => None,
             Some(v) => Some(
-                v.to_str()
+                std::str::from_utf8(v.as_bytes())
                     .ok()
-                    .and_then(|t| t.trim().parse::<i64>().ok())
+                    .filter(|t| !t.trim().is_empty())
                     .ok_or_else(|| {
                         ApiError::bad(
                             "tenant.invalid",
-                            "the Wazo-Tenant header is the id of an entity, e.g. 1",
+                            "the Wazo-Tenant header is the id or the name of an entity",
                         )
-                    })?,
+                    })?
+                    .to_string(),
             ),
         };
-        let admin = account.role == "sys_admin";
-        let entities: Vec<i64> = entities(app, &account)
-            .await?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        let entity = match (asked, entities.as_slice()) {
-            (Some(e), _) if entities.contains(&e) => e,
-            (Some(e), _) if admin => {
-                return Err(ApiError::bad(
-                    "tenant.unknown",
-                    format!("entity {e} does not exist"),
-                ))
-            }
-            (Some(e), _) => {
-                return Err(ApiError::forbidden(format!(
-                    "the account has no role in entity {e}"
-                )))
-            }
-            (None, [one]) => *one,
-            (None, []) => return Err(ApiError::forbidden("the account has no role in any entity")),
-            (None, many) => {
-                let list: Vec<String> = many.iter().map(i64::to_string).collect();
-                return Err(ApiError::bad(
-                    "tenant.required",
-                    format!(
-                        "the account works in several entities ({}): choose one with the Wazo-Tenant header",
-                        list.join(", ")
-                    ),
-                ));
-            }
-        };
-        Ok(Caller { account, entity })
+        Caller::resolve(app, account, asked.as_deref()).await
     }
 }

@@ -8,7 +8,7 @@
 
 use super::auth::Caller;
 use super::body;
-use super::users::{flag, number, Params};
+use super::params::{self, Query};
 use super::{blocking, ApiError, AppState};
 use crate::columns;
 use crate::domain::accounts::Action;
@@ -18,7 +18,7 @@ use crate::read::{InputOptions, Source};
 use crate::report::{Issue, Outcome, Rejected};
 use crate::sink::{Json, Sink};
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::io::{BufWriter, Seek, Write};
@@ -30,7 +30,7 @@ const REPORT: &str = "application/vnd.ucsv.report+json";
 pub async fn import(
     state: AppState,
     caller: Caller,
-    q: Params,
+    q: RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> std::result::Result<Response, ApiError> {
@@ -41,7 +41,7 @@ pub async fn import(
 pub async fn update(
     state: AppState,
     caller: Caller,
-    q: Params,
+    q: RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> std::result::Result<Response, ApiError> {
@@ -77,17 +77,18 @@ fn csv_encoding(headers: &HeaderMap) -> std::result::Result<Option<String>, ApiE
 async fn run(
     State(app): AppState,
     caller: Caller,
-    Query(q): Params,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Body,
     mode: Mode,
 ) -> std::result::Result<Response, ApiError> {
+    let q = Query::parse(raw.as_deref(), params::USERS_IMPORT)?;
     caller.allow(Action::Write)?;
     let encoding = csv_encoding(&headers)?;
     body::check_length(&headers, app.max_body)?;
-    let dry_run = flag(&q, "dry_run")?;
-    let keep_going = flag(&q, "keep_going")?;
-    let limit = number(&q, "report_limit")?;
+    let dry_run = q.flag("dry_run");
+    let keep_going = q.flag("keep_going");
+    let limit = q.number("report_limit");
     let report = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -114,7 +115,7 @@ async fn run(
             mode,
             dry_run,
             keep_going,
-            entity: Some(entity),
+            entity,
             confine: true,
             progress: crate::progress::Progress::new(false, None, true),
         };
@@ -382,15 +383,20 @@ impl Sink for Wazo {
     }
 }
 
-/// `GET /1.1/users/export?columns&no_secrets`: the CSV of `ucsv export`, streamed.
+/// `GET /1.1/users/export?columns&no_secrets&entity`: the CSV of `ucsv export`, streamed.
 pub async fn export(
     State(app): AppState,
     caller: Caller,
-    Query(q): Params,
+    RawQuery(raw): RawQuery,
 ) -> std::result::Result<Response, ApiError> {
-    caller.allow(Action::Write)?;
+    let q = Query::parse(raw.as_deref(), params::USERS_EXPORT)?;
+    let entity = match q.filled("entity") {
+        Some(asked) => Some(caller.choose(asked)?),
+        None => caller.entity,
+    };
+    caller.allow_in(Action::Write, entity)?;
     let names: Vec<String> = q
-        .get("columns")
+        .text("columns")
         .map(|c| {
             c.split(',')
                 .map(|n| n.trim().to_string())
@@ -398,15 +404,31 @@ pub async fn export(
                 .collect()
         })
         .unwrap_or_default();
-    let columns = crate::cmd::export::columns_of(&names, flag(&q, "no_secrets")?)?;
-    let entity = caller.entity;
+    let columns = crate::export::pick_columns(&names, q.flag("no_secrets")).map_err(|e| {
+        let message = match e {
+            crate::export::ColumnsProblem::SecretLeftOut(c) => format!(
+                "columns names the secret column '{}' but no_secrets leaves secrets out",
+                c.name()
+            ),
+            crate::export::ColumnsProblem::Unknown { name, closest } => {
+                let mut m = format!("columns: '{name}' is not an exported column");
+                if let Some(c) = closest {
+                    m += &format!(" (did you mean '{c}'?)");
+                }
+                m
+            }
+        };
+        let mut e = ApiError::bad("query.invalid", message);
+        e.body["errors"][0]["parameter"] = "columns".into();
+        e
+    })?;
     // No read turn: an export lasts as long as its client reads, and must not hold up the
     // short reads.
     let mut response = body::streamed("text/csv; charset=utf-8", None, move |ready, out| {
         let store = app.pool.get()?;
         ready();
         let opts = crate::export::ExportOptions {
-            entity: Some(entity),
+            entity,
             columns,
             progress: crate::progress::Progress::new(false, None, false),
             excel_safe: false,

@@ -5,7 +5,6 @@
 use crate::error::Error;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use miette::Diagnostic;
 use serde_json::{json, Value};
 
 /// A refused or failed request.
@@ -73,39 +72,75 @@ impl IntoResponse for ApiError {
 }
 
 impl From<Error> for ApiError {
+    /// A failure of the core, worded for HTTP: a dotted code of the request's part at
+    /// fault (`body.*`, `content_type.*`, `request.*`, `database.*`) and advice that names
+    /// headers and parameters, never command-line flags.
     fn from(e: Error) -> Self {
-        let status = match &e {
-            Error::Busy { .. } => StatusCode::CONFLICT,
+        let inner = |source: &std::io::Error| source.get_ref().map(|i| i.to_string());
+        let charset =
+            "declare the body's encoding in its Content-Type, e.g. text/csv; charset=windows-1252";
+        let (status, code, help): (StatusCode, &str, Option<String>) = match &e {
+            Error::Busy { .. } => (
+                StatusCode::CONFLICT,
+                "database.busy",
+                Some("another writer holds the database; try again when it has finished".into()),
+            ),
             Error::Input { source, .. }
                 if source
                     .get_ref()
                     .is_some_and(|inner| inner.is::<super::body::TooLarge>()) =>
             {
-                StatusCode::PAYLOAD_TOO_LARGE
+                (StatusCode::PAYLOAD_TOO_LARGE, "body.too_large", None)
             }
             Error::Input { source, .. }
                 if source
                     .get_ref()
                     .is_some_and(|inner| inner.is::<super::body::Stalled>()) =>
             {
-                StatusCode::REQUEST_TIMEOUT
+                (StatusCode::REQUEST_TIMEOUT, "body.timeout", None)
             }
-            Error::Input { .. }
-            | Error::Csv { .. }
-            | Error::Header { .. }
-            | Error::Encoding { .. }
-            | Error::Decode { .. }
-            | Error::UnknownEncoding(_)
-            | Error::Usage { .. }
-            | Error::Reference { .. } => StatusCode::BAD_REQUEST,
+            Error::Input { source, .. } => (
+                StatusCode::BAD_REQUEST,
+                "body.unreadable",
+                inner(source).map(|_| "send the body again".to_string()),
+            ),
+            Error::Csv { .. } => (
+                StatusCode::BAD_REQUEST,
+                "body.csv",
+                Some("fix the CSV at that line (quotes are doubled inside a quoted cell)".into()),
+            ),
+            Error::Header { .. } => (
+                StatusCode::BAD_REQUEST,
+                "body.header",
+                Some("the first line of the CSV names its columns (the import columns of the README)".into()),
+            ),
+            Error::Encoding { .. } | Error::Decode { .. } => {
+                (StatusCode::BAD_REQUEST, "body.encoding", Some(charset.into()))
+            }
+            Error::UnknownEncoding(_) => (
+                StatusCode::BAD_REQUEST,
+                "content_type.charset",
+                Some("use a WHATWG label such as utf-8, windows-1252, iso-8859-15, utf-16le".into()),
+            ),
+            Error::Usage { help, .. } => (
+                StatusCode::BAD_REQUEST,
+                "request.invalid",
+                (!help.contains("--") && !help.contains('`')).then(|| help.clone()),
+            ),
+            Error::Reference { .. } => (StatusCode::BAD_REQUEST, "request.invalid", None),
             Error::Output { .. } | Error::Database { .. } | Error::DatabaseExists(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
+                (StatusCode::INTERNAL_SERVER_ERROR, "database.error", None)
             }
         };
-        let code = e.code().map_or_else(|| "error".into(), |c| c.to_string());
-        let mut item = json!({"code": code, "message": e.to_string()});
-        if let Some(help) = e.help() {
-            item["help"] = Value::String(help.to_string());
+        let message = match &e {
+            Error::UnknownEncoding(label) => {
+                format!("the Content-Type's charset '{label}' is not an encoding")
+            }
+            other => other.to_string(),
+        };
+        let mut item = json!({"code": code, "message": message});
+        if let Some(help) = help {
+            item["help"] = Value::String(help);
         }
         ApiError {
             status,

@@ -15,8 +15,10 @@ mod accounts;
 mod auth;
 mod body;
 mod bulk;
+mod entities;
 mod error;
 mod page;
+pub mod params;
 mod pool;
 mod users;
 
@@ -114,6 +116,11 @@ pub fn router(app: Shared) -> Router {
             get(users::show).put(users::change).delete(users::delete),
         )
         .route("/1.1/me", get(accounts::me))
+        .route("/1.1/entities", get(entities::list).post(entities::create))
+        .route(
+            "/1.1/entities/{key}",
+            get(entities::show).put(entities::change),
+        )
         .route("/1.1/accounts", get(accounts::list).post(accounts::create))
         .route(
             "/1.1/accounts/{username}",
@@ -209,10 +216,15 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
             .await
             .map_err(io)?;
         ready(listener.local_addr().map_err(io)?);
-        axum::serve(listener, routes)
-            .with_graceful_shutdown(stopped())
-            .await
-            .map_err(io)
+        // Trailing slashes are trimmed before routing: `/1.1/users/` is `/1.1/users`.
+        let routes = tower_http::normalize_path::NormalizePath::trim_trailing_slash(routes);
+        axum::serve(
+            listener,
+            axum::ServiceExt::<Request>::into_make_service(routes),
+        )
+        .with_graceful_shutdown(stopped())
+        .await
+        .map_err(io)
     });
     // The pooled stores are closed here, outside the runtime: the PostgreSQL client runs
     // its own, which cannot be stopped from inside another.

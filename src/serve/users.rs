@@ -1,9 +1,17 @@
 //! `/1.1/users` and `/1.1/users/{id or uuid}`: list, show, create, change and delete one
 //! user, through the same domain and pipeline as `ucsv user` (a created or changed user is
 //! a one-row import or update, with the same rules and error codes).
+//!
+//! The functions below the routes ([`read_user`], [`apply_row`], [`remove`],
+//! [`visible_columns`]) are what the other dialects (`/1.0/users`, `/sapi/users`) are
+//! built on, so that a rule is never written twice: a dialect only renames fields and
+//! shapes answers. A user shown over HTTP never carries `password_hash`, and carries the
+//! other secret columns (`sip_secret`, ...) only when asked with `?with_secrets` by an
+//! account that may write in the user's entity.
 
 use super::auth::Caller;
 use super::body;
+use super::params::{self, Query};
 use super::{blocking, ApiError, AppState};
 use crate::columns::{self, Col};
 use crate::domain::accounts::Action;
@@ -17,40 +25,10 @@ use crate::sink::Sink;
 use crate::store::reference::Reference;
 use crate::store::tx::{Filter, Order, Page, UserKey};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
-
-/// The query of a request.
-pub type Params = Query<HashMap<String, String>>;
-
-/// A true/false query parameter (absent: false).
-pub fn flag(q: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
-    match q.get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
-        None | Some("" | "false" | "0" | "no") => Ok(false),
-        Some("true" | "1" | "yes") => Ok(true),
-        Some(_) => Err(ApiError::bad(
-            "query.invalid",
-            format!("{name} is true or false"),
-        )),
-    }
-}
-
-/// A whole-number query parameter.
-pub fn number(q: &HashMap<String, String>, name: &str) -> Result<Option<u64>, ApiError> {
-    q.get(name)
-        .map(|v| {
-            v.parse::<u64>().map_err(|_| {
-                ApiError::bad(
-                    "query.invalid",
-                    format!("{name} is a whole number, not '{v}'"),
-                )
-            })
-        })
-        .transpose()
-}
 
 /// The user a path names: an id (digits) or a uuid; anything else names nobody (404).
 fn user_key(text: &str) -> Result<UserKey, ApiError> {
@@ -146,6 +124,60 @@ fn row_of(object: &Map<String, Value>) -> Result<Vec<(Col, String)>, ApiError> {
     }
 }
 
+/// Why a one-user operation was refused (each dialect words it in its own shape).
+#[derive(Debug)]
+pub enum Refusal {
+    /// No user has the key in the entities the caller works in.
+    NotFound,
+    /// The row's errors (a one-row import or update refused).
+    Rows(Vec<RowError>),
+    /// A delete refused: the user alone has a voicemail box.
+    OwnsVoicemail,
+    /// Any other failure, already an answer.
+    Api(ApiError),
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Refusal::Api(e)
+    }
+}
+
+impl From<crate::error::Error> for Refusal {
+    fn from(e: crate::error::Error) -> Self {
+        Refusal::Api(e.into())
+    }
+}
+
+/// The message of a delete refused for a voicemail box (seed 002's words).
+pub const OWNS_VOICEMAIL: &str =
+    "Cannot remove a user with a voicemail. Delete the voicemail or dissociate it from the user.";
+
+impl Refusal {
+    /// The answer of the `/1.1` routes.
+    pub fn wazo(self) -> ApiError {
+        match self {
+            Refusal::NotFound => nobody(),
+            Refusal::Rows(errors) => rows_refused(&errors),
+            Refusal::OwnsVoicemail => ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "user.owns_voicemail",
+                OWNS_VOICEMAIL,
+            ),
+            Refusal::Api(e) => e,
+        }
+    }
+}
+
+/// 400 with a row's errors, `{"errors": [{"column", "code", "message"}]}`.
+fn rows_refused(errors: &[RowError]) -> ApiError {
+    let errors: Vec<Value> = errors
+        .iter()
+        .map(|e| json!({"column": e.column, "code": e.code, "message": e.message}))
+        .collect();
+    ApiError::with_body(StatusCode::BAD_REQUEST, json!({ "errors": errors }))
+}
+
 /// What a one-row run did.
 #[derive(Default)]
 struct OneRow {
@@ -168,13 +200,14 @@ impl Sink for OneRow {
     }
 }
 
-/// Applies one row in the caller's entity; 400 with the row's errors if it is refused.
-fn apply_row(
+/// Applies one row (import: create; update: the row's first cell is the uuid) in the
+/// caller's entity (`None`: the row's own, a sys_admin's choice); the user's id.
+pub fn apply_row(
     store: &mut crate::store::Store,
     mode: Mode,
     row: &[(Col, String)],
-    entity: i64,
-) -> Result<Option<i64>, ApiError> {
+    entity: Option<i64>,
+) -> Result<i64, Refusal> {
     let names: Vec<&str> = row.iter().map(|(c, _)| c.name()).collect();
     let values: Vec<String> = row.iter().map(|(_, v)| v.clone()).collect();
     let mut source = Source::from_rows("request".into(), &names, [values])?;
@@ -187,141 +220,276 @@ fn apply_row(
         mode,
         dry_run: false,
         keep_going: false,
-        entity: Some(entity),
+        entity,
         confine: true,
         progress: crate::progress::Progress::new(false, None, false),
     };
     let mut sink = OneRow::default();
     pipeline::run(store, &mut source, &opts, &mut sink)?;
-    if sink.errors.is_empty() {
-        Ok(sink.user_id)
-    } else {
-        let errors: Vec<Value> = sink
-            .errors
-            .iter()
-            .map(|e| json!({"column": e.column, "code": e.code, "message": e.message}))
-            .collect();
-        Err(ApiError::with_body(
-            StatusCode::BAD_REQUEST,
-            json!({ "errors": errors }),
-        ))
+    match sink.user_id {
+        Some(id) if sink.errors.is_empty() => Ok(id),
+        _ if !sink.errors.is_empty() => Err(Refusal::Rows(sink.errors)),
+        // A row whose cells are all empty creates nothing (`row.empty`).
+        _ => Err(Refusal::Rows(vec![RowError::new(
+            Col::Firstname,
+            "required",
+            "firstname is required: a user needs at least a first name",
+        )])),
     }
 }
 
-/// The user as typed JSON (every exported column), if it is in the entity.
-fn shown(
+/// A user as the server reads it: its id, uuid, entity and every registry column's text.
+pub struct Stored {
+    pub id: i64,
+    pub uuid: String,
+    pub entity: i64,
+    view: crate::store::tx::UserView,
+}
+
+impl Stored {
+    /// The exported text of a column.
+    pub fn get(&self, col: Col) -> &str {
+        self.view.get(col)
+    }
+
+    /// The user as typed JSON: `id`, then `cols`.
+    pub fn json(&self, cols: &[Col]) -> String {
+        let cells: Vec<&str> = cols.iter().map(|c| self.get(*c)).collect();
+        json_object(Some(self.id), cols, &cells)
+    }
+}
+
+/// The user `key` names, if it is in `entity` (`None`: any entity).
+pub fn read_user(
     store: &mut crate::store::Store,
     key: &UserKey,
-    entity: i64,
-) -> Result<Option<(String, String)>, ApiError> {
+    entity: Option<i64>,
+) -> Result<Option<Stored>, ApiError> {
     let reference = Reference::load(store)?;
-    let domain = Domain::new(store.read()?, &reference, Some(entity));
-    let Some(user) = domain.show(key)? else {
+    let domain = Domain::new(store.read()?, &reference, entity);
+    let Some(view) = domain.show(key)? else {
         return Ok(None);
     };
-    let cols: Vec<Col> = columns::exported().collect();
-    let cells: Vec<&str> = cols.iter().map(|c| user.get(*c)).collect();
-    Ok(Some((
-        user.get(Col::Uuid).to_string(),
-        json_object(&cols, &cells),
-    )))
+    Ok(Some(Stored {
+        id: view.id,
+        uuid: view.get(Col::Uuid).to_string(),
+        entity: view.get(Col::EntityId).parse().unwrap_or_default(),
+        view,
+    }))
+}
+
+/// Deletes the user `key` names in `entity` (`None`: any) with SPEC §7's rules.
+pub fn remove(
+    store: &mut crate::store::Store,
+    key: &UserKey,
+    entity: Option<i64>,
+    opts: DeleteOptions,
+) -> Result<(), Refusal> {
+    let reference = Reference::load(store)?;
+    let mut domain = Domain::new(store.begin()?, &reference, entity);
+    match domain.delete(key, opts)? {
+        Ok(_) => {
+            domain.commit()?;
+            Ok(())
+        }
+        Err(e) if e.code == "user.owns_voicemail" => Err(Refusal::OwnsVoicemail),
+        Err(_) => Err(Refusal::NotFound),
+    }
+}
+
+/// Changes the user `key` names in `entity` (`None`: any) with the cells of `row` (update's
+/// rules; a `uuid` in the row must be the user's own); the user's id.
+pub fn change_user(
+    store: &mut crate::store::Store,
+    key: &UserKey,
+    mut row: Vec<(Col, String)>,
+    entity: Option<i64>,
+) -> Result<i64, Refusal> {
+    let user = read_user(store, key, entity)?.ok_or(Refusal::NotFound)?;
+    match row.iter().position(|(c, _)| *c == Col::Uuid) {
+        Some(i) if row[i].1.eq_ignore_ascii_case(&user.uuid) => {
+            row.remove(i);
+        }
+        Some(_) => {
+            return Err(Refusal::Rows(vec![RowError::new(
+                Col::Uuid,
+                "immutable",
+                "a user's uuid cannot change",
+            )]))
+        }
+        None => {}
+    }
+    row.insert(0, (Col::Uuid, user.uuid));
+    apply_row(store, Mode::Update, &row, entity)
+}
+
+/// The columns a user is shown with: every exported column but `password_hash`, and
+/// without the other secret columns unless `with_secrets`.
+pub fn visible_columns(with_secrets: bool) -> Vec<Col> {
+    columns::exported()
+        .filter(|c| *c != Col::PasswordHash)
+        .filter(|c| with_secrets || !c.def().is_secret())
+        .collect()
+}
+
+/// Whether the secrets were asked for (`?with_secrets`): 403 if asked by an account that
+/// may not write in `entity` (`None`: every entity).
+fn secrets_asked(caller: &Caller, q: &Query, entity: Option<i64>) -> Result<bool, ApiError> {
+    if !q.flag("with_secrets") {
+        return Ok(false);
+    }
+    caller.allow_in(Action::Write, entity).map_err(|_| {
+        ApiError::forbidden(
+            "with_secrets: only an account that may change the users of the entity (user or manager) may read their secrets",
+        )
+    })?;
+    Ok(true)
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// `GET /1.1/users?search&order&direction&limit&offset`: `{"items": [...], "total": N}`,
-/// streamed.
-pub async fn list(
-    State(app): AppState,
-    caller: Caller,
-    Query(q): Params,
-) -> Result<Response, ApiError> {
-    caller.allow(Action::Read)?;
-    let order = match q.get("order").filter(|o| !o.is_empty()) {
+/// The order a list asks for (`order=id` or any exported column but a secret one,
+/// `direction=asc|desc` in any case).
+pub fn order_of(q: &Query) -> Result<Order, ApiError> {
+    let bad = |message: String| {
+        let mut e = ApiError::bad("query.invalid", message);
+        e.body["errors"][0]["parameter"] = "order".into();
+        e
+    };
+    let col = match q.filled("order") {
         None => None,
+        Some(name) if name.eq_ignore_ascii_case("id") => None,
         Some(name) => Some(
             columns::lookup(name)
-                .filter(|c| c.def().is_exported())
+                .filter(|c| c.def().is_exported() && !c.def().is_secret())
                 .ok_or_else(|| {
-                    ApiError::bad("query.invalid", format!("order: '{name}' is not a column"))
+                    bad(format!(
+                        "order: '{name}' is not a column a list can be ordered by (id or a column of the users)"
+                    ))
                 })?,
         ),
     };
-    let descending = match q.get("direction").map(String::as_str) {
-        None | Some("" | "asc") => false,
+    let descending = match q
+        .filled("direction")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("asc") => false,
         Some("desc") => true,
-        Some(_) => return Err(ApiError::bad("query.invalid", "direction is asc or desc")),
+        Some(_) => {
+            let mut e = ApiError::bad("query.invalid", "direction is asc or desc");
+            e.body["errors"][0]["parameter"] = "direction".into();
+            return Err(e);
+        }
     };
+    Ok(Order { col, descending })
+}
+
+/// `GET /1.1/users?search&order&direction&limit&offset&entity&with_secrets`:
+/// `{"items": [...], "total": N}`, streamed.
+pub async fn list(
+    State(app): AppState,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = Query::parse(raw.as_deref(), params::USERS_LIST)?;
+    let entity = match q.filled("entity") {
+        Some(asked) => {
+            let e = caller.choose(asked)?;
+            if caller.entity.is_some_and(|c| c != e) {
+                let mut err = ApiError::bad(
+                    "query.invalid",
+                    "entity names another entity than the Wazo-Tenant header",
+                );
+                err.body["errors"][0]["parameter"] = "entity".into();
+                return Err(err);
+            }
+            Some(e)
+        }
+        None => caller.entity,
+    };
+    caller.allow_in(Action::Read, entity)?;
+    let cols = visible_columns(secrets_asked(&caller, &q, entity)?);
+    let order = order_of(&q)?;
     let page = Page {
-        limit: number(&q, "limit")?,
-        offset: number(&q, "offset")?.unwrap_or(0),
+        limit: q.number("limit"),
+        offset: q.number("offset").unwrap_or(0),
     };
     let filter = Filter {
-        entity: Some(caller.entity),
-        search: q.get("search").filter(|s| !s.is_empty()).cloned(),
+        entity,
+        search: q.filled("search").map(str::to_string),
     };
     let readers = app.readers.clone();
     body::streamed("application/json", Some(readers), move |ready, out| {
         let store = app.pool.get()?;
         let total = store.count_listed(&filter)?;
         ready();
-        let cols: Vec<Col> = columns::exported().collect();
         let mut printer = UserPrinter::new(out, crate::cli::UserFormat::Json, cols.clone(), true);
         printer.begin()?;
-        store.each_listed(
-            &filter,
-            Order {
-                col: order,
-                descending,
-            },
-            page,
-            &cols,
-            |_, cells| printer.user(cells),
-        )?;
+        store.each_listed(&filter, order, page, &cols, |id, cells| {
+            printer.user_with_id(id, cells)
+        })?;
         printer.end(Some(total))?;
         Ok(())
     })
     .await
 }
 
-/// `GET /1.1/users/{id or uuid}`.
+/// `GET /1.1/users/{id or uuid}?with_secrets`.
 pub async fn show(
     State(app): AppState,
     caller: Caller,
     Path(key): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    let q = Query::parse(raw.as_deref(), params::USERS_SHOW)?;
     caller.allow(Action::Read)?;
     let key = user_key(&key)?;
     let entity = caller.entity;
-    let (_, user) = app
+    let user = app
         .clone()
-        .read(move || shown(&mut *app.pool.get()?, &key, entity))
+        .read(move || read_user(&mut *app.pool.get()?, &key, entity))
         .await?
         .ok_or_else(nobody)?;
-    Ok(json_response(StatusCode::OK, user))
+    caller.allow_in(Action::Read, Some(user.entity))?;
+    let cols = visible_columns(secrets_asked(&caller, &q, Some(user.entity))?);
+    Ok(json_response(StatusCode::OK, user.json(&cols)))
 }
 
-/// `POST /1.1/users`: a JSON object whose keys are import columns; 201 with the user.
+/// The path of a user, for `Location`.
+fn location(prefix: &str, key: &str) -> (header::HeaderName, String) {
+    (header::LOCATION, format!("{prefix}/{key}"))
+}
+
+/// `POST /1.1/users?with_secrets`: a JSON object whose keys are import columns; 201 with
+/// the user (its generated secrets only when asked) and its `Location`.
 pub async fn create(
     State(app): AppState,
     caller: Caller,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let q = Query::parse(raw.as_deref(), params::USERS_WRITE)?;
     caller.allow(Action::Write)?;
+    let cols = visible_columns(secrets_asked(&caller, &q, caller.entity)?);
     let row = row_of(&object(&headers, body, app.max_body).await?)?;
     let entity = caller.entity;
     let user = blocking(move || {
         let mut store = app.pool.get()?;
-        let id = apply_row(&mut store, Mode::Import, &row, entity)?
-            .ok_or_else(|| ApiError::internal("the user was not created"))?;
-        shown(&mut store, &UserKey::Id(id), entity)
+        let id = apply_row(&mut store, Mode::Import, &row, entity).map_err(Refusal::wazo)?;
+        read_user(&mut store, &UserKey::Id(id), entity)
     })
     .await?
     .ok_or_else(|| ApiError::internal("the user created cannot be read back"))?;
-    Ok(json_response(StatusCode::CREATED, user.1))
+    let mut response = json_response(StatusCode::CREATED, user.json(&cols));
+    let (name, value) = location("/1.1/users", &user.uuid);
+    if let Ok(v) = header::HeaderValue::from_str(&value) {
+        response.headers_mut().insert(name, v);
+    }
+    Ok(response)
 }
 
 /// `PUT /1.1/users/{id or uuid}`: the given keys change (null unsets), the others stay.
@@ -329,66 +497,52 @@ pub async fn change(
     State(app): AppState,
     caller: Caller,
     Path(key): Path<String>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    Query::parse(raw.as_deref(), params::USERS_WRITE)?;
     caller.allow(Action::Write)?;
     let key = user_key(&key)?;
-    let mut row = row_of(&object(&headers, body, app.max_body).await?)?;
+    let mut object = object(&headers, body, app.max_body).await?;
+    // A user read back and sent again carries its id: it must be the user's own.
+    let id = object.remove("id");
+    let row = row_of(&object)?;
     let entity = caller.entity;
     blocking(move || {
         let mut store = app.pool.get()?;
-        let (uuid, _) = shown(&mut store, &key, entity)?.ok_or_else(nobody)?;
-        match row.iter().position(|(c, _)| *c == Col::Uuid) {
-            Some(i) if row[i].1 == uuid => {
-                row.remove(i);
+        if let Some(id) = id {
+            let user = read_user(&mut store, &key, entity)?.ok_or_else(nobody)?;
+            if id.as_i64() != Some(user.id) {
+                return Err(rows_refused(&[RowError::with_code(
+                    Some("id"),
+                    "id.immutable",
+                    "a user's id cannot change",
+                )]));
             }
-            Some(_) => {
-                return Err(ApiError::bad(
-                    "uuid.immutable",
-                    "a user's uuid cannot change",
-                ))
-            }
-            None => {}
         }
-        row.insert(0, (Col::Uuid, uuid));
-        apply_row(&mut store, Mode::Update, &row, entity)
+        change_user(&mut store, &key, row, entity).map_err(Refusal::wazo)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `DELETE /1.1/users/{id or uuid}?delete_voicemail=true`: 412 for a user who alone has
-/// a voicemail box, unless `delete_voicemail`.
+/// `DELETE /1.1/users/{id or uuid}?delete_voicemail`: 412 for a user who alone has a
+/// voicemail box, unless `delete_voicemail`.
 pub async fn delete(
     State(app): AppState,
     caller: Caller,
     Path(key): Path<String>,
-    Query(q): Params,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    let q = Query::parse(raw.as_deref(), params::USERS_DELETE)?;
     caller.allow(Action::Delete)?;
     let key = user_key(&key)?;
     let opts = DeleteOptions {
-        delete_voicemail: flag(&q, "delete_voicemail")?,
+        delete_voicemail: q.flag("delete_voicemail"),
     };
     let entity = caller.entity;
-    blocking(move || {
-        let mut store = app.pool.get()?;
-        let reference = Reference::load(&store)?;
-        let mut domain = Domain::new(store.begin()?, &reference, Some(entity));
-        match domain.delete(&key, opts)? {
-            Ok(_) => {
-                domain.commit()?;
-                Ok(())
-            }
-            Err(e) if e.code == "user.owns_voicemail" => Err(ApiError::new(
-                StatusCode::PRECONDITION_FAILED,
-                &e.code,
-                "Cannot remove a user with a voicemail. Delete the voicemail or dissociate it from the user.",
-            )),
-            Err(_) => Err(nobody()),
-        }
-    })
-    .await?;
+    blocking(move || remove(&mut *app.pool.get()?, &key, entity, opts).map_err(Refusal::wazo))
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -120,6 +120,15 @@ impl<W: Write> UserPrinter<W> {
 
     /// Prints one user: `cells` are the exported text of [`Self::columns`].
     pub fn user(&mut self, cells: &[impl AsRef<[u8]>]) -> Result<()> {
+        self.user_at(None, cells)
+    }
+
+    /// Prints one user with its id first (JSON, as the server shows users).
+    pub fn user_with_id(&mut self, id: i64, cells: &[impl AsRef<[u8]>]) -> Result<()> {
+        self.user_at(Some(id), cells)
+    }
+
+    fn user_at(&mut self, id: Option<i64>, cells: &[impl AsRef<[u8]>]) -> Result<()> {
         let text = |i: usize| String::from_utf8_lossy(cells[i].as_ref()).into_owned();
         match self.format {
             UserFormat::Csv => {
@@ -128,7 +137,7 @@ impl<W: Write> UserPrinter<W> {
             }
             UserFormat::Json => {
                 let mut object = String::from(if self.count > 0 { ",\n  " } else { "\n  " });
-                object += &json_object(&self.cols, cells);
+                object += &json_object(id, &self.cols, cells);
                 self.write(object.as_bytes())?;
             }
             UserFormat::Table if self.short => {
@@ -221,12 +230,15 @@ fn short_line(fields: &[&str]) -> String {
     line
 }
 
-/// One user as a JSON object whose keys are `cols` in order (written by hand to keep the
-/// registry's order), each cell typed.
-pub fn json_object(cols: &[Col], cells: &[impl AsRef<[u8]>]) -> String {
+/// One user as a JSON object whose keys are `id` (if given) then `cols` in order (written
+/// by hand to keep the registry's order), each cell typed.
+pub fn json_object(id: Option<i64>, cols: &[Col], cells: &[impl AsRef<[u8]>]) -> String {
     let mut object = String::from("{");
+    if let Some(id) = id {
+        object += &format!("\"id\": {id}");
+    }
     for (i, (col, cell)) in cols.iter().zip(cells).enumerate() {
-        if i > 0 {
+        if i > 0 || id.is_some() {
             object.push_str(", ");
         }
         let value = typed(*col, &String::from_utf8_lossy(cell.as_ref()));

@@ -485,6 +485,148 @@ impl ReferenceFile {
     }
 }
 
+/// Why an entity cannot be added, changed or deleted.
+#[derive(Debug)]
+pub enum EntityProblem {
+    /// Another entity has the name.
+    NameTaken(String),
+    /// The name cannot be used (empty, too long, digits only, control characters).
+    BadName(String),
+    /// A default that its column's rule refuses.
+    BadDefault(String),
+    /// No entity has the id.
+    Unknown(i64),
+    /// Users, contexts, call permissions or accounts still refer to the entity.
+    InUse(i64),
+    /// The database failed.
+    Failed(Error),
+}
+
+impl From<Error> for EntityProblem {
+    fn from(e: Error) -> Self {
+        EntityProblem::Failed(e)
+    }
+}
+
+/// Checks an entity's name and defaults.
+fn check_entity(def: &EntityDef) -> std::result::Result<(), EntityProblem> {
+    let name = &def.name;
+    let n = name.chars().count();
+    if name.trim() != name || n == 0 || n > 128 {
+        return Err(EntityProblem::BadName(
+            "an entity's name has 1 to 128 characters, without spaces around it".into(),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(EntityProblem::BadName(
+            "an entity's name has no control characters".into(),
+        ));
+    }
+    if name.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(EntityProblem::BadName(
+            "an entity's name is not digits only (digits name an entity by its id)".into(),
+        ));
+    }
+    let file = ReferenceFile {
+        entity: vec![def.clone()],
+        ..ReferenceFile::default()
+    };
+    file.check().map_err(EntityProblem::BadDefault)
+}
+
+impl Reference {
+    /// Adds an entity (its id: one more than the highest); its id.
+    pub fn add_entity(
+        store: &Store,
+        name: &str,
+        default_language: Option<String>,
+        default_timezone: Option<String>,
+    ) -> std::result::Result<i64, EntityProblem> {
+        let def = EntityDef {
+            id: 0,
+            name: name.to_string(),
+            default_language,
+            default_timezone,
+        };
+        check_entity(&def)?;
+        let db = store.db();
+        if !db
+            .rows("SELECT id FROM entities WHERE name = ?1", &[name.into()])?
+            .is_empty()
+        {
+            return Err(EntityProblem::NameTaken(name.to_string()));
+        }
+        let id = db
+            .rows(
+                "INSERT INTO entities (id, name, default_language, default_timezone)
+                 VALUES ((SELECT coalesce(max(id), 0) + 1 FROM entities), ?1, ?2, ?3) RETURNING id",
+                &[
+                    name.into(),
+                    def.default_language.as_deref().into(),
+                    def.default_timezone.as_deref().into(),
+                ],
+            )
+            .map_err(|e| match e {
+                Error::Database { ref message, .. }
+                    if message.contains("UNIQUE") || message.contains("duplicate key") =>
+                {
+                    EntityProblem::NameTaken(name.to_string())
+                }
+                e => EntityProblem::Failed(e),
+            })?
+            .first()
+            .map_or(0, |r| r[0].int());
+        Ok(id)
+    }
+
+    /// Replaces an entity's name and defaults.
+    pub fn change_entity(store: &Store, def: &EntityDef) -> std::result::Result<(), EntityProblem> {
+        check_entity(def)?;
+        let db = store.db();
+        if !db
+            .rows(
+                "SELECT id FROM entities WHERE name = ?1 AND id <> ?2",
+                &[def.name.as_str().into(), def.id.into()],
+            )?
+            .is_empty()
+        {
+            return Err(EntityProblem::NameTaken(def.name.clone()));
+        }
+        let changed = db.exec(
+            "UPDATE entities SET name = ?1, default_language = ?2, default_timezone = ?3 WHERE id = ?4",
+            &[
+                def.name.as_str().into(),
+                def.default_language.as_deref().into(),
+                def.default_timezone.as_deref().into(),
+                def.id.into(),
+            ],
+        )?;
+        if changed == 0 {
+            return Err(EntityProblem::Unknown(def.id));
+        }
+        Ok(())
+    }
+
+    /// Deletes an entity that nothing refers to.
+    pub fn delete_entity(store: &Store, id: i64) -> std::result::Result<(), EntityProblem> {
+        let db = store.db();
+        let used = db.rows(
+            "SELECT (SELECT count(*) FROM users WHERE entity_id = ?1)
+                  + (SELECT count(*) FROM contexts WHERE entity_id = ?1)
+                  + (SELECT count(*) FROM call_permissions WHERE entity_id = ?1)
+                  + (SELECT count(*) FROM account_tenants WHERE entity_id = ?1)",
+            &[id.into()],
+        )?;
+        if used.first().is_some_and(|r| r[0].int() > 0) {
+            return Err(EntityProblem::InUse(id));
+        }
+        if db.exec("DELETE FROM entities WHERE id = ?1", &[id.into()])? == 0 {
+            return Err(EntityProblem::Unknown(id));
+        }
+        Ok(())
+    }
+}
+
 /// A database error's message alone (for reference data messages that name their item).
 fn plain(e: Error) -> String {
     match e {

@@ -611,7 +611,7 @@ fn an_update_over_http_changes_the_users_of_an_edited_export() {
     // An update needs its uuid column.
     let no_uuid = server.csv("PUT", "/1.1/users/import", "admin", "firstname\nX\n");
     no_uuid.expect(400);
-    assert_eq!(no_uuid.code(), "header::invalid");
+    assert_eq!(no_uuid.code(), "body.header");
 }
 
 #[test]
@@ -670,7 +670,7 @@ fn imports_need_a_csv_body_and_refuse_bodies_over_max_body_with_413() {
             .send_string("firstname\nX\n"),
     );
     unknown.expect(400);
-    assert_eq!(unknown.code(), "usage::encoding");
+    assert_eq!(unknown.code(), "content_type.charset");
 }
 
 /// The accounts of the role matrix, over two entities.
@@ -806,11 +806,11 @@ fn wazo_tenant_chooses_the_entity_and_an_account_works_only_in_its_own() {
     let (wd, server) = matrix();
     let north = "firstname,exten,context,line_protocol\nNora,1000,north-users,sip\n";
     let south = "firstname,exten,context,line_protocol,entity_id\nSam,3000,south-users,sip,2\n";
-    // The admin has two entities: it must choose.
+    // The admin works in every entity without the header: a row must then say its own.
     let choose = server.csv("POST", "/1.1/users/import", "admin", north);
     choose.expect(400);
-    assert_eq!(choose.code(), "tenant.required");
-    assert!(choose.body.contains("1, 2"), "{}", choose.body);
+    assert_eq!(choose.code(), "entity_id.required", "{}", choose.body);
+    assert!(!choose.body.contains("--"), "HTTP words: {}", choose.body);
     let as_admin = |tenant: &str, csv: &str| {
         answer(
             server
@@ -821,9 +821,34 @@ fn wazo_tenant_chooses_the_entity_and_an_account_works_only_in_its_own() {
         )
     };
     as_admin("1", north).expect(201);
-    as_admin("2", south).expect(201);
+    // By name too.
+    as_admin("south", south).expect(201);
     assert_eq!(as_admin("7", north).code(), "tenant.unknown");
-    assert_eq!(as_admin("x", north).code(), "tenant.invalid");
+    assert_eq!(as_admin("x", north).code(), "tenant.unknown");
+    // Without the header, the admin lists every entity's users, each with its entity_id,
+    // and filters with ?entity= (an id or a name).
+    let every = server.get("GET", "/1.1/users", "admin").json();
+    assert_eq!(every["total"], 2, "{every}");
+    assert_eq!(every["items"][0]["entity_id"], 1);
+    assert_eq!(every["items"][1]["entity_id"], 2);
+    assert!(every["items"][0]["id"].is_i64(), "{every}");
+    let south_only = server.get("GET", "/1.1/users?entity=south", "admin").json();
+    assert_eq!(south_only["total"], 1);
+    assert_eq!(south_only["items"][0]["firstname"], "Sam");
+    assert_eq!(
+        server.get("GET", "/1.1/users?entity=2", "admin").json()["total"],
+        1
+    );
+    assert_eq!(
+        server
+            .get("GET", "/1.1/users?entity=nowhere", "admin")
+            .code(),
+        "tenant.unknown"
+    );
+    // GET /1.1/entities: names and defaults.
+    let entities = server.get("GET", "/1.1/entities", "admin").json();
+    assert_eq!(entities["total"], 2);
+    assert_eq!(entities["items"][1]["name"], "south");
     // An account with one entity works in it without the header, and sees only it.
     let seen = server.get("GET", "/1.1/users", "manager").json();
     assert_eq!(seen["total"], 1);
@@ -869,8 +894,17 @@ fn wazo_tenant_chooses_the_entity_and_an_account_works_only_in_its_own() {
     assert_eq!(me["account"]["username"], "both");
     assert_eq!(
         me["entities"],
-        json!([{"id": 1, "role": "manager"}, {"id": 2, "role": "viewer"}])
+        json!([{"id": 1, "name": "north", "role": "manager"}, {"id": 2, "name": "south", "role": "viewer"}])
     );
+    // An account sees the entities it works in, no others.
+    let mine = server.get("GET", "/1.1/entities", "manager").json();
+    assert_eq!(
+        mine["items"],
+        json!([{"id": 1, "name": "north", "default_language": null, "default_timezone": null}])
+    );
+    server
+        .get("GET", "/1.1/entities/south", "manager")
+        .expect(404);
     assert!(!server.get("GET", "/1.1/me", "both").body.contains("argon2"));
 }
 
@@ -1203,7 +1237,7 @@ fn on_sqlite_a_write_waiting_past_the_busy_timeout_answers_409_and_reads_go_on()
     let busy = server.json("POST", "/1.1/users", "admin", &json!({"firstname": "Ann"}));
     busy.expect(409);
     assert!(start.elapsed() >= Duration::from_secs(4), "it waited first");
-    assert_eq!(busy.code(), "database::busy");
+    assert_eq!(busy.code(), "database.busy");
     // Reads do not wait for the writer.
     let start = Instant::now();
     server.get("GET", "/1.1/users", "admin").expect(200);

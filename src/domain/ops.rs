@@ -28,9 +28,19 @@ pub struct Deleted {
 impl Domain<'_> {
     /// The user named by `key` (in the run's entity, if `--entity` was given).
     pub fn show(&self, key: &UserKey) -> Result<Option<UserView>> {
-        Ok(self.tx.stored_user(key, self.scope)?.map(|u| UserView {
-            id: u.user_id,
-            cells: u.cells.to_vec(),
+        Ok(self.show_with_voicemail(key)?.map(|(view, _)| view))
+    }
+
+    /// The user named by `key`, with the id of its voicemail box (if it has one).
+    pub fn show_with_voicemail(&self, key: &UserKey) -> Result<Option<(UserView, Option<i64>)>> {
+        Ok(self.tx.stored_user(key, self.scope)?.map(|u| {
+            (
+                UserView {
+                    id: u.user_id,
+                    cells: u.cells.to_vec(),
+                },
+                u.voicemail_id,
+            )
         }))
     }
 

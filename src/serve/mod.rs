@@ -20,7 +20,9 @@ mod error;
 mod page;
 pub mod params;
 mod pool;
+mod sapi;
 mod users;
+mod xivo;
 
 use crate::error::{Error, Result};
 use axum::extract::{Request, State};
@@ -129,6 +131,8 @@ pub fn router(app: Shared) -> Router {
                 .delete(accounts::delete),
         )
         .route("/1.1/accounts/{username}/{action}", post(accounts::act))
+        .merge(xivo::routes())
+        .merge(sapi::routes())
         .merge(page::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -99,6 +99,8 @@ pub const CLOUDIFY_READ: &[Param] = &[
     number("_size"),
     flag("_get_all_results"),
 ];
+/// Cloudify's reads of one user or tenant (`/api/v3.1/users/{name}`, `/tenants/{name}`).
+pub const CLOUDIFY_SHOW: &[Param] = &[flag("_get_data"), text("_include")];
 /// `GET /sapi/users`.
 pub const SAPI_LIST: &[Param] = &[
     text("domain"),
@@ -128,6 +130,31 @@ pub const ROUTES: &[(&str, &str, &[Param])] = &[
     ("POST", "/1.1/accounts/{username}", NONE),
     ("DELETE", "/1.1/accounts/{username}", NONE),
     ("POST", "/1.1/accounts/{username}/{action}", NONE),
+    ("GET", "/api/v3.1/users", CLOUDIFY_READ),
+    ("PUT", "/api/v3.1/users", NONE),
+    ("GET", "/api/v3.1/user", CLOUDIFY_SHOW),
+    ("GET", "/api/v3.1/users/{username}", CLOUDIFY_SHOW),
+    ("POST", "/api/v3.1/users/{username}", NONE),
+    ("DELETE", "/api/v3.1/users/{username}", NONE),
+    ("POST", "/api/v3.1/users/active/{username}", NONE),
+    ("POST", "/api/v3.1/users/unlock/{username}", NONE),
+    ("GET", "/api/v3.1/tenants", CLOUDIFY_READ),
+    ("GET", "/api/v3.1/tenants/{name}", CLOUDIFY_SHOW),
+    ("POST", "/api/v3.1/tenants/{name}", NONE),
+    ("DELETE", "/api/v3.1/tenants/{name}", NONE),
+    ("PUT", "/api/v3.1/tenants/users", NONE),
+    ("PATCH", "/api/v3.1/tenants/users", NONE),
+    ("DELETE", "/api/v3.1/tenants/users", NONE),
+    ("GET", "/1.0/users", XIVO_LIST),
+    ("POST", "/1.0/users", NONE),
+    ("GET", "/1.0/users/{id}", NONE),
+    ("PUT", "/1.0/users/{id}", NONE),
+    ("DELETE", "/1.0/users/{id}", XIVO_DELETE),
+    ("GET", "/sapi/users", SAPI_LIST),
+    ("POST", "/sapi/users", NONE),
+    ("GET", "/sapi/users/{uuid}", NONE),
+    ("PUT", "/sapi/users/{uuid}", NONE),
+    ("DELETE", "/sapi/users/{uuid}", NONE),
 ];
 
 /// A parameter's value, read.

@@ -2,7 +2,7 @@
 //! user, through the same domain and pipeline as `ucsv user` (a created or changed user is
 //! a one-row import or update, with the same rules and error codes).
 //!
-//! The functions below the routes ([`read_user`], [`apply_row`], [`remove`],
+//! The functions below the routes ([`read_user`], [`create_user`], [`change_user`], [`remove`],
 //! [`visible_columns`]) are what the other dialects (`/1.0/users`, `/sapi/users`) are
 //! built on, so that a rule is never written twice: a dialect only renames fields and
 //! shapes answers. A user shown over HTTP never carries `password_hash`, and carries the
@@ -31,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 /// The user a path names: an id (digits) or a uuid; anything else names nobody (404).
-fn user_key(text: &str) -> Result<UserKey, ApiError> {
+pub(super) fn user_key(text: &str) -> Result<UserKey, ApiError> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         if let Ok(id) = text.parse() {
             return Ok(UserKey::Id(id));
@@ -201,13 +201,14 @@ impl Sink for OneRow {
 }
 
 /// Applies one row (import: create; update: the row's first cell is the uuid) in the
-/// caller's entity (`None`: the row's own, a sys_admin's choice); the user's id.
-pub fn apply_row(
+/// caller's entity (`None`: the row's own, a sys_admin's choice); the user's id (`None`:
+/// an update that changed nothing).
+fn apply(
     store: &mut crate::store::Store,
     mode: Mode,
     row: &[(Col, String)],
     entity: Option<i64>,
-) -> Result<i64, Refusal> {
+) -> Result<Option<i64>, Refusal> {
     let names: Vec<&str> = row.iter().map(|(c, _)| c.name()).collect();
     let values: Vec<String> = row.iter().map(|(_, v)| v.clone()).collect();
     let mut source = Source::from_rows("request".into(), &names, [values])?;
@@ -226,16 +227,27 @@ pub fn apply_row(
     };
     let mut sink = OneRow::default();
     pipeline::run(store, &mut source, &opts, &mut sink)?;
-    match sink.user_id {
-        Some(id) if sink.errors.is_empty() => Ok(id),
-        _ if !sink.errors.is_empty() => Err(Refusal::Rows(sink.errors)),
-        // A row whose cells are all empty creates nothing (`row.empty`).
-        _ => Err(Refusal::Rows(vec![RowError::new(
+    if sink.errors.is_empty() {
+        Ok(sink.user_id)
+    } else {
+        Err(Refusal::Rows(sink.errors))
+    }
+}
+
+/// Creates a user from one import row in `entity` (`None`: the row's own); its id.
+pub fn create_user(
+    store: &mut crate::store::Store,
+    row: &[(Col, String)],
+    entity: Option<i64>,
+) -> Result<i64, Refusal> {
+    // A row whose cells are all empty creates nothing (`row.empty`).
+    apply(store, Mode::Import, row, entity)?.ok_or_else(|| {
+        Refusal::Rows(vec![RowError::new(
             Col::Firstname,
             "required",
             "firstname is required: a user needs at least a first name",
-        )])),
-    }
+        )])
+    })
 }
 
 /// A user as the server reads it: its id, uuid, entity and every registry column's text.
@@ -243,6 +255,8 @@ pub struct Stored {
     pub id: i64,
     pub uuid: String,
     pub entity: i64,
+    /// The id of its voicemail box, if it has one.
+    pub voicemail_id: Option<i64>,
     view: crate::store::tx::UserView,
 }
 
@@ -267,13 +281,14 @@ pub fn read_user(
 ) -> Result<Option<Stored>, ApiError> {
     let reference = Reference::load(store)?;
     let domain = Domain::new(store.read()?, &reference, entity);
-    let Some(view) = domain.show(key)? else {
+    let Some((view, voicemail_id)) = domain.show_with_voicemail(key)? else {
         return Ok(None);
     };
     Ok(Some(Stored {
         id: view.id,
         uuid: view.get(Col::Uuid).to_string(),
         entity: view.get(Col::EntityId).parse().unwrap_or_default(),
+        voicemail_id,
         view,
     }))
 }
@@ -320,7 +335,8 @@ pub fn change_user(
         None => {}
     }
     row.insert(0, (Col::Uuid, user.uuid));
-    apply_row(store, Mode::Update, &row, entity)
+    apply(store, Mode::Update, &row, entity)?;
+    Ok(user.id)
 }
 
 /// The columns a user is shown with: every exported column but `password_hash`, and
@@ -479,7 +495,7 @@ pub async fn create(
     let entity = caller.entity;
     let user = blocking(move || {
         let mut store = app.pool.get()?;
-        let id = apply_row(&mut store, Mode::Import, &row, entity).map_err(Refusal::wazo)?;
+        let id = create_user(&mut store, &row, entity).map_err(Refusal::wazo)?;
         read_user(&mut store, &UserKey::Id(id), entity)
     })
     .await?

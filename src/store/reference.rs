@@ -245,7 +245,7 @@ impl Reference {
             [one] => Ok(one.to_string()),
             [] => Err("there is no internal context for DNs: add one to the reference data".into()),
             several => Err(format!(
-                "several internal contexts could hold the DNs ({}): choose one with --context",
+                "several internal contexts could hold the DNs ({}): choose one (--context on the command line, the line's context over HTTP)",
                 several
                     .iter()
                     .map(|s| s.as_str())

@@ -8,6 +8,7 @@ mod concurrency;
 mod contexts;
 mod cross_row;
 mod database;
+mod dialects;
 mod docs;
 mod domain;
 mod export;

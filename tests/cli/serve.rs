@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The password of every account the tests make.
-const PW: &str = "good password 1";
+pub const PW: &str = "good password 1";
 
 /// A server running on a free port, its stderr collected.
 pub struct Server {
@@ -28,6 +28,7 @@ pub struct Answer {
     pub content_type: String,
     pub www_authenticate: Option<String>,
     pub disposition: Option<String>,
+    pub location: Option<String>,
 }
 
 impl Answer {
@@ -182,6 +183,7 @@ pub fn answer(result: Result<ureq::Response, ureq::Error>) -> Answer {
     let content_type = response.header("content-type").unwrap_or("").to_string();
     let www_authenticate = response.header("www-authenticate").map(str::to_string);
     let disposition = response.header("content-disposition").map(str::to_string);
+    let location = response.header("location").map(str::to_string);
     let mut body = String::new();
     response
         .into_reader()
@@ -193,6 +195,7 @@ pub fn answer(result: Result<ureq::Response, ureq::Error>) -> Answer {
         content_type,
         www_authenticate,
         disposition,
+        location,
     }
 }
 
@@ -205,7 +208,7 @@ pub fn account(wd: &Workdir, name: &str, args: &[&str]) {
 }
 
 /// A database with a sys_admin `admin`, and a server on it.
-fn admin_server() -> (Workdir, Server) {
+pub fn admin_server() -> (Workdir, Server) {
     let wd = Workdir::with_db();
     account(&wd, "admin", &["--role", "sys_admin"]);
     let server = Server::start(&wd, &[]);
@@ -1398,6 +1401,7 @@ fn an_upload_that_stops_arriving_is_given_up_with_408_and_nothing_written() {
         content_type: String::new(),
         www_authenticate: None,
         disposition: None,
+        location: None,
     };
     stalled.expect(408);
     assert!(

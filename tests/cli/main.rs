@@ -14,6 +14,7 @@ mod domain;
 mod export;
 mod groups;
 mod hostile_input;
+mod http_safety;
 mod input;
 mod outputs;
 mod postgres;

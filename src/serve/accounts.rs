@@ -138,7 +138,14 @@ pub async fn create(
         Ok(Accounts::new(&store).add(&username, &password, &role, &tenants)?)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(account)).into_response())
+    let location = format!("/1.1/accounts/{}", account.username);
+    let mut response = (StatusCode::CREATED, Json(account)).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&location) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, v);
+    }
+    Ok(response)
 }
 
 /// `POST /1.1/accounts/{username}` with `{"role"}`, `{"password"}` and/or `{"tenants"}`.

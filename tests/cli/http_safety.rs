@@ -556,3 +556,58 @@ fn generated_bodies_and_parameters_never_get_a_5xx_and_refused_ones_change_nothi
     assert!(seen.keys().any(|s| *s < 300), "{seen:?}");
     assert!(seen.keys().any(|s| *s == 400), "{seen:?}");
 }
+
+#[test]
+fn every_route_reads_the_parameters_it_declares_and_refuses_the_others() {
+    use ucsv::serve::params::{Kind, ROUTES};
+    let (wd, server) = two_entities();
+    send(
+        &server,
+        "POST",
+        "/1.1/users/import",
+        "admin",
+        "text/csv",
+        ROW,
+    )
+    .expect(201);
+    let id = wd.query_one("SELECT min(id) FROM users");
+    let uuid = wd.query_one(&format!("SELECT uuid FROM users WHERE id = {id}"));
+    let before = wd.fingerprint();
+    let mut checked = 0;
+    for (method, pattern, params) in ROUTES {
+        let path = pattern
+            .replace("{id}", &id)
+            .replace("{uuid}", &uuid)
+            .replace("{key}", "1")
+            .replace("{username}", "viewer")
+            .replace("{name}", "north")
+            .replace("{action}", "unlock");
+        let mut tries = vec![("zz_unknown=1".to_string(), "zz_unknown")];
+        for p in params.iter() {
+            match p.kind {
+                Kind::Flag => tries.push((format!("{}=maybe", p.name), p.name)),
+                Kind::Number => tries.push((format!("{}=ten", p.name), p.name)),
+                Kind::Text => {}
+            }
+        }
+        for (query, name) in tries {
+            let a = send(
+                &server,
+                method,
+                &format!("{path}?{query}"),
+                "admin",
+                "application/json",
+                "{}",
+            );
+            assert_eq!(a.status, 400, "{method} {path}?{query}: {}", a.body);
+            assert!(
+                a.body.contains(name),
+                "{method} {path}?{query} names the parameter: {}",
+                a.body
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > ROUTES.len(), "{checked}");
+    assert_eq!(wd.fingerprint(), before, "refused requests wrote");
+}

@@ -345,6 +345,15 @@ fn users_are_listed_shown_created_changed_and_deleted() {
     );
     created.expect(201);
     let dee = created.json();
+    assert_eq!(
+        created.location,
+        Some(format!("/1.1/users/{}", dee["uuid"].as_str().unwrap()))
+    );
+    assert!(dee["id"].is_i64(), "{dee}");
+    assert!(
+        dee.get("sip_secret").is_none() && dee.get("password_hash").is_none(),
+        "{dee}"
+    );
     assert_eq!(dee["firstname"], "Dee");
     assert_eq!(dee["enabled"], false);
     assert_eq!(dee["ring_seconds"], 20);
@@ -921,6 +930,7 @@ fn accounts_are_managed_over_http_by_a_sys_admin_only() {
         &json!({"username": "ops", "password": PW, "role": "default", "tenants": {"1": "user"}}),
     );
     created.expect(201);
+    assert_eq!(created.location.as_deref(), Some("/1.1/accounts/ops"));
     assert_eq!(created.json()["tenants"]["1"], "user");
     assert_eq!(created.json()["first_login_at"], Value::Null);
     let dup = server.json(

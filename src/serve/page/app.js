@@ -59,7 +59,7 @@
 
   const state = {
     creds: null, // { name, header }: the Basic header, in memory only
-    entities: [], // [{ id, role }] from /1.1/me
+    entities: [], // [{ id, name, role }] from /1.1/me
     entity: null, // the Wazo-Tenant sent
     reader: false, // the account only reads in the entity (viewer)
     file: null, // the File picked
@@ -263,7 +263,7 @@
     $('who-name').textContent = name;
     const select = $('tenant');
     select.replaceChildren(...state.entities.map((e) => el('option', {
-      value: String(e.id), text: `${e.id} (${e.role})`, selected: e.id === state.entity,
+      value: String(e.id), text: `${e.name || e.id} (${e.role})`, selected: e.id === state.entity,
     })));
     // A picker only when there is something to pick.
     $('tenant-box').hidden = state.entities.length < 2;
@@ -280,7 +280,7 @@
     const e = state.entities.find((x) => x.id === state.entity);
     const reader = Boolean(e && e.role === 'viewer');
     say('role-message', reader ? 'warn' : null, reader
-      ? `Your role in entity ${state.entity} is viewer: you can look at its users, not import, update or export them.`
+      ? `Your role in entity ${e.name || state.entity} is viewer: you can look at its users, not import, update or export them.`
       : '');
     state.reader = reader;
     for (const id of ['file', 'export', 'apply']) $(id).disabled = reader;

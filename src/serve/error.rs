@@ -71,6 +71,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A core error's help, if it speaks of the request rather than of the command line (no
+/// flag, no command).
+fn http_help(help: &str) -> Option<String> {
+    (!help.contains("--") && !help.contains('`')).then(|| help.to_string())
+}
+
 impl From<Error> for ApiError {
     /// A failure of the core, worded for HTTP: a dotted code of the request's part at
     /// fault (`body.*`, `content_type.*`, `request.*`, `database.*`) and advice that names
@@ -104,29 +110,41 @@ impl From<Error> for ApiError {
                 "body.unreadable",
                 inner(source).map(|_| "send the body again".to_string()),
             ),
-            Error::Csv { .. } => (
+            Error::Csv { help, .. } => (
                 StatusCode::BAD_REQUEST,
                 "body.csv",
-                Some("fix the CSV at that line (quotes are doubled inside a quoted cell)".into()),
+                Some(http_help(help).unwrap_or_else(|| {
+                    "fix the CSV at that line (quotes are doubled inside a quoted cell)".into()
+                })),
             ),
-            Error::Header { .. } => (
+            Error::Header { help, .. } => (
                 StatusCode::BAD_REQUEST,
                 "body.header",
-                Some("the first line of the CSV names its columns (the import columns of the README)".into()),
+                Some(http_help(help).unwrap_or_else(|| {
+                    "the first line of the CSV names its columns (the import columns of the README)"
+                        .into()
+                })),
             ),
-            Error::Encoding { .. } | Error::Decode { .. } => {
-                (StatusCode::BAD_REQUEST, "body.encoding", Some(charset.into()))
-            }
+            Error::Encoding { .. } => (
+                StatusCode::BAD_REQUEST,
+                "body.encoding",
+                Some(charset.into()),
+            ),
+            Error::Decode { help, .. } => (
+                StatusCode::BAD_REQUEST,
+                "body.encoding",
+                Some(http_help(help).unwrap_or_else(|| charset.into())),
+            ),
             Error::UnknownEncoding(_) => (
                 StatusCode::BAD_REQUEST,
                 "content_type.charset",
-                Some("use a WHATWG label such as utf-8, windows-1252, iso-8859-15, utf-16le".into()),
+                Some(
+                    "use a WHATWG label such as utf-8, windows-1252, iso-8859-15, utf-16le".into(),
+                ),
             ),
-            Error::Usage { help, .. } => (
-                StatusCode::BAD_REQUEST,
-                "request.invalid",
-                (!help.contains("--") && !help.contains('`')).then(|| help.clone()),
-            ),
+            Error::Usage { help, .. } => {
+                (StatusCode::BAD_REQUEST, "request.invalid", http_help(help))
+            }
             Error::Reference { .. } => (StatusCode::BAD_REQUEST, "request.invalid", None),
             Error::Output { .. } | Error::Database { .. } | Error::DatabaseExists(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "database.error", None)

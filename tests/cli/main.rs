@@ -11,6 +11,7 @@ mod database;
 mod dialects;
 mod docs;
 mod domain;
+mod entities;
 mod export;
 mod groups;
 mod hostile_input;

@@ -117,6 +117,8 @@ pub fn router(app: Shared) -> Router {
             "/1.1/users/{key}",
             get(users::show).put(users::change).delete(users::delete),
         )
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/1.1/me", get(accounts::me))
         .route("/1.1/entities", get(entities::list).post(entities::create))
         .route(
@@ -140,6 +142,30 @@ pub fn router(app: Shared) -> Router {
         .layer(axum::middleware::from_fn(log))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(app)
+}
+
+/// `GET /healthz`: the process is up (no credentials, no data), for a load balancer.
+async fn healthz(_: params::NoParams) -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+/// `GET /readyz`: the database answers (no credentials, no data): 200, or 503 while it does
+/// not, for a load balancer to send requests elsewhere.
+async fn readyz(State(app): State<Shared>, _: params::NoParams) -> Response {
+    let ready = blocking(move || {
+        app.pool.get()?.ping()?;
+        Ok(())
+    })
+    .await;
+    match ready {
+        Ok(()) => axum::Json(serde_json::json!({"status": "ready"})).into_response(),
+        Err(_) => ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database.unavailable",
+            "the database does not answer",
+        )
+        .into_response(),
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -119,6 +119,8 @@ pub const ROUTES: &[(&str, &str, &[Param])] = &[
     ("POST", "/1.1/users/import", USERS_IMPORT),
     ("PUT", "/1.1/users/import", USERS_IMPORT),
     ("GET", "/1.1/users/export", USERS_EXPORT),
+    ("GET", "/healthz", NONE),
+    ("GET", "/readyz", NONE),
     ("GET", "/1.1/me", NONE),
     ("GET", "/1.1/entities", NONE),
     ("POST", "/1.1/entities", NONE),

@@ -132,6 +132,11 @@ impl Store {
         }
     }
 
+    /// Asks the database the simplest question: whether it answers.
+    pub fn ping(&self) -> Result<()> {
+        self.db().rows("SELECT 1", &[]).map(|_| ())
+    }
+
     /// Whether the connection can still be used (a PostgreSQL server may have closed it).
     pub fn usable(&self) -> bool {
         match &self.backend {

@@ -611,3 +611,13 @@ fn every_route_reads_the_parameters_it_declares_and_refuses_the_others() {
     assert!(checked > ROUTES.len(), "{checked}");
     assert_eq!(wd.fingerprint(), before, "refused requests wrote");
 }
+
+#[test]
+fn healthz_and_readyz_answer_without_credentials_and_without_data() {
+    let (_wd, server) = two_entities();
+    for (path, status) in [("/healthz", "ok"), ("/readyz", "ready")] {
+        let a = answer(server.request("GET", path, None).call());
+        a.expect(200);
+        assert_eq!(a.json(), json!({ "status": status }), "{path}");
+    }
+}

@@ -188,6 +188,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub body_timeout: u64,
+
+    /// Seconds the requests in flight may go on after SIGTERM or ctrl-C; past them the
+    /// server stops anyway and their writes roll back.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub grace: u64,
 }
 
 /// A size in bytes, with an optional K, M or G suffix (powers of 1024).

@@ -13,6 +13,7 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<u8> {
         db: ctx.db.to_path_buf(),
         max_body: args.max_body,
         body_timeout: std::time::Duration::from_secs(args.body_timeout),
+        grace: std::time::Duration::from_secs(args.grace),
     };
     crate::serve::run(opts, |addr| {
         // Always said (even with -q): with --listen ...:0 it is how a client learns the port.

@@ -47,6 +47,9 @@ pub struct Options {
     pub max_body: u64,
     /// How long an upload may stop arriving before it is given up.
     pub body_timeout: std::time::Duration,
+    /// How long requests in flight may go on after SIGTERM before the server stops anyway
+    /// (their writes then roll back).
+    pub grace: std::time::Duration,
 }
 
 /// What every request shares.
@@ -222,8 +225,10 @@ async fn log(mut request: Request, next: Next) -> Response {
     response
 }
 
-/// Serves until SIGTERM or ctrl-C; `ready` is told the address once listening. Requests in
-/// flight finish (an import commits or rolls back) before it returns.
+/// Serves until SIGTERM or ctrl-C; `ready` is told the address once listening. New
+/// connections are then refused and requests in flight finish (an import commits or rolls
+/// back) before it returns, for at most `opts.grace`: past it, the server stops anyway and
+/// the writes still running are rolled back (never half applied).
 pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
     let io = |source: std::io::Error| Error::Usage {
         message: format!("cannot listen on {}: {source}", opts.listen),
@@ -241,21 +246,43 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         readers: Arc::new(readers()),
     });
     let routes = router(app.clone());
-    let served = runtime.block_on(async move {
+    let grace = opts.grace;
+    let (served, in_time) = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .map_err(io)?;
         ready(listener.local_addr().map_err(io)?);
         // Trailing slashes are trimmed before routing: `/1.1/users/` is `/1.1/users`.
         let routes = tower_http::normalize_path::NormalizePath::trim_trailing_slash(routes);
-        axum::serve(
+        let signalled = Arc::new(tokio::sync::Notify::new());
+        let told = signalled.clone();
+        let server = axum::serve(
             listener,
             axum::ServiceExt::<Request>::into_make_service(routes),
         )
-        .with_graceful_shutdown(stopped())
-        .await
-        .map_err(io)
-    });
+        .with_graceful_shutdown(async move {
+            stopped().await;
+            told.notify_one();
+        });
+        tokio::select! {
+            served = server => Ok::<_, Error>((served.map_err(io), true)),
+            () = async {
+                signalled.notified().await;
+                tokio::time::sleep(grace).await;
+            } => Ok((Ok(()), false)),
+        }
+    })?;
+    if !in_time {
+        eprintln!(
+            "ucsv: the grace period ({} s) is over: stopping; the writes still in flight are rolled back",
+            grace.as_secs()
+        );
+        // The work still running is left behind: its transaction never commits, and ends
+        // with the process.
+        runtime.shutdown_background();
+        std::mem::forget(app);
+        return served;
+    }
     // The pooled stores are closed here, outside the runtime: the PostgreSQL client runs
     // its own, which cannot be stopped from inside another.
     drop(runtime);

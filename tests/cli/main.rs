@@ -13,6 +13,7 @@ mod docs;
 mod domain;
 mod entities;
 mod export;
+mod faults;
 mod groups;
 mod hostile_input;
 mod http_safety;

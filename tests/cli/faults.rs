@@ -1,0 +1,63 @@
+//! `ucsv serve` when things go wrong: each fault ends with the database as it was before
+//! the request or as it is after it, never in between. The real binary, the backend under
+//! test.
+
+use crate::serve::{account, answer, Server, PW};
+use crate::workdir::Workdir;
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+/// A CSV body whose first rows arrive at once and whose rest never does.
+struct Endless {
+    first: Option<Vec<u8>>,
+}
+
+impl Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.first.take() {
+            Some(part) => {
+                buf[..part.len()].copy_from_slice(&part);
+                Ok(part.len())
+            }
+            None => {
+                std::thread::sleep(Duration::from_secs(600));
+                Ok(0)
+            }
+        }
+    }
+}
+
+#[test]
+fn sigterm_past_the_grace_period_stops_the_server_and_rolls_the_import_back() {
+    let wd = Workdir::with_db();
+    account(&wd, "admin", &["--role", "sys_admin"]);
+    let server = Server::start(&wd, &["--grace", "1"]);
+    let before = wd.fingerprint();
+    let request = server
+        .request("POST", "/1.1/users/import", Some(("admin", PW)))
+        .set("Content-Type", "text/csv");
+    let body = Endless {
+        first: Some(b"firstname,exten,context,line_protocol\nAnn,1001,default,sip\n".to_vec()),
+    };
+    std::thread::spawn(move || answer(request.send(body)));
+    // The import is in flight once its first rows have been read.
+    std::thread::sleep(Duration::from_millis(500));
+    let start = Instant::now();
+    let (code, log) = server.terminate();
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "stopped after {:?}",
+        start.elapsed()
+    );
+    assert!(log.contains("grace period (1 s) is over"), "{log}");
+    assert_eq!(
+        wd.fingerprint(),
+        before,
+        "the import in flight is rolled back"
+    );
+    // The database serves at once after a restart.
+    let again = Server::start(&wd, &[]);
+    again.get("GET", "/1.1/users", "admin").expect(200);
+    assert_eq!(wd.query_one("SELECT count(*) FROM users"), "0");
+}

@@ -99,6 +99,15 @@ pub enum Error {
     )]
     Busy { path: PathBuf, message: String },
 
+    /// The database server cannot be reached, or closed the connection (it stopped or
+    /// restarted): nothing was written.
+    #[error("database {path}: {message}")]
+    #[diagnostic(
+        code(database::unavailable),
+        help("check that the PostgreSQL server runs at the URL's host and port and accepts connections; nothing was written: run it again when it is back")
+    )]
+    Unavailable { path: PathBuf, message: String },
+
     /// `init` on a file that exists.
     #[error("database {0} already exists")]
     #[diagnostic(

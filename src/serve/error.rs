@@ -146,6 +146,13 @@ impl From<Error> for ApiError {
                 (StatusCode::BAD_REQUEST, "request.invalid", http_help(help))
             }
             Error::Reference { .. } => (StatusCode::BAD_REQUEST, "request.invalid", None),
+            Error::Unavailable { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database.unavailable",
+                Some(
+                    "nothing was written; send the request again when the database is back".into(),
+                ),
+            ),
             Error::Output { .. } | Error::Database { .. } | Error::DatabaseExists(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "database.error", None)
             }

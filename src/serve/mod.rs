@@ -15,6 +15,7 @@ mod accounts;
 mod auth;
 mod body;
 mod bulk;
+mod cloudify;
 mod entities;
 mod error;
 mod page;
@@ -138,6 +139,7 @@ pub fn router(app: Shared) -> Router {
         .route("/1.1/accounts/{username}/{action}", post(accounts::act))
         .merge(xivo::routes())
         .merge(sapi::routes())
+        .merge(cloudify::routes())
         .merge(page::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

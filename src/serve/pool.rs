@@ -25,7 +25,13 @@ impl Pool {
 
     /// A store (blocking: opens one when none is idle).
     pub fn get(&self) -> Result<Pooled<'_>> {
-        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        // A store whose connection the server ended (it restarted, or an administrator
+        // cut it) is dropped, and a new one opened: the server reconnects by itself. A
+        // PostgreSQL connection learns that it was cut only when used: it is asked first.
+        let alive =
+            |store: &Store| store.usable() && (!store.is_postgres() || store.ping().is_ok());
+        let idle = std::iter::from_fn(|| self.idle.lock().ok().and_then(|mut idle| idle.pop()))
+            .find(alive);
         let store = match idle {
             Some(store) => store,
             None => Store::open(&self.db)?,

@@ -3,6 +3,7 @@
 
 mod account;
 mod cell_rules;
+mod cloudify;
 mod columns_rules;
 mod concurrency;
 mod contexts;

@@ -97,8 +97,30 @@ pub fn shown(url: &str) -> String {
     }
 }
 
-/// A PostgreSQL failure as a one-line database error with a remedy.
+/// A PostgreSQL failure as a one-line database error with a remedy; a server that cannot
+/// be reached or that ended the connection (class 08, an administrator's shutdown) is
+/// [`Error::Unavailable`].
 pub fn error(path: &Path, e: postgres::Error) -> Error {
+    let gone = e.is_closed()
+        || e.as_db_error().is_some_and(|db| {
+            let code = db.code().code();
+            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+        })
+        || (e.as_db_error().is_none()
+            && std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()));
+    if gone {
+        let mut message = e.to_string();
+        if let Some(source) = std::error::Error::source(&e) {
+            let source = source.to_string();
+            if !message.contains(&source) {
+                message = format!("{message}: {source}");
+            }
+        }
+        return Error::Unavailable {
+            path: path.to_path_buf(),
+            message: message.replace('\n', " "),
+        };
+    }
     let (message, help) = match e.as_db_error() {
         Some(db) => {
             let code = db.code().code();

@@ -298,13 +298,11 @@ pub async fn list(
     caller: Result<Caller, ApiError>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let caller = match caller {
-        Ok(c) => c,
-        Err(e) => return api(e),
+    let (caller, q) = match admitted(caller, raw.as_deref(), params::XIVO_LIST, Action::Read) {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
     let run = async {
-        let q = Query::parse(raw.as_deref(), params::XIVO_LIST)?;
-        caller.allow(Action::Read)?;
         let filter = Filter {
             entity: caller.entity,
             search: q.filled("search").map(str::to_string),
@@ -334,6 +332,20 @@ pub async fn list(
     }
 }
 
+/// The caller signed in, its query read against `params` and its role checked for
+/// `action`; or the refusal in XiVO's shape.
+fn admitted(
+    caller: Result<Caller, ApiError>,
+    raw: Option<&str>,
+    params: &[params::Param],
+    action: Action,
+) -> Result<(Caller, Query), Response> {
+    let caller = caller.map_err(api)?;
+    let q = Query::parse(raw, params).map_err(api)?;
+    caller.allow(action).map_err(api)?;
+    Ok((caller, q))
+}
+
 /// The user of a path: an id (or a uuid).
 fn key_of(id: &str) -> Option<UserKey> {
     users::user_key(id).ok()
@@ -346,15 +358,10 @@ pub async fn show(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let caller = match caller {
-        Ok(c) => c,
-        Err(e) => return api(e),
+    let caller = match admitted(caller, raw.as_deref(), params::NONE, Action::Read) {
+        Ok((caller, _)) => caller,
+        Err(refused) => return refused,
     };
-    if let Err(e) =
-        Query::parse(raw.as_deref(), params::NONE).and_then(|_| caller.allow(Action::Read))
-    {
-        return api(e);
-    }
     let Some(key) = key_of(&id) else {
         return not_found();
     };
@@ -382,15 +389,10 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let caller = match caller {
-        Ok(c) => c,
-        Err(e) => return api(e),
+    let caller = match admitted(caller, raw.as_deref(), params::NONE, Action::Write) {
+        Ok((caller, _)) => caller,
+        Err(refused) => return refused,
     };
-    if let Err(e) =
-        Query::parse(raw.as_deref(), params::NONE).and_then(|_| caller.allow(Action::Write))
-    {
-        return api(e);
-    }
     let body = match object(&headers, body, app.max_body).await {
         Ok(b) => b,
         Err(e) => return api(e),
@@ -429,15 +431,10 @@ pub async fn change(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let caller = match caller {
-        Ok(c) => c,
-        Err(e) => return api(e),
+    let caller = match admitted(caller, raw.as_deref(), params::NONE, Action::Write) {
+        Ok((caller, _)) => caller,
+        Err(refused) => return refused,
     };
-    if let Err(e) =
-        Query::parse(raw.as_deref(), params::NONE).and_then(|_| caller.allow(Action::Write))
-    {
-        return api(e);
-    }
     let Some(key) = key_of(&id) else {
         return not_found();
     };
@@ -476,15 +473,9 @@ pub async fn delete(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let caller = match caller {
-        Ok(c) => c,
-        Err(e) => return api(e),
-    };
-    let q = match Query::parse(raw.as_deref(), params::XIVO_DELETE)
-        .and_then(|q| caller.allow(Action::Delete).map(|()| q))
-    {
-        Ok(q) => q,
-        Err(e) => return api(e),
+    let (caller, q) = match admitted(caller, raw.as_deref(), params::XIVO_DELETE, Action::Delete) {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
     let Some(key) = key_of(&id) else {
         return not_found();

@@ -26,6 +26,7 @@ mod report;
 mod roundtrip;
 mod secrets;
 mod serve;
+mod servers;
 mod spreadsheets;
 mod terminal;
 mod transaction;

@@ -300,7 +300,7 @@ pub async fn list(
 ) -> Response {
     let (caller, q) = match admitted(caller, raw.as_deref(), params::XIVO_LIST, Action::Read) {
         Ok(admitted) => admitted,
-        Err(refused) => return refused,
+        Err(e) => return api(e),
     };
     let run = async {
         let filter = Filter {
@@ -333,16 +333,16 @@ pub async fn list(
 }
 
 /// The caller signed in, its query read against `params` and its role checked for
-/// `action`; or the refusal in XiVO's shape.
+/// `action` (a refusal is worded in XiVO's shape by [`api`]).
 fn admitted(
     caller: Result<Caller, ApiError>,
     raw: Option<&str>,
     params: &[params::Param],
     action: Action,
-) -> Result<(Caller, Query), Response> {
-    let caller = caller.map_err(api)?;
-    let q = Query::parse(raw, params).map_err(api)?;
-    caller.allow(action).map_err(api)?;
+) -> Result<(Caller, Query), ApiError> {
+    let caller = caller?;
+    let q = Query::parse(raw, params)?;
+    caller.allow(action)?;
     Ok((caller, q))
 }
 
@@ -360,7 +360,7 @@ pub async fn show(
 ) -> Response {
     let caller = match admitted(caller, raw.as_deref(), params::NONE, Action::Read) {
         Ok((caller, _)) => caller,
-        Err(refused) => return refused,
+        Err(e) => return api(e),
     };
     let Some(key) = key_of(&id) else {
         return not_found();
@@ -391,7 +391,7 @@ pub async fn create(
 ) -> Response {
     let caller = match admitted(caller, raw.as_deref(), params::NONE, Action::Write) {
         Ok((caller, _)) => caller,
-        Err(refused) => return refused,
+        Err(e) => return api(e),
     };
     let body = match object(&headers, body, app.max_body).await {
         Ok(b) => b,
@@ -433,7 +433,7 @@ pub async fn change(
 ) -> Response {
     let caller = match admitted(caller, raw.as_deref(), params::NONE, Action::Write) {
         Ok((caller, _)) => caller,
-        Err(refused) => return refused,
+        Err(e) => return api(e),
     };
     let Some(key) = key_of(&id) else {
         return not_found();
@@ -475,7 +475,7 @@ pub async fn delete(
 ) -> Response {
     let (caller, q) = match admitted(caller, raw.as_deref(), params::XIVO_DELETE, Action::Delete) {
         Ok(admitted) => admitted,
-        Err(refused) => return refused,
+        Err(e) => return api(e),
     };
     let Some(key) = key_of(&id) else {
         return not_found();

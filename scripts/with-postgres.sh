@@ -158,6 +158,18 @@ fi
 
 rm -f "$tmp/pwfile"
 export UCSV_TEST_POSTGRES="postgres://postgres:$password@127.0.0.1:$port/postgres"
+# How a test restarts the server (tests/fault_campaign.sh): a command, waiting until it is up.
+cat >"$tmp/restart" <<EOF
+#!/usr/bin/env bash
+set -e
+cd "$tmp"
+if [ "\$(id -u)" -eq 0 ]; then
+  exec runuser -u postgres -- "$bindir/pg_ctl" -D "$data" -l "$log" -o "-p $port" -m fast -w -t 90 restart
+fi
+exec "$bindir/pg_ctl" -D "$data" -l "$log" -o "-p $port" -m fast -w -t 90 restart
+EOF
+chmod 755 "$tmp/restart"
+export UCSV_TEST_POSTGRES_RESTART="$tmp/restart"
 echo "$me: $("$bindir/postgres" -V) on 127.0.0.1:$port" >&2
 
 set +e

@@ -108,6 +108,14 @@ pub enum Error {
     )]
     Unavailable { path: PathBuf, message: String },
 
+    /// The disk holding the database is full: nothing was written.
+    #[error("database {path}: {message}")]
+    #[diagnostic(
+        code(database::full),
+        help("free space on the disk that holds the database, then run it again: nothing was written")
+    )]
+    Full { path: PathBuf, message: String },
+
     /// `init` on a file that exists.
     #[error("database {0} already exists")]
     #[diagnostic(
@@ -142,6 +150,12 @@ impl Error {
     /// A database error without a specific remedy.
     pub fn db(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
         let message = e.to_string();
+        if message.contains("disk is full") {
+            return Error::Full {
+                path: path.to_path_buf(),
+                message,
+            };
+        }
         if message.contains("locked") || message.contains("busy") {
             return Error::Busy {
                 path: path.to_path_buf(),

@@ -146,6 +146,11 @@ impl From<Error> for ApiError {
                 (StatusCode::BAD_REQUEST, "request.invalid", http_help(help))
             }
             Error::Reference { .. } => (StatusCode::BAD_REQUEST, "request.invalid", None),
+            Error::Full { .. } => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "database.full",
+                Some("the disk holding the database is full: nothing was written".into()),
+            ),
             Error::Unavailable { .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "database.unavailable",

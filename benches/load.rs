@@ -5,14 +5,15 @@
 //! request has a timeout.
 //!
 //! ```text
-//! load read  --url URL --user NAME --password PW [--clients 50] [--rate 10] [--seconds 30]
+//! load read  --url URL[,URL...] --user NAME --password PW [--clients 50] [--rate 10] [--seconds 30]
 //!            [--ids N] [--max-offset 200] [--list-share 0.5]
 //!            [--import FILE --import-user NAME --import-password PW --import-after 2]
 //! load flood --url URL --user NAME --password PW --victim NAME [--victim-password PW]
 //!            [--wrong 1000] [--flood-clients 8] [--clients 5] [--rate 10] [--seconds 10]
 //! ```
 //!
-//! `read`: each of `--clients` threads sends `--rate` requests a second (one every
+//! `read`: each of `--clients` threads (spread over the servers `--url` lists, for several
+//! servers on one database) sends `--rate` requests a second (one every
 //! 1/rate s, staggered between clients; a late request goes at once and the next one a
 //! period after it, so a slow server sees fewer requests, never a burst): a listing
 //! (`GET /1.1/users?limit=20&offset=...&search=...`) or a user shown by id
@@ -45,7 +46,10 @@ const SEARCHES: &[&str] = &[
 #[derive(Clone)]
 struct Opts {
     mode: String,
+    /// The first server (imports and floods go there).
     url: String,
+    /// Every server: reader n reads from `urls[n % urls.len()]`.
+    urls: Vec<String>,
     user: String,
     password: String,
     clients: usize,
@@ -80,6 +84,7 @@ fn parse() -> Opts {
     let mut o = Opts {
         mode,
         url: String::new(),
+        urls: Vec::new(),
         user: String::new(),
         password: String::new(),
         clients: 50,
@@ -107,7 +112,13 @@ fn parse() -> Opts {
                 .unwrap_or_else(|_| usage(&format!("{a}: not a number: {v}")))
         };
         match a.as_str() {
-            "--url" => o.url = value.trim_end_matches('/').to_string(),
+            "--url" => {
+                o.urls = value
+                    .split(',')
+                    .map(|u| u.trim_end_matches('/').to_string())
+                    .collect();
+                o.url = o.urls[0].clone();
+            }
             "--user" => o.user = value,
             "--password" => o.password = value,
             "--clients" => o.clients = number(&value) as usize,
@@ -129,7 +140,12 @@ fn parse() -> Opts {
         }
     }
     let loopback = ["http://127.", "http://localhost:", "http://[::1]:"];
-    if !loopback.iter().any(|p| o.url.starts_with(p)) {
+    if o.urls.is_empty()
+        || !o
+            .urls
+            .iter()
+            .all(|u| loopback.iter().any(|p| u.starts_with(p)))
+    {
         usage("--url is a server on the loopback (http://127.0.0.1:PORT)");
     }
     if o.rate <= 0.0 || o.seconds <= 0.0 || o.seconds > 600.0 || o.ids == 0 {
@@ -248,9 +264,11 @@ fn reader(run: &Run, n: usize) -> Reads {
     let agent = agent(o.timeout);
     let auth = basic(&o.user, &o.password);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (n as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D));
+    // The server of this reader, when there are several.
+    let base = &o.urls[n % o.urls.len()];
     // Signs in once before the run (the first sign-in of an account checks its argon2 hash;
     // later ones are remembered by the server).
-    let _ = get(&agent, &format!("{}/1.1/users/1", o.url), &auth);
+    let _ = get(&agent, &format!("{base}/1.1/users/1"), &auth);
     run.warmed.wait();
     run.warmed.wait();
     let period = 1.0 / o.rate;
@@ -270,12 +288,11 @@ fn reader(run: &Run, n: usize) -> Reads {
             let offset = rng.below(o.max_offset / 20 + 1) * 20;
             let search = SEARCHES[rng.below(SEARCHES.len() as u64) as usize];
             format!(
-                "{}/1.1/users?limit=20&offset={offset}&search={}",
-                o.url,
+                "{base}/1.1/users?limit=20&offset={offset}&search={}",
                 encode(search)
             )
         } else {
-            format!("{}/1.1/users/{}", o.url, 1 + rng.below(o.ids))
+            format!("{base}/1.1/users/{}", 1 + rng.below(o.ids))
         };
         let sent = run.elapsed();
         let status = match get(&agent, &url, &auth) {

@@ -24,6 +24,8 @@
 #   BASE=/path/to/other/ucsv benches/serve.sh          # also another build, in the same turns
 #   BACKEND=postgres scripts/with-postgres.sh benches/serve.sh   # PostgreSQL (the throwaway
 #                                                      # server of with-postgres.sh)
+#   SERVERS=2 BACKEND=postgres scripts/with-postgres.sh benches/serve.sh   # and 2 servers
+#                                                      # on one database against one
 #
 # Needs a Rust toolchain; for PostgreSQL, psql. Data goes to target/bench-serve (never
 # committed).
@@ -40,6 +42,11 @@ FLOOD_CLIENTS=${FLOOD_CLIENTS:-8}
 GOOD_CLIENTS=${GOOD_CLIENTS:-5}
 FLOOD_BASE_SECONDS=${FLOOD_BASE_SECONDS:-10}
 REPEAT=${REPEAT:-3}
+# With SERVERS=N (N > 1): also reads alone (no import), CLIENTS clients asking SERVERS_RATE
+# times a second each for READ_SECONDS, against one server and against N servers on the
+# same database (clients spread over them): the aggregate reads a second of each.
+SERVERS=${SERVERS:-1}
+SERVERS_RATE=${SERVERS_RATE:-40}
 BACKEND=${BACKEND:-sqlite}
 WORK=${SERVE_WORK:-$ROOT/target/bench-serve}
 
@@ -111,7 +118,9 @@ halt() {
   wait "$PID" 2>/dev/null || true
   PID=
 }
-trap '[ -z "$PID" ] || kill -TERM "$PID" 2>/dev/null || true' EXIT
+# The servers of a several-servers turn, stopped with the others on exit.
+PIDS=()
+trap '[ -z "$PID" ] || kill -TERM "$PID" 2>/dev/null || true; for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done' EXIT
 trap 'exit 130' INT TERM
 
 # record LABEL < load's output: appends `LABEL key value` lines to results.tsv.
@@ -157,6 +166,32 @@ for r in $(seq "$REPEAT"); do
   printf 'flood\tlocked\t%s\n' "$locked" >>results.tsv
   halt
 done
+
+if [ "$SERVERS" -gt 1 ]; then
+  for r in $(seq "$REPEAT"); do
+    echo "turn $r, reads against one server" >&2
+    fresh "s$r"
+    serve "$UCSV" "one_$r.log"
+    "$LOAD" read --url "$URL" --user reader --password "$READER_PW" --clients "$CLIENTS" \
+      --rate "$SERVERS_RATE" --seconds "$SECS" --ids "$SEED" | record one_server
+    halt
+    echo "turn $r, reads against $SERVERS servers on the same database" >&2
+    urls=()
+    for i in $(seq "$SERVERS"); do
+      serve "$UCSV" "many_${r}_$i.log"
+      urls+=("$URL")
+      PIDS+=("$PID")
+      PID=
+    done
+    "$LOAD" read --url "$(IFS=,; echo "${urls[*]}")" --user reader --password "$READER_PW" \
+      --clients "$CLIENTS" --rate "$SERVERS_RATE" --seconds "$SECS" --ids "$SEED" | record many_servers
+    for p in "${PIDS[@]}"; do
+      kill -TERM "$p" 2>/dev/null || true
+      wait "$p" 2>/dev/null || true
+    done
+    PIDS=()
+  done
+fi
 
 # The report. med LABEL KEY: the median over the turns; sum LABEL KEY: the total; all LABEL
 # KEY: every turn's value.
@@ -210,3 +245,13 @@ turns (each turn's value in brackets).
 | good requests during the flood: p50 / p99 | $(ms flood good_p50_ms) / $(ms flood good_p99_ms) ms ($(med flood good_per_second)/s) | |
 | good requests, all turns / errors | $(($(sum calm good_requests) + $(sum flood good_requests))) / $(($(sum calm good_errors) + $(sum flood good_errors))) | 0 errors |
 EOF
+if [ "$SERVERS" -gt 1 ]; then
+  cat <<EOF
+
+| (i) reads alone, $CLIENTS clients asking $SERVERS_RATE times a second each | one server | $SERVERS servers, one database |
+|---|---|---|
+| reads answered a second, of $(med one_server offered_per_second) asked | $(med one_server read_per_second) ($(all one_server read_per_second)) | $(med many_servers read_per_second) ($(all many_servers read_per_second)) |
+| read latency: p50 / p99 | $(ms one_server read_p50_ms) / $(ms one_server read_p99_ms) ms | $(ms many_servers read_p50_ms) / $(ms many_servers read_p99_ms) ms |
+| reads, all turns / errors | $(sum one_server read_requests) / $(sum one_server read_errors) | $(sum many_servers read_requests) / $(sum many_servers read_errors) |
+EOF
+fi

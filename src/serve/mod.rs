@@ -63,29 +63,49 @@ pub struct App {
     max_body: u64,
     /// How long an upload may stop arriving.
     body_timeout: std::time::Duration,
-    /// The threads that read users (lists and shows): one core less than the machine has
-    /// (at least one), at the lowest priority (nice 19). Reads past them wait their turn,
-    /// and they get the CPU an import's writer and checks (nice 0 and 10) leave: many
-    /// readers slow themselves down rather than an import.
+    /// The threads that list users: one core less than the machine has (at least one),
+    /// at the lowest priority (nice 19). Lists past them wait their turn, and they get the
+    /// CPU an import's writer and checks (nice 0 and 10) leave: many readers slow
+    /// themselves down rather than an import.
     readers: Arc<rayon::ThreadPool>,
+    /// The thread that reads one user by its key (a show: a lookup by index, cheap), also
+    /// at the lowest priority, apart from the lists so that it never waits behind their
+    /// scans.
+    points: Arc<rayon::ThreadPool>,
 }
 
 impl App {
-    /// Runs `work` on a reader thread (see `readers`); a panic there is a 500.
+    /// Runs a list's `work` on a reader thread (see `readers`); a panic there is a 500.
     async fn read<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> std::result::Result<T, ApiError> + Send + 'static,
     ) -> std::result::Result<T, ApiError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.readers.spawn(move || {
-            let _ = tx.send(work());
-        });
-        rx.await.unwrap_or_else(|_| {
-            Err(ApiError::internal(
-                "the request's work stopped unexpectedly",
-            ))
-        })
+        run_on(&self.readers, work).await
     }
+
+    /// Runs the `work` of a read of one user on its own thread (see `points`).
+    async fn read_one<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> std::result::Result<T, ApiError> + Send + 'static,
+    ) -> std::result::Result<T, ApiError> {
+        run_on(&self.points, work).await
+    }
+}
+
+/// Runs `work` on a thread of `pool`; a panic there is a 500.
+async fn run_on<T: Send + 'static>(
+    pool: &rayon::ThreadPool,
+    work: impl FnOnce() -> std::result::Result<T, ApiError> + Send + 'static,
+) -> std::result::Result<T, ApiError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    pool.spawn(move || {
+        let _ = tx.send(work());
+    });
+    rx.await.unwrap_or_else(|_| {
+        Err(ApiError::internal(
+            "the request's work stopped unexpectedly",
+        ))
+    })
 }
 
 /// The pool of reader threads (see [`App`]'s `readers`).
@@ -246,6 +266,7 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         max_body: opts.max_body,
         body_timeout: opts.body_timeout,
         readers: Arc::new(readers()),
+        points: Arc::new(crate::validate::niced_pool("ucsv-read-one", Some(1), 19)),
     });
     let routes = router(app.clone());
     let grace = opts.grace;

@@ -112,6 +112,12 @@ mod tests {
                     .build()
                     .unwrap(),
             ),
+            points: Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .build()
+                    .unwrap(),
+            ),
         }))
     }
 

@@ -272,7 +272,7 @@ pub async fn show(
     let entity = caller.entity;
     let a = app.clone();
     let user = app
-        .read(move || {
+        .read_one(move || {
             let mut store = a.pool.get()?;
             let domains = domains(&store)?;
             Ok(users::read_user(&mut store, &key, entity)?.map(|u| shown_stored(&u, &domains)))

@@ -466,7 +466,7 @@ pub async fn show(
     let entity = caller.entity;
     let user = app
         .clone()
-        .read(move || read_user(&mut *app.pool.get()?, &key, entity))
+        .read_one(move || read_user(&mut *app.pool.get()?, &key, entity))
         .await?
         .ok_or_else(nobody)?;
     caller.allow_in(Action::Read, Some(user.entity))?;

@@ -368,7 +368,7 @@ pub async fn show(
     let entity = caller.entity;
     let a = app.clone();
     let read = app
-        .read(move || {
+        .read_one(move || {
             let mut store = a.pool.get()?;
             let reference = Reference::load(&store)?;
             Ok(users::read_user(&mut store, &key, entity)?.map(|u| shown(&u, &reference)))

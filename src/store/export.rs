@@ -301,19 +301,34 @@ impl super::Store {
 
 /// The condition of a listing on `u`: the entity (`?1`, null for all) and the search text
 /// (`?2`, a LIKE pattern, null for none) in firstname, lastname, email, username or the
-/// line's extension, without case.
-const LISTED: &str =
-    "(CAST(?1 AS BIGINT) IS NULL OR u.entity_id = ?1) AND (CAST(?2 AS TEXT) IS NULL
-    OR lower(u.firstname) LIKE ?2 ESCAPE '\\' OR lower(u.lastname) LIKE ?2 ESCAPE '\\'
-    OR lower(u.email) LIKE ?2 ESCAPE '\\' OR lower(u.username) LIKE ?2 ESCAPE '\\'
+/// line's extension, without ASCII case. PostgreSQL folds in the C collation, whatever the
+/// database's locale, so that both backends find the same users.
+fn listed(dialect: Dialect) -> String {
+    let fold = |col: &str| match dialect {
+        Dialect::Sqlite => format!("lower({col})"),
+        Dialect::Postgres => format!("lower({col} COLLATE \"C\")"),
+    };
+    format!(
+        "(CAST(?1 AS BIGINT) IS NULL OR u.entity_id = ?1) AND (CAST(?2 AS TEXT) IS NULL
+    OR {} LIKE ?2 ESCAPE '\\' OR {} LIKE ?2 ESCAPE '\\'
+    OR {} LIKE ?2 ESCAPE '\\' OR {} LIKE ?2 ESCAPE '\\'
     OR EXISTS (SELECT 1 FROM lines sl JOIN extensions se ON se.line_id = sl.id
-               WHERE sl.user_id = u.id AND se.exten LIKE ?2 ESCAPE '\\'))";
+               WHERE sl.user_id = u.id AND se.exten LIKE ?2 ESCAPE '\\'))",
+        fold("u.firstname"),
+        fold("u.lastname"),
+        fold("u.email"),
+        fold("u.username")
+    )
+}
 
-/// The LIKE pattern finding `search` anywhere, without case.
+/// The LIKE pattern finding `search` anywhere, without ASCII case: the database's
+/// `lower()` folds ASCII letters only (SQLite always; PostgreSQL in the C locale), so the
+/// text searched for is folded the same way, and a name is always found by its own
+/// spelling (`Élodie` by `Élodie` and `ÉLODIE`; not by `élodie`).
 fn pattern(search: Option<&str>) -> Option<String> {
     search.map(|s| {
         let escaped = s
-            .to_lowercase()
+            .to_ascii_lowercase()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
@@ -321,7 +336,7 @@ fn pattern(search: Option<&str>) -> Option<String> {
     })
 }
 
-/// The listing query over `cols` in a dialect: [`LISTED`], then the order (`order`'s
+/// The listing query over `cols` in a dialect: [`listed`], then the order (`order`'s
 /// exported value, then id; nulls first going up, text byte-wise on both backends), then
 /// `LIMIT ?3 OFFSET ?4`.
 fn listing_sql(dialect: Dialect, cols: &[Col], order: super::tx::Order) -> String {
@@ -351,7 +366,7 @@ fn listing_sql(dialect: Dialect, cols: &[Col], order: super::tx::Order) -> Strin
         }
         None => format!("u.id {dir}"),
     };
-    let select = select_in(dialect, cols, &[], LISTED);
+    let select = select_in(dialect, cols, &[], &listed(dialect));
     let unordered = select
         .strip_suffix(" ORDER BY u.id")
         .unwrap_or(&select)
@@ -360,10 +375,14 @@ fn listing_sql(dialect: Dialect, cols: &[Col], order: super::tx::Order) -> Strin
 }
 
 /// How many users `filter` keeps.
-fn count_listed(db: &dyn super::sql::Db, filter: &super::tx::Filter) -> crate::error::Result<u64> {
+fn count_listed(
+    db: &dyn super::sql::Db,
+    dialect: Dialect,
+    filter: &super::tx::Filter,
+) -> crate::error::Result<u64> {
     let pattern = pattern(filter.search.as_deref());
     let rows = db.rows(
-        &format!("SELECT count(*) FROM users u WHERE {LISTED}"),
+        &format!("SELECT count(*) FROM users u WHERE {}", listed(dialect)),
         &[filter.entity.into(), pattern.as_deref().into()],
     )?;
     Ok(rows
@@ -381,7 +400,7 @@ pub(crate) fn list_users(
     page: super::tx::Page,
 ) -> crate::error::Result<(Vec<super::tx::UserView>, u64)> {
     use super::sql::Param;
-    let total = count_listed(db, filter)?;
+    let total = count_listed(db, dialect, filter)?;
     let pattern = pattern(filter.search.as_deref());
     let all: Vec<Col> = crate::columns::COLUMNS.iter().map(|c| c.col).collect();
     let sql = listing_sql(dialect, &all, super::tx::Order::default());
@@ -417,7 +436,11 @@ pub(crate) fn list_users(
 impl super::Store {
     /// How many users `filter` keeps.
     pub fn count_listed(&self, filter: &super::tx::Filter) -> crate::error::Result<u64> {
-        count_listed(self.db().as_ref(), filter)
+        let dialect = match self.backend() {
+            super::Backend::Sqlite(_) => Dialect::Sqlite,
+            super::Backend::Postgres(..) => Dialect::Postgres,
+        };
+        count_listed(self.db().as_ref(), dialect, filter)
     }
 
     /// Streams the users `filter` keeps, in `order`, the `page` of them: for each, its id

@@ -562,3 +562,49 @@ fn dns_need_a_context_when_the_entity_has_several_internal_ones() {
         .expect(0);
     wd.run(&["user", "show", "2000"]).expect(2);
 }
+
+#[test]
+fn list_search_folds_ascii_case_and_finds_a_name_by_its_own_spelling() {
+    let wd = Workdir::with_db();
+    wd.run(&[
+        "user",
+        "add",
+        "1000",
+        "--set",
+        "firstname=Élodie",
+        "--set",
+        "lastname=Ñúñez",
+    ])
+    .expect(0);
+    wd.run(&[
+        "user",
+        "add",
+        "1001",
+        "--set",
+        "firstname=elodie",
+        "--set",
+        "lastname=Nunez",
+    ])
+    .expect(0);
+    let found = |search: &str| -> Vec<String> {
+        let run = wd.run(&["user", "list", "--format", "json", "--search", search]);
+        run.expect(0);
+        let list: Value = serde_json::from_str(&run.stdout).expect("JSON");
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["exten"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The same answers on both backends, whatever PostgreSQL's locale: ASCII letters match
+    // in any case, other letters as written.
+    assert_eq!(found("Élodie"), ["1000"]);
+    assert_eq!(found("ÉLODIE"), ["1000"]);
+    assert_eq!(found("lodie"), ["1000", "1001"]);
+    assert_eq!(found("ELODIE"), ["1001"]);
+    assert_eq!(found("élodie"), Vec::<String>::new());
+    assert_eq!(found("Ñúñ"), ["1000"]);
+    assert_eq!(found("ÑÚÑ"), Vec::<String>::new());
+    assert_eq!(found("nunez"), ["1001"]);
+}

@@ -608,3 +608,119 @@ fn list_search_folds_ascii_case_and_finds_a_name_by_its_own_spelling() {
     assert_eq!(found("ÑÚÑ"), Vec::<String>::new());
     assert_eq!(found("nunez"), ["1001"]);
 }
+
+/// Whether a user matches a search, as the listing defines it: the text in firstname,
+/// lastname, email or username without ASCII case, or in the extension.
+fn oracle_matches(fields: &[&str; 5], search: &str) -> bool {
+    let folded = search.to_ascii_lowercase();
+    fields[..4]
+        .iter()
+        .any(|f| f.to_ascii_lowercase().contains(&folded))
+        || fields[4].contains(search)
+}
+
+#[test]
+fn list_search_answers_every_user_holding_the_text_and_no_other() {
+    let wd = Workdir::with_db();
+    // Users with names of ASCII and other letters, in several cases, some sharing parts.
+    let parts = [
+        "Ann", "ANNE", "élo", "Élo", "die", "DIE", "Ñú", "ñú", "x_%", "b\"q", "mar", "Mar",
+    ];
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut users: Vec<[String; 5]> = Vec::new();
+    let mut csv = String::from("firstname,lastname,email,username,exten,context,line_protocol\n");
+    for i in 0..80 {
+        let name = |next: &mut dyn FnMut(usize) -> usize| {
+            format!("{}{}", parts[next(parts.len())], parts[next(parts.len())])
+        };
+        let first = name(&mut next);
+        let last = name(&mut next);
+        let user = format!("u{i}.{}", ["ann", "elo", "mar"][next(3)]);
+        let email = format!("{user}@example.com");
+        let exten = (1000 + i * 7).to_string();
+        csv += &format!(
+            "\"{}\",\"{}\",{email},{user},{exten},default,sip\n",
+            first.replace('"', "\"\""),
+            last.replace('"', "\"\"")
+        );
+        users.push([first, last, email, user, exten]);
+    }
+    wd.write("users.csv", &csv);
+    wd.run(&["import", "users.csv"]).expect(0);
+    let searches = [
+        "Ann",
+        "ann",
+        "ANN",
+        "nne",
+        "élo",
+        "ÉLO",
+        "Élo",
+        "lo",
+        "die",
+        "ñú",
+        "Ñú",
+        "ÑÚ",
+        "x_%",
+        "_%",
+        "%",
+        "b\"q",
+        "\"q",
+        "mar",
+        "MARann",
+        "u1",
+        "u7.",
+        "example",
+        "@EXAMPLE.COM",
+        "100",
+        "1007",
+        "10",
+        "zzz",
+        "élodie",
+        "ÉlOdIe",
+        "AnnDIE",
+        "ñúmar",
+    ];
+    let check = |users: &[[String; 5]], when: &str| {
+        for search in searches {
+            let run = wd.run(&["user", "list", "--format", "json", "--search", search]);
+            run.expect(0);
+            let list: Value = serde_json::from_str(&run.stdout).expect("JSON");
+            let got: Vec<&str> = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["exten"].as_str().unwrap())
+                .collect();
+            let want: Vec<&str> = users
+                .iter()
+                .filter(|u| {
+                    let f = [&*u[0], &*u[1], &*u[2], &*u[3], &*u[4]];
+                    oracle_matches(&f, search)
+                })
+                .map(|u| u[4].as_str())
+                .collect();
+            assert_eq!(got, want, "{when}: search {search:?}");
+            assert_eq!(list["total"], want.len(), "{when}: total of {search:?}");
+        }
+    };
+    check(&users, "after the import");
+    // Changed by another program, then by ucsv.
+    for u in users.iter_mut().take(10) {
+        u[1] = "Élodie".to_string();
+        wd.execute(&format!(
+            "UPDATE users SET lastname = 'Élodie' WHERE username = '{}'",
+            u[3]
+        ));
+    }
+    check(&users, "after another program's update");
+    users[20][0] = "Marianne".to_string();
+    wd.run(&["user", "set", &users[20][3], "--set", "firstname=Marianne"])
+        .expect(0);
+    check(&users, "after ucsv's update");
+}

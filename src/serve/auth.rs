@@ -13,6 +13,7 @@
 use super::{blocking, ApiError, Shared, Who};
 use crate::domain::accounts::{Account, Accounts, Action, SignIn};
 use crate::error::Error;
+use crate::store::reference::{EntityDef, ReferenceFile};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::Engine;
@@ -215,38 +216,31 @@ pub struct EntityRole {
     pub role: String,
 }
 
-/// Every entity of the database, by id, with its name.
-pub async fn all_entities(app: &Shared) -> Result<Vec<(i64, String)>, ApiError> {
+/// Every entity of the database, by id, with its name and defaults.
+pub async fn all_entities(app: &Shared) -> Result<Vec<EntityDef>, ApiError> {
     let a = app.clone();
-    blocking(move || {
-        let store = a.pool.get()?;
-        Ok(crate::store::reference::ReferenceFile::from_store(&store)?
-            .entity
-            .into_iter()
-            .map(|e| (e.id, e.name))
-            .collect())
-    })
-    .await
+    blocking(move || Ok(ReferenceFile::entities_of(&*a.pool.get()?)?)).await
 }
 
 /// The entities an account may work in, by id, with their names and its role in each:
 /// every entity for a sys_admin (role `sys_admin`), its tenants for the others.
 pub async fn entities(app: &Shared, account: &Account) -> Result<Vec<EntityRole>, ApiError> {
-    let admin = account.role == "sys_admin";
-    let mut entities: Vec<EntityRole> = all_entities(app)
+    Ok(all_entities(app)
         .await?
         .into_iter()
-        .filter_map(|(id, name)| {
-            let role = if admin {
+        .filter_map(|e| {
+            let role = if account.role == "sys_admin" {
                 "sys_admin".to_string()
             } else {
-                account.tenants.get(&id.to_string())?.clone()
+                account.tenants.get(&e.id.to_string())?.clone()
             };
-            Some(EntityRole { id, name, role })
+            Some(EntityRole {
+                id: e.id,
+                name: e.name,
+                role,
+            })
         })
-        .collect();
-    entities.sort_unstable_by_key(|e| e.id);
-    Ok(entities)
+        .collect())
 }
 
 /// A signed-in account working in one entity, or (a sys_admin who chose none, when there

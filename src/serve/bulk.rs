@@ -418,9 +418,7 @@ pub async fn export(
                 m
             }
         };
-        let mut e = ApiError::bad("query.invalid", message);
-        e.body["errors"][0]["parameter"] = "columns".into();
-        e
+        ApiError::bad_parameter("query.invalid", "columns", message)
     })?;
     // No read turn: an export lasts as long as its client reads, and must not hold up the
     // short reads.

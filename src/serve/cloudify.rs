@@ -198,8 +198,11 @@ impl FromRequestParts<Shared> for Cfy {
 
     async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, ApiError> {
         let signed = Signed::from_request_parts(parts, app).await?;
-        let mut entities = auth::all_entities(app).await?;
-        entities.sort_unstable_by_key(|e| e.0);
+        let entities: Vec<(i64, String)> = auth::all_entities(app)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e.name))
+            .collect();
         if let Some(value) = parts.headers.get("tenant") {
             let name = header_text(value.as_bytes());
             let entity = entities.iter().find(|(_, n)| *n == name);
@@ -393,15 +396,14 @@ fn page(mut items: Vec<Map<String, Value>>, q: &Query, fields: &[&str]) -> Resul
             None => (sort.strip_prefix('+').unwrap_or(sort), false),
         };
         if !fields.contains(&field) {
-            let mut e = ApiError::bad(
+            return Err(ApiError::bad_parameter(
                 "query.invalid",
+                "_sort",
                 format!(
                     "_sort names '{field}', which is not a field: {} (- before it: descending)",
                     fields.join(", ")
                 ),
-            );
-            e.body["errors"][0]["parameter"] = "_sort".into();
-            return Err(e);
+            ));
         }
         items.sort_by(|a, b| {
             let o = order(

@@ -8,7 +8,7 @@ use super::auth::{self, Signed};
 use super::params::NoParams;
 use super::users::object;
 use super::{blocking, ApiError, AppState};
-use crate::store::reference::{EntityDef, EntityProblem, Reference, ReferenceFile};
+use crate::store::reference::{EntityDef, EntityProblem, Reference};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -26,23 +26,13 @@ pub fn shown(e: &EntityDef) -> Value {
     })
 }
 
-/// Every entity of the database.
-pub async fn all(app: &super::Shared) -> Result<Vec<EntityDef>, ApiError> {
-    let a = app.clone();
-    blocking(move || Ok(ReferenceFile::from_store(&*a.pool.get()?)?.entity)).await
-}
-
 /// The entities `signed` may see: all for a sys_admin, its tenants for the others.
 async fn visible(app: &super::Shared, signed: &Signed) -> Result<Vec<EntityDef>, ApiError> {
-    let mine: Vec<i64> = auth::entities(app, &signed.account)
+    let account = &signed.account;
+    Ok(auth::all_entities(app)
         .await?
         .into_iter()
-        .map(|e| e.id)
-        .collect();
-    Ok(all(app)
-        .await?
-        .into_iter()
-        .filter(|e| mine.contains(&e.id))
+        .filter(|e| account.role == "sys_admin" || account.tenants.contains_key(&e.id.to_string()))
         .collect())
 }
 
@@ -62,8 +52,8 @@ pub fn refused(problem: EntityProblem) -> ApiError {
             "entity.exists",
             format!("an entity is named '{name}' already"),
         ),
-        EntityProblem::BadName(message) => field("name", "invalid", message),
-        EntityProblem::BadDefault(message) => field("default", "invalid", message),
+        EntityProblem::BadName(message) => ApiError::bad_field("name", "invalid", message),
+        EntityProblem::BadDefault(message) => ApiError::bad_field("default", "invalid", message),
         EntityProblem::Unknown(id) => ApiError::not_found(format!("no entity has the id {id}")),
         EntityProblem::InUse(id) => ApiError::new(
             StatusCode::CONFLICT,
@@ -76,19 +66,17 @@ pub fn refused(problem: EntityProblem) -> ApiError {
     }
 }
 
-fn field(name: &str, kind: &str, message: impl Into<String>) -> ApiError {
-    let mut e = ApiError::bad(&format!("{name}.{kind}"), message);
-    e.body["errors"][0]["column"] = name.into();
-    e
-}
-
 /// A text field of a body: `Ok(None)` when absent, `Ok(Some(None))` when null.
 fn text_field(body: &Map<String, Value>, key: &str) -> Result<Option<Option<String>>, ApiError> {
     match body.get(key) {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
         Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
-        Some(_) => Err(field(key, "invalid", format!("{key} is a string or null"))),
+        Some(_) => Err(ApiError::bad_field(
+            key,
+            "invalid",
+            format!("{key} is a string or null"),
+        )),
     }
 }
 
@@ -98,7 +86,7 @@ fn known_keys(body: &Map<String, Value>) -> Result<(), ApiError> {
         .keys()
         .find(|k| !["id", "name", "default_language", "default_timezone"].contains(&k.as_str()))
     {
-        Some(k) => Err(field(
+        Some(k) => Err(ApiError::bad_field(
             k,
             "unknown",
             format!("'{k}' is not a field of an entity: name, default_language, default_timezone"),
@@ -136,7 +124,7 @@ pub async fn create(
     let body = object(&headers, body, app.max_body).await?;
     known_keys(&body)?;
     if body.contains_key("id") {
-        return Err(field(
+        return Err(ApiError::bad_field(
             "id",
             "invalid",
             "an entity's id is given by the server",
@@ -144,7 +132,7 @@ pub async fn create(
     }
     let name = text_field(&body, "name")?
         .flatten()
-        .ok_or_else(|| field("name", "required", "name is required"))?;
+        .ok_or_else(|| ApiError::bad_field("name", "required", "name is required"))?;
     let language = text_field(&body, "default_language")?.flatten();
     let timezone = text_field(&body, "default_timezone")?.flatten();
     let a = app.clone();
@@ -152,7 +140,7 @@ pub async fn create(
         Reference::add_entity(&*a.pool.get()?, &name, language, timezone).map_err(refused)
     })
     .await?;
-    let entity = find(all(&app).await?, &id.to_string())?;
+    let entity = find(auth::all_entities(&app).await?, &id.to_string())?;
     let mut response = (StatusCode::CREATED, Json(shown(&entity))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/1.1/entities/{id}")) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -172,14 +160,19 @@ pub async fn change(
     signed.admin_of("change entities")?;
     let body = object(&headers, body, app.max_body).await?;
     known_keys(&body)?;
-    let mut entity = find(all(&app).await?, &key)?;
+    let mut entity = find(auth::all_entities(&app).await?, &key)?;
     if let Some(id) = body.get("id") {
         if id.as_i64() != Some(entity.id) {
-            return Err(field("id", "immutable", "an entity's id cannot change"));
+            return Err(ApiError::bad_field(
+                "id",
+                "immutable",
+                "an entity's id cannot change",
+            ));
         }
     }
     if let Some(name) = text_field(&body, "name")? {
-        entity.name = name.ok_or_else(|| field("name", "required", "name cannot be unset"))?;
+        entity.name =
+            name.ok_or_else(|| ApiError::bad_field("name", "required", "name cannot be unset"))?;
     }
     if let Some(language) = text_field(&body, "default_language")? {
         entity.default_language = language;

@@ -28,6 +28,21 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// 400 about a query parameter, which the error names (`"parameter"`).
+    pub fn bad_parameter(code: &str, parameter: &str, message: impl Into<String>) -> Self {
+        let mut e = Self::bad(code, message);
+        e.body["errors"][0]["parameter"] = parameter.into();
+        e
+    }
+
+    /// 400 about a field of the body, which the error names (`"column"`); the code is
+    /// `<field>.<kind>`.
+    pub fn bad_field(field: &str, kind: &str, message: impl Into<String>) -> Self {
+        let mut e = Self::bad(&format!("{field}.{kind}"), message);
+        e.body["errors"][0]["column"] = field.into();
+        e
+    }
+
     /// 401: no credentials, or not good ones (never which).
     pub fn unauthorized() -> Self {
         Self::new(
@@ -82,7 +97,6 @@ impl From<Error> for ApiError {
     /// fault (`body.*`, `content_type.*`, `request.*`, `database.*`) and advice that names
     /// headers and parameters, never command-line flags.
     fn from(e: Error) -> Self {
-        let inner = |source: &std::io::Error| source.get_ref().map(|i| i.to_string());
         let charset =
             "declare the body's encoding in its Content-Type, e.g. text/csv; charset=windows-1252";
         let (status, code, help): (StatusCode, &str, Option<String>) = match &e {
@@ -105,10 +119,10 @@ impl From<Error> for ApiError {
             {
                 (StatusCode::REQUEST_TIMEOUT, "body.timeout", None)
             }
-            Error::Input { source, .. } => (
+            Error::Input { .. } => (
                 StatusCode::BAD_REQUEST,
                 "body.unreadable",
-                inner(source).map(|_| "send the body again".to_string()),
+                Some("send the body again".into()),
             ),
             Error::Csv { help, .. } => (
                 StatusCode::BAD_REQUEST,

@@ -185,12 +185,6 @@ pub fn read_flag(value: &str) -> Option<bool> {
     }
 }
 
-fn invalid(name: &str, message: String) -> ApiError {
-    let mut e = ApiError::bad("query.invalid", message);
-    e.body["errors"][0]["parameter"] = name.into();
-    e
-}
-
 impl Query {
     /// Reads `raw` (the query string, without `?`) against `params`; 400 naming the
     /// parameter for an unknown one, one given twice, or a value that cannot be read.
@@ -218,13 +212,12 @@ impl Query {
                 {
                     message += &format!(" (did you mean '{}'?)", close.1);
                 }
-                let mut e = ApiError::bad("query.unknown", message);
-                e.body["errors"][0]["parameter"] = name.as_ref().into();
-                return Err(e);
+                return Err(ApiError::bad_parameter("query.unknown", &name, message));
             };
             let read = match param.kind {
                 Kind::Flag => Value::Flag(read_flag(&value).ok_or_else(|| {
-                    invalid(
+                    ApiError::bad_parameter(
+                        "query.invalid",
                         param.name,
                         format!(
                             "{} is a flag: give it alone, or =true, 1, yes, on, or =false, 0, no, off",
@@ -237,7 +230,8 @@ impl Query {
                         .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
                         .and_then(|v| v.parse::<u64>().ok())
                         .ok_or_else(|| {
-                            invalid(
+                            ApiError::bad_parameter(
+                                "query.invalid",
                                 param.name,
                                 format!("{} is a whole number, e.g. 20", param.name),
                             )
@@ -246,12 +240,11 @@ impl Query {
                 Kind::Text => Value::Text(value.into_owned()),
             };
             if values.insert(param.name, read).is_some() {
-                let mut e = ApiError::bad(
+                return Err(ApiError::bad_parameter(
                     "query.repeated",
+                    param.name,
                     format!("{} is given more than once", param.name),
-                );
-                e.body["errors"][0]["parameter"] = param.name.into();
-                return Err(e);
+                ));
             }
         }
         Ok(Query { values })

@@ -14,7 +14,7 @@
 //! 200 with the user; delete 204; errors are the `/1.1` errors.
 
 use super::auth::Caller;
-use super::params::{self, Query};
+use super::params::{self, NoParams, Query};
 use super::users::{self, object, Refusal, Stored};
 use super::{blocking, ApiError, AppState};
 use crate::columns::Col;
@@ -37,6 +37,18 @@ pub fn routes() -> Router<super::Shared> {
         .route("/sapi/users", get(list).post(create))
         .route("/sapi/users/{uuid}", get(show).put(change).delete(delete))
 }
+
+/// The fields of a Quobis user and the column each is; `domain` is the entity (by name),
+/// `locale` the language (`es-ES` for `es_ES`), `mobilePhone` a list of at most one number.
+const FIELDS: [(&str, Col); 7] = [
+    ("domain", Col::EntityId),
+    ("username", Col::Username),
+    ("email", Col::Email),
+    ("mobilePhone", Col::MobilePhoneNumber),
+    ("currentTimezone", Col::Timezone),
+    ("locale", Col::Language),
+    ("alias", Col::Firstname),
+];
 
 /// The columns a Quobis user is read from.
 const COLS: [Col; 8] = [
@@ -97,25 +109,17 @@ fn shown_stored(user: &Stored, domains: &HashMap<i64, String>) -> Value {
 
 /// Entity id → name.
 fn domains(store: &crate::store::Store) -> Result<HashMap<i64, String>, ApiError> {
-    Ok(crate::store::reference::ReferenceFile::from_store(store)?
-        .entity
+    Ok(crate::store::reference::ReferenceFile::entities_of(store)?
         .into_iter()
         .map(|e| (e.id, e.name))
         .collect())
 }
 
-/// 400 naming a field of the body.
-fn field(name: &str, message: impl Into<String>) -> ApiError {
-    let mut e = ApiError::bad(&format!("{name}.invalid"), message);
-    e.body["errors"][0]["column"] = name.into();
-    e
-}
-
-/// The import row a body makes, and the domain it names (if any). `creating`: a user
-/// without `alias` is named by its username.
 /// An import row and the domain a body names.
 type RowAndDomain = (Vec<(Col, String)>, Option<String>);
 
+/// The import row a body makes, and the domain it names (if any). `creating`: a user
+/// without `alias` is named by its username.
 fn row_of(body: &Map<String, Value>, creating: bool) -> Result<RowAndDomain, ApiError> {
     let mut row = Vec::new();
     let mut domain = None;
@@ -123,24 +127,29 @@ fn row_of(body: &Map<String, Value>, creating: bool) -> Result<RowAndDomain, Api
         match v {
             Value::Null => Ok(String::new()),
             Value::String(s) => Ok(s.clone()),
-            _ => Err(field(key, format!("{key} is a string"))),
+            _ => Err(ApiError::bad_field(
+                key,
+                "invalid",
+                format!("{key} is a string"),
+            )),
         }
     };
     for (key, value) in body {
         match key.as_str() {
             "id" => {}
             "domain" => domain = Some(text(key, value)?).filter(|d| !d.is_empty()),
-            "username" => row.push((Col::Username, text(key, value)?)),
-            "email" => row.push((Col::Email, text(key, value)?)),
-            "currentTimezone" => row.push((Col::Timezone, text(key, value)?)),
             "locale" => row.push((Col::Language, language_of(&text(key, value)?))),
-            "alias" => row.push((Col::Firstname, text(key, value)?)),
+            "username" | "email" | "currentTimezone" | "alias" => {
+                if let Some((_, col)) = FIELDS.iter().find(|(f, _)| f == key) {
+                    row.push((*col, text(key, value)?));
+                }
+            }
             "role" => match value {
                 Value::String(r) if r == "user" => {}
                 Value::Null => {}
                 _ => {
-                    return Err(field(
-                        key,
+                    return Err(ApiError::bad_field(
+                        key, "invalid",
                         "role is user: those who administer are accounts (/1.1/accounts)",
                     ))
                 }
@@ -148,28 +157,28 @@ fn row_of(body: &Map<String, Value>, creating: bool) -> Result<RowAndDomain, Api
             "capabilities" => match value {
                 Value::Array(a) if a.is_empty() => {}
                 Value::Null => {}
-                _ => return Err(field(key, "capabilities are not kept: give []")),
+                _ => return Err(ApiError::bad_field(key, "invalid", "capabilities are not kept: give []")),
             },
             "mobilePhone" => match value {
                 Value::Array(a) if a.len() <= 1 => {
                     let number = match a.first() {
                         None => String::new(),
                         Some(Value::String(n)) => n.clone(),
-                        Some(_) => return Err(field(key, "mobilePhone is a list of strings")),
+                        Some(_) => return Err(ApiError::bad_field(key, "invalid", "mobilePhone is a list of strings")),
                     };
                     row.push((Col::MobilePhoneNumber, number));
                 }
                 Value::Null => row.push((Col::MobilePhoneNumber, String::new())),
                 _ => {
-                    return Err(field(
-                        key,
+                    return Err(ApiError::bad_field(
+                        key, "invalid",
                         "mobilePhone is a list of one number (a user has one mobile number)",
                     ))
                 }
             },
             other => {
-                return Err(field(
-                    other,
+                return Err(ApiError::bad_field(
+                    other, "invalid",
                     format!("'{other}' is not a field of a user: domain, username, email, role, capabilities, mobilePhone, currentTimezone, locale, alias"),
                 ))
             }
@@ -191,13 +200,11 @@ fn refused(refusal: Refusal) -> ApiError {
             let renamed: Vec<RowError> = errors
                 .into_iter()
                 .map(|mut e| {
-                    e.column = e.column.map(|c| match c {
-                        "firstname" => "alias",
-                        "timezone" => "currentTimezone",
-                        "language" => "locale",
-                        "mobile_phone_number" => "mobilePhone",
-                        "entity_id" => "domain",
-                        other => other,
+                    e.column = e.column.map(|c| {
+                        FIELDS
+                            .iter()
+                            .find(|(_, col)| col.name() == c)
+                            .map_or(c, |(f, _)| *f)
                     });
                     e
                 })
@@ -263,10 +270,9 @@ pub async fn list(
 pub async fn show(
     State(app): AppState,
     caller: Caller,
+    _: NoParams,
     Path(uuid): Path<String>,
-    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    Query::parse(raw.as_deref(), params::NONE)?;
     caller.allow(Action::Read)?;
     let key = key_of(&uuid)?;
     let entity = caller.entity;
@@ -286,11 +292,10 @@ pub async fn show(
 pub async fn create(
     State(app): AppState,
     caller: Caller,
-    RawQuery(raw): RawQuery,
+    _: NoParams,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    Query::parse(raw.as_deref(), params::NONE)?;
     let (row, domain) = row_of(&object(&headers, body, app.max_body).await?, true)?;
     let entity = match domain {
         Some(d) => Some(caller.choose(&d)?),
@@ -317,12 +322,11 @@ pub async fn create(
 pub async fn change(
     State(app): AppState,
     caller: Caller,
+    _: NoParams,
     Path(uuid): Path<String>,
-    RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    Query::parse(raw.as_deref(), params::NONE)?;
     caller.allow(Action::Write)?;
     let key = key_of(&uuid)?;
     let (mut row, domain) = row_of(&object(&headers, body, app.max_body).await?, false)?;
@@ -352,10 +356,9 @@ pub async fn change(
 pub async fn delete(
     State(app): AppState,
     caller: Caller,
+    _: NoParams,
     Path(uuid): Path<String>,
-    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    Query::parse(raw.as_deref(), params::NONE)?;
     caller.allow(Action::Delete)?;
     let key = key_of(&uuid)?;
     let entity = caller.entity;

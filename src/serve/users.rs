@@ -369,11 +369,6 @@ fn json_response(status: StatusCode, body: String) -> Response {
 /// The order a list asks for (`order=id` or any exported column but a secret one,
 /// `direction=asc|desc` in any case).
 pub fn order_of(q: &Query) -> Result<Order, ApiError> {
-    let bad = |message: String| {
-        let mut e = ApiError::bad("query.invalid", message);
-        e.body["errors"][0]["parameter"] = "order".into();
-        e
-    };
     let col = match q.filled("order") {
         None => None,
         Some(name) if name.eq_ignore_ascii_case("id") => None,
@@ -381,7 +376,7 @@ pub fn order_of(q: &Query) -> Result<Order, ApiError> {
             columns::lookup(name)
                 .filter(|c| c.def().is_exported() && !c.def().is_secret())
                 .ok_or_else(|| {
-                    bad(format!(
+                    ApiError::bad_parameter("query.invalid", "order", format!(
                         "order: '{name}' is not a column a list can be ordered by (id or a column of the users)"
                     ))
                 })?,
@@ -395,9 +390,11 @@ pub fn order_of(q: &Query) -> Result<Order, ApiError> {
         None | Some("asc") => false,
         Some("desc") => true,
         Some(_) => {
-            let mut e = ApiError::bad("query.invalid", "direction is asc or desc");
-            e.body["errors"][0]["parameter"] = "direction".into();
-            return Err(e);
+            return Err(ApiError::bad_parameter(
+                "query.invalid",
+                "direction",
+                "direction is asc or desc",
+            ))
         }
     };
     Ok(Order { col, descending })
@@ -415,12 +412,11 @@ pub async fn list(
         Some(asked) => {
             let e = caller.choose(asked)?;
             if caller.entity.is_some_and(|c| c != e) {
-                let mut err = ApiError::bad(
+                return Err(ApiError::bad_parameter(
                     "query.invalid",
+                    "entity",
                     "entity names another entity than the Wazo-Tenant header",
-                );
-                err.body["errors"][0]["parameter"] = "entity".into();
-                return Err(err);
+                ));
             }
             Some(e)
         }

@@ -432,23 +432,35 @@ impl ReferenceFile {
         }
     }
 
+    /// The entities alone, by id (a server asks for them on every request: the rest of the
+    /// reference data is not read).
+    pub fn entities_of(store: &Store) -> Result<Vec<EntityDef>> {
+        let rows = store.db().rows(
+            "SELECT id, name, default_language, default_timezone FROM entities ORDER BY id",
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let mut row = row.into_iter();
+                let mut next = || row.next().unwrap_or(Cell::Null);
+                EntityDef {
+                    id: next().int(),
+                    name: next().text(),
+                    default_language: next().opt_text(),
+                    default_timezone: next().opt_text(),
+                }
+            })
+            .collect())
+    }
+
     /// Reads the reference data back from the database.
     pub fn from_store(store: &Store) -> Result<ReferenceFile> {
         let db = store.db();
-        let mut out = ReferenceFile::default();
-        for row in db.rows(
-            "SELECT id, name, default_language, default_timezone FROM entities ORDER BY id",
-            &[],
-        )? {
-            let mut row = row.into_iter();
-            let mut next = || row.next().unwrap_or(Cell::Null);
-            out.entity.push(EntityDef {
-                id: next().int(),
-                name: next().text(),
-                default_language: next().opt_text(),
-                default_timezone: next().opt_text(),
-            });
-        }
+        let mut out = ReferenceFile {
+            entity: Self::entities_of(store)?,
+            ..ReferenceFile::default()
+        };
         let rows = db.rows(
             "SELECT c.name, c.entity_id, c.type, (SELECT string_agg(r.start || '-' || r.\"end\", ';' ORDER BY r.id) FROM context_ranges r WHERE r.context_id = c.id) FROM contexts c ORDER BY c.id",
             &[],

@@ -305,6 +305,12 @@ impl Caller {
         }
     }
 
+    /// The entity a request names (a query parameter, a body's field) if it names one and
+    /// the account may work in it, else the one the caller works in.
+    pub fn named_or_chosen(&self, asked: Option<&str>) -> Result<Option<i64>, ApiError> {
+        asked.map_or(Ok(self.entity), |a| self.choose(a).map(Some))
+    }
+
     /// Signs `account` in to the entity `asked` names (id or name), or to its only
     /// entity; a sys_admin who names none works in all of them.
     pub async fn resolve(

@@ -390,10 +390,7 @@ pub async fn export(
     RawQuery(raw): RawQuery,
 ) -> std::result::Result<Response, ApiError> {
     let q = Query::parse(raw.as_deref(), params::USERS_EXPORT)?;
-    let entity = match q.filled("entity") {
-        Some(asked) => Some(caller.choose(asked)?),
-        None => caller.entity,
-    };
+    let entity = caller.named_or_chosen(q.filled("entity"))?;
     caller.allow_in(Action::Write, entity)?;
     let names: Vec<String> = q
         .text("columns")

@@ -232,10 +232,7 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let q = Query::parse(raw.as_deref(), params::SAPI_LIST)?;
-    let entity = match q.filled("domain") {
-        Some(d) => Some(caller.choose(d)?),
-        None => caller.entity,
-    };
+    let entity = caller.named_or_chosen(q.filled("domain"))?;
     caller.allow_in(Action::Read, entity)?;
     let filter = Filter {
         entity,
@@ -297,10 +294,7 @@ pub async fn create(
     body: Body,
 ) -> Result<Response, ApiError> {
     let (row, domain) = row_of(&object(&headers, body, app.max_body).await?, true)?;
-    let entity = match domain {
-        Some(d) => Some(caller.choose(&d)?),
-        None => caller.entity,
-    };
+    let entity = caller.named_or_chosen(domain.as_deref())?;
     caller.allow_in(Action::Write, entity)?;
     let user = blocking(move || {
         let mut store = app.pool.get()?;
@@ -330,10 +324,7 @@ pub async fn change(
     caller.allow(Action::Write)?;
     let key = key_of(&uuid)?;
     let (mut row, domain) = row_of(&object(&headers, body, app.max_body).await?, false)?;
-    let moved_to = match domain {
-        Some(d) => Some(caller.choose(&d)?),
-        None => None,
-    };
+    let moved_to = domain.map(|d| caller.choose(&d)).transpose()?;
     let entity = caller.entity;
     let user = blocking(move || {
         let mut store = app.pool.get()?;

@@ -26,6 +26,16 @@
 #                                                      # server of with-postgres.sh)
 #   SERVERS=2 BACKEND=postgres scripts/with-postgres.sh benches/serve.sh   # and 2 servers
 #                                                      # on one database against one
+#   SEARCH_ROWS=1000000 benches/serve.sh               # and the searches and connections
+#                                                      # below over that many users
+#
+# With SEARCH_ROWS=N (N > 0), on a database of N generated users and no import:
+#   3. searches: SEARCH_CLIENTS (5) clients each listing with a search
+#      (GET /1.1/users?limit=20&offset=...&search=...) SEARCH_RATE (10) times a second for
+#      READ_SECONDS; their latency p50 / p99;
+#   4. connections held: CONNECTIONS (200) clients, each with its own connection, reading
+#      (lists and shows) once a second for CONNECTION_SECONDS (30); errors, and the
+#      server's peak memory (VmHWM).
 #
 # Needs a Rust toolchain; for PostgreSQL, psql. Data goes to target/bench-serve (never
 # committed).
@@ -47,6 +57,13 @@ REPEAT=${REPEAT:-3}
 # same database (clients spread over them): the aggregate reads a second of each.
 SERVERS=${SERVERS:-1}
 SERVERS_RATE=${SERVERS_RATE:-40}
+# READERS=0 leaves out 1 and 2 (say, to measure only 3 and 4).
+READERS=${READERS:-1}
+SEARCH_ROWS=${SEARCH_ROWS:-0}
+SEARCH_CLIENTS=${SEARCH_CLIENTS:-5}
+SEARCH_RATE=${SEARCH_RATE:-10}
+CONNECTIONS=${CONNECTIONS:-200}
+CONNECTION_SECONDS=${CONNECTION_SECONDS:-30}
 BACKEND=${BACKEND:-sqlite}
 WORK=${SERVE_WORK:-$ROOT/target/bench-serve}
 
@@ -81,6 +98,16 @@ ADMIN_PW=admin-pw-0 READER_PW=reader-pw-0 VICTIM_PW=victim-pw-0
 # fresh NAME: sets DB to a new database NAME holding the reference data, SEED users and the
 # accounts admin (imports), reader (reads) and victim (flooded), all sys_admin.
 fresh() {
+  fresh_db "$1"
+  "$UCSV" --db "$DB" -q init --reference reference.toml
+  "$UCSV" --db "$DB" -q import seed.csv --no-progress
+  printf '%s\n' "$ADMIN_PW" | "$UCSV" --db "$DB" -q account add admin --role sys_admin --password-stdin
+  printf '%s\n' "$READER_PW" | "$UCSV" --db "$DB" -q account add reader --role sys_admin --password-stdin
+  printf '%s\n' "$VICTIM_PW" | "$UCSV" --db "$DB" -q account add victim --role sys_admin --password-stdin
+}
+
+# fresh_db NAME: sets DB to a new, empty database NAME.
+fresh_db() {
   if [ "$BACKEND" = sqlite ]; then
     DB=$WORK/$1.db
     rm -f "$DB" "$DB-wal" "$DB-shm"
@@ -91,11 +118,6 @@ fresh() {
       -c "CREATE DATABASE bench_$1" >/dev/null
     DB=$base/bench_$1
   fi
-  "$UCSV" --db "$DB" -q init --reference reference.toml
-  "$UCSV" --db "$DB" -q import seed.csv --no-progress
-  printf '%s\n' "$ADMIN_PW" | "$UCSV" --db "$DB" -q account add admin --role sys_admin --password-stdin
-  printf '%s\n' "$READER_PW" | "$UCSV" --db "$DB" -q account add reader --role sys_admin --password-stdin
-  printf '%s\n' "$VICTIM_PW" | "$UCSV" --db "$DB" -q account add victim --role sys_admin --password-stdin
 }
 
 # serve BINARY LOG: starts BINARY's server on DB on a free port of 127.0.0.1; sets PID and URL.
@@ -132,7 +154,7 @@ log_errors() { awk '$2 == "reader" && $5 !~ /^2/' "$1" | wc -l; }
 
 builds=("$UCSV")
 [ -z "${BASE:-}" ] || builds+=("$BASE")
-for r in $(seq "$REPEAT"); do
+for r in $(seq "$([ "$READERS" = 0 ] && echo 0 || echo "$REPEAT")"); do
   for b in "${!builds[@]}"; do
     bin=${builds[$b]}
     tag=$([ "$b" = 0 ] && echo "" || echo "base_")
@@ -193,6 +215,30 @@ if [ "$SERVERS" -gt 1 ]; then
   done
 fi
 
+if [ "$SEARCH_ROWS" -gt 0 ]; then
+  echo "generating $SEARCH_ROWS users for the searches" >&2
+  "$GEN" --rows "$SEARCH_ROWS" --seed 11 -o search.csv --reference search.toml
+  # A database of its own (its numbers are those of search.toml), with the reader account.
+  fresh_db big
+  "$UCSV" --db "$DB" -q init --reference search.toml
+  echo "importing them" >&2
+  "$UCSV" --db "$DB" -q import search.csv --no-progress
+  printf '%s\n' "$READER_PW" | "$UCSV" --db "$DB" -q account add reader --role sys_admin --password-stdin
+  rm -f search.csv
+  for r in $(seq "$REPEAT"); do
+    echo "turn $r, searches over $SEARCH_ROWS users" >&2
+    serve "$UCSV" "search_$r.log"
+    "$LOAD" read --url "$URL" --user reader --password "$READER_PW" --clients "$SEARCH_CLIENTS" \
+      --rate "$SEARCH_RATE" --seconds "$SECS" --ids "$SEARCH_ROWS" --list-share 1 | record search
+    echo "turn $r, $CONNECTIONS connections held" >&2
+    "$LOAD" read --url "$URL" --user reader --password "$READER_PW" --clients "$CONNECTIONS" \
+      --rate 1 --seconds "$CONNECTION_SECONDS" --ids "$SEARCH_ROWS" | record connections
+    printf 'connections\tserver_peak_kb\t%s\n' "$(awk '/^VmHWM/ { print $2 }' "/proc/$PID/status")" >>results.tsv
+    halt
+    printf 'connections\tserver_log_errors\t%s\n' "$(log_errors "search_$r.log")" >>results.tsv
+  done
+fi
+
 # The report. med LABEL KEY: the median over the turns; sum LABEL KEY: the total; all LABEL
 # KEY: every turn's value.
 vals() { awk -F'\t' -v l="$1" -v k="$2" '$1 == l && $2 == k { print $3 }' results.tsv; }
@@ -220,7 +266,7 @@ if [ -n "${BASE:-}" ]; then
 | the build BASE: reads answered, p50 / p99 latency | $(med base_readers read_per_second)/s of $(med base_readers offered_per_second)/s; $(ms base_readers read_p50_ms) / $(ms base_readers read_p99_ms) ms | |
 | the build BASE: errors, all turns | $(errors base_readers) | 0 |"
 fi
-cat <<EOF
+[ "$READERS" = 0 ] || cat <<EOF
 Measured $(date -u +%Y-%m-%d) by \`benches/serve.sh\` on $(nproc) cores ($cpu), $(($(grep MemTotal /proc/meminfo | awk '{print $2}') / 1024 / 1024)) GiB, $store;
 server, load client and database on the same machine over the loopback; $SEED users in the
 database before each turn; medians of $REPEAT turns, the two sides of a comparison taking
@@ -253,5 +299,17 @@ if [ "$SERVERS" -gt 1 ]; then
 | reads answered a second, of $(med one_server offered_per_second) asked | $(med one_server read_per_second) ($(all one_server read_per_second)) | $(med many_servers read_per_second) ($(all many_servers read_per_second)) |
 | read latency: p50 / p99 | $(ms one_server read_p50_ms) / $(ms one_server read_p99_ms) ms | $(ms many_servers read_p50_ms) / $(ms many_servers read_p99_ms) ms |
 | reads, all turns / errors | $(sum one_server read_requests) / $(sum one_server read_errors) | $(sum many_servers read_requests) / $(sum many_servers read_errors) |
+EOF
+fi
+if [ "$SEARCH_ROWS" -gt 0 ]; then
+  [ "$READERS" != 0 ] || echo "Measured $(date -u +%Y-%m-%d) by \`benches/serve.sh\` on $(nproc) cores ($cpu), $store; medians of $REPEAT turns."
+  cat <<EOF
+
+| (i) over $SEARCH_ROWS users, no import | measured | target |
+|---|---|---|
+| searches ($SEARCH_CLIENTS clients, each $SEARCH_RATE a second, limit 20): p50 / p99 | $(ms search read_p50_ms) / $(ms search read_p99_ms) ms ($(med search read_per_second)/s of $(med search offered_per_second)/s) | ≤ 20 / ≤ 50 ms |
+| searches, all turns / errors | $(sum search read_requests) / $(sum search read_errors) | 0 errors |
+| $CONNECTIONS connections held $CONNECTION_SECONDS s, each reading once a second: reads / errors, all turns | $(sum connections read_requests) / $(errors connections) | 0 errors |
+| the server's peak memory (VmHWM) after them | $(($(med connections server_peak_kb) / 1024)) MB ($(all connections server_peak_kb) KB) | ≤ 256 MB |
 EOF
 fi

@@ -39,6 +39,15 @@ fn options() -> ApplyOptions {
         confine: false,
         command: "import",
         mode: Mode::Import,
+        // Recorded as `ucsv import` records it: the history is part of an import's cost.
+        history: Some(ucsv::store::history::BatchInfo {
+            kind: "import".into(),
+            who: "bench".into(),
+            door: "cli",
+            source: "bench.csv".into(),
+            sha256: None,
+            undoes: None,
+        }),
         dry_run: false,
         keep_going: false,
         entity: None,

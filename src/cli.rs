@@ -52,12 +52,77 @@ pub enum Command {
     /// Serve the users REST API (and the import page) over HTTP; every request signs in
     /// with an account (see `ucsv account`).
     Serve(ServeArgs),
+    /// List the history (every write is a batch), show a batch, or prune old batches.
+    History(HistoryArgs),
+    /// Take back a batch of the history in one transaction (the undo is a batch too, so it
+    /// can be undone).
+    Undo(UndoArgs),
     /// Print the column reference.
     Columns {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ColumnsFormat::Table)]
         format: ColumnsFormat,
     },
+}
+
+/// `ucsv history ...`
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub command: Option<HistoryCommand>,
+    /// The most batches listed, newest first.
+    #[arg(long, default_value_t = 20)]
+    pub limit: u64,
+    /// Output format of the list.
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
+    pub format: HistoryFormat,
+}
+
+/// `ucsv history show|prune`
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Show a batch and what it did to each user: as CSV, the users' states before it.
+    Show {
+        /// The batch's id.
+        id: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = HistoryShowFormat::Csv)]
+        format: HistoryShowFormat,
+    },
+    /// Delete the batches recorded before a date, with what they kept (by default, the
+    /// batches older than 90 days).
+    Prune {
+        /// A date (YYYY-MM-DD) or a time (RFC 3339, UTC: 2026-12-01T00:00:00Z).
+        #[arg(long, value_name = "DATE")]
+        before: Option<String>,
+    },
+}
+
+/// Formats of `history`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum HistoryFormat {
+    Table,
+    Json,
+}
+
+/// Formats of `history show`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum HistoryShowFormat {
+    Csv,
+    Json,
+}
+
+/// `ucsv undo`
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// The batch to take back (see `ucsv history`).
+    pub id: i64,
+    /// Show what the undo would do, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
+    pub format: HistoryFormat,
 }
 
 /// `ucsv reference ...`

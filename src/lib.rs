@@ -58,6 +58,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::User(c) => cmd::user::run(&ctx, c),
         Command::Account(c) => cmd::account::run(&ctx, c),
         Command::Serve(a) => cmd::serve::run(&ctx, a),
+        Command::History(a) => cmd::history::run(&ctx, a),
+        Command::Undo(a) => cmd::history::undo(&ctx, a),
         Command::Columns { format } => cmd::columns::run(*format),
     }
 }

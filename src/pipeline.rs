@@ -32,6 +32,9 @@ pub struct ApplyOptions {
     pub confine: bool,
     /// Where to show progress.
     pub progress: crate::progress::Progress,
+    /// The history's record of the run (who, from where, from what); `None` records
+    /// nothing (a dry run's writes are never kept anyway).
+    pub history: Option<crate::store::history::BatchInfo>,
 }
 
 /// Which plan the rows make.
@@ -68,6 +71,7 @@ pub fn run(
             opts.mode == Mode::Update,
         ),
         sink,
+        created: Default::default(),
     };
     for warning in Issue::unknown_columns(&source.header) {
         tally.warning(warning)?;
@@ -77,8 +81,12 @@ pub fn run(
     if opts.confine {
         domain.confine();
     }
+    if let Some(info) = &opts.history {
+        domain.record_history(info)?;
+    }
     let header = source.header.clone();
     let bytes_read = source.bytes_read.clone();
+    let digest = source.digest.clone();
     let mode = opts.mode;
     // Two stages overlap: this thread reads and checks the next batch (on all cores) while
     // the domain writes the current one.
@@ -162,9 +170,14 @@ pub fn run(
     // A failure to put the rejects or errors file in place is fatal, before anything is
     // committed.
     tally.sink.rows_done()?;
-    let mut outcome = tally.outcome;
+    let mut outcome = std::mem::replace(
+        &mut tally.outcome,
+        Outcome::new(opts.command, b',', true, false),
+    );
     let commit = !opts.dry_run && (outcome.summary.rejected == 0 || opts.keep_going);
     if commit {
+        domain.note_created_all(std::mem::take(&mut tally.created));
+        domain.note_source_digest(crate::progress::hex_digest(&digest));
         domain.commit()?;
         outcome.committed = true;
     }
@@ -216,6 +229,8 @@ fn apply_batch(
 struct Tally<'s> {
     outcome: Outcome,
     sink: &'s mut dyn Sink,
+    /// The users created by the rows kept, for the history.
+    created: crate::store::history::Created,
 }
 
 /// A batch applied, with the outcome of each of its rows.
@@ -266,6 +281,7 @@ impl Tally<'_> {
                 Ok(Applied::Created(created, warnings)) => {
                     self.row_warnings(created.row_number, created.line, &warned(warnings))?;
                     self.outcome.created(&created);
+                    self.created.push(created.user_id, created.entity);
                     self.sink.created(&created)?;
                 }
                 Ok(Applied::Updated(u, warnings)) => {

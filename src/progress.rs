@@ -57,19 +57,44 @@ impl Progress {
 pub struct Counting<R> {
     inner: R,
     count: Arc<AtomicU64>,
+    digest: Arc<std::sync::Mutex<sha2::Sha256>>,
 }
 
 impl<R: Read> Counting<R> {
-    /// Wraps a reader; `count` grows as bytes are read.
-    pub fn new(inner: R, count: Arc<AtomicU64>) -> Self {
-        Counting { inner, count }
+    /// Wraps a reader; `count` grows as bytes are read, and `digest` takes them in.
+    pub fn new(
+        inner: R,
+        count: Arc<AtomicU64>,
+        digest: Arc<std::sync::Mutex<sha2::Sha256>>,
+    ) -> Self {
+        Counting {
+            inner,
+            count,
+            digest,
+        }
     }
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
         let n = self.inner.read(buf)?;
         self.count.fetch_add(n as u64, Ordering::Relaxed);
+        self.digest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .update(&buf[..n]);
         Ok(n)
     }
+}
+
+/// The SHA-256 of the bytes read so far, in hex.
+pub fn hex_digest(digest: &std::sync::Mutex<sha2::Sha256>) -> String {
+    use sha2::Digest;
+    let d = digest
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+        .finalize();
+    d.iter().map(|b| format!("{b:02x}")).collect()
 }

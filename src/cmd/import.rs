@@ -51,6 +51,7 @@ pub fn run(
         confine: false,
         command,
         mode,
+        history: (!dry_run).then(|| super::cli_batch(command, source.name.clone())),
         dry_run,
         keep_going: apply.keep_going,
         entity: input.entity,

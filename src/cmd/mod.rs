@@ -4,6 +4,7 @@
 pub mod account;
 pub mod columns;
 pub mod export;
+pub mod history;
 pub mod import;
 pub mod init;
 pub mod reference;
@@ -65,6 +66,32 @@ impl InputArgs {
 }
 
 /// Parses a `--delimiter` value: one ASCII character, or "tab".
+/// The history's record of a command (see [`crate::store::history`]): the operating
+/// system's user runs it, from `source` (a file's name, or the command with its targets and
+/// never the values it sets, which may be secrets).
+pub fn cli_batch(kind: &str, source: String) -> crate::store::history::BatchInfo {
+    crate::store::history::BatchInfo {
+        kind: kind.to_string(),
+        who: os_user(),
+        door: "cli",
+        source,
+        sha256: None,
+        undoes: None,
+    }
+}
+
+/// The name of the operating system's user running ucsv (`USER`, else `LOGNAME`, else the
+/// uid).
+pub fn os_user() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| {
+            // SAFETY: getuid has no preconditions and cannot fail.
+            format!("uid {}", unsafe { libc::getuid() })
+        })
+}
+
 pub fn delimiter(d: &str) -> Result<u8> {
     match d {
         "tab" | "\\t" | "\t" => Ok(b'\t'),

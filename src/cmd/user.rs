@@ -178,6 +178,10 @@ fn delete(ctx: &Context, args: &UserDeleteArgs) -> Result<u8> {
     let (mut store, reference) = open(ctx, args.at.entity)?;
     let mut domain = Domain::new(store.begin()?, &reference, args.at.entity);
     let (keys, _) = targets(&domain, &args.target, &args.at)?;
+    domain.record_history(&super::cli_batch(
+        "user delete",
+        format!("ucsv user delete {}", args.target),
+    ))?;
     let opts = DeleteOptions {
         delete_voicemail: args.delete_voicemail,
     };

@@ -95,12 +95,13 @@ impl Sink for Applied {
 }
 
 /// Applies the rows made by the command (see [`Source::from_rows`]) through the pipeline,
-/// with the human report on stderr; returns the outcome and what the rows applied.
+/// with the human report on stderr; returns the outcome and what the rows applied. `user
+/// add` creates (import mode), `user set` updates.
 fn apply(
     ctx: &Context,
     store: &mut crate::store::Store,
     command: &'static str,
-    mode: Mode,
+    target: &str,
     mut source: Source,
     keep_going: bool,
     entity: Option<i64>,
@@ -109,10 +110,19 @@ fn apply(
         .color(std::io::stderr().is_terminal())
         .quiet(ctx.quiet);
     let mut sink = (Applied::default(), report);
+    let mode = if command == "user add" {
+        Mode::Import
+    } else {
+        Mode::Update
+    };
     let opts = ApplyOptions {
         confine: false,
         command,
         mode,
+        history: Some(super::cli_batch(
+            command,
+            format!("ucsv {command} {target}"),
+        )),
         dry_run: false,
         keep_going,
         entity,
@@ -217,7 +227,7 @@ pub fn add(ctx: &Context, args: &UserAddArgs) -> Result<u8> {
         ctx,
         &mut store,
         "user add",
-        Mode::Import,
+        &args.dns,
         Source::from_rows("ucsv user add".into(), &header, rows)?,
         args.keep_going,
         args.at.entity,
@@ -278,7 +288,7 @@ pub fn set(ctx: &Context, args: &UserSetArgs) -> Result<u8> {
         ctx,
         &mut store,
         "user set",
-        Mode::Update,
+        &args.target,
         Source::from_rows("ucsv user set".into(), &header, rows)?,
         args.keep_going,
         args.at.entity,

@@ -10,14 +10,16 @@ pub mod accounts;
 mod checks;
 pub mod numbers;
 pub mod ops;
-
+pub mod undo;
 pub mod update;
 
+use crate::columns::Col;
 use crate::error::{Result, RowError};
 use crate::record::{self, Parsed};
+use crate::store::history;
 use crate::store::reference::Reference;
 pub use crate::store::tx::BatchEnd;
-use crate::store::tx::{LineRow, Table, Tx, UserRow, Write, WriteError};
+use crate::store::tx::{LineRow, StoredUser, Table, Tx, UserRow, Write, WriteError};
 use serde::Serialize;
 
 /// What one imported row created: the ids the report lists.
@@ -51,6 +53,9 @@ pub struct Created {
     /// door that hands them out once (`ucsv user add`); never in the report.
     #[serde(skip)]
     pub credentials: Option<Credentials>,
+    /// The user's entity.
+    #[serde(skip)]
+    pub entity: i64,
 }
 
 /// A new line's credentials.
@@ -84,6 +89,23 @@ pub struct Domain<'t> {
     owner: Option<Owner>,
     /// On update: the users of the batch being applied, read ahead.
     ahead: update::Ahead,
+    /// The batch of the history that this transaction's writes are recorded in.
+    history: Option<Recorder>,
+    /// The id the next user created takes (see [`UserRow::id`]).
+    reuse_id: Option<i64>,
+}
+
+/// What a transaction's batch of the history holds so far (see [`Domain::record_history`]).
+struct Recorder {
+    batch: i64,
+    undoes: Option<i64>,
+    /// The users created, written at the commit.
+    created: history::Created,
+    /// Updated and deleted (created: see `created`).
+    counts: history::Counts,
+    entities: std::collections::BTreeSet<i64>,
+    /// The digest of the source, once read.
+    sha256: Option<String>,
 }
 
 /// The user an update row changes.
@@ -111,7 +133,90 @@ impl<'t> Domain<'t> {
             probe: true,
             owner: None,
             ahead: update::Ahead::default(),
+            history: None,
+            reuse_id: None,
         }
+    }
+
+    /// Records this transaction's writes in the history, as a new batch (see
+    /// [`crate::store::history`]); returns its id. Created users are noted by the caller
+    /// once their rows are kept ([`Domain::note_created`]); updated and deleted ones as
+    /// they are written.
+    pub fn record_history(&mut self, info: &history::BatchInfo) -> Result<i64> {
+        let batch = history::open(
+            self.tx.shared()?.as_ref(),
+            info,
+            &crate::domain::accounts::now(),
+        )?;
+        self.history = Some(Recorder {
+            batch,
+            undoes: info.undoes,
+            created: history::Created::default(),
+            counts: history::Counts::default(),
+            entities: Default::default(),
+            sha256: None,
+        });
+        Ok(batch)
+    }
+
+    /// Notes a user this transaction created (for the history, if it is recorded).
+    pub fn note_created(&mut self, created: &Created) {
+        if let Some(h) = &mut self.history {
+            h.created.push(created.user_id, created.entity);
+        }
+    }
+
+    /// Notes users this transaction created, once their rows were kept (the import
+    /// pipeline: a batch sent in bulk may be taken back and applied again).
+    pub fn note_created_all(&mut self, created: history::Created) {
+        if let Some(h) = &mut self.history {
+            h.created.merge(created);
+        }
+    }
+
+    /// The SHA-256 of the source the batch was read from, in hex.
+    pub fn note_source_digest(&mut self, sha256: String) {
+        if let Some(h) = &mut self.history {
+            h.sha256 = Some(sha256);
+        }
+    }
+
+    /// Records, before writing it, that a stored user is updated or deleted: its state
+    /// before the batch.
+    pub(crate) fn note_changed(
+        &mut self,
+        action: history::Action,
+        user: &StoredUser,
+    ) -> Result<()> {
+        let Some(h) = &mut self.history else {
+            return Ok(());
+        };
+        let mut before = String::new();
+        for (i, col) in history::columns().enumerate() {
+            if i > 0 {
+                before.push(history::SEPARATOR);
+            }
+            before.push_str(&user.cells[col as usize]);
+        }
+        let recorded = history::record(
+            self.tx.shared()?.as_ref(),
+            h.batch,
+            (user.user_id, user.user_id),
+            action,
+            Some(&user.cells[Col::Uuid as usize]),
+            Some(&before),
+        )?;
+        if !recorded {
+            return Ok(()); // its state before the batch is kept already
+        }
+        match action {
+            history::Action::Updated => h.counts.updated += 1,
+            _ => h.counts.deleted += 1,
+        }
+        if let Ok(e) = user.cells[Col::EntityId as usize].parse() {
+            h.entities.insert(e);
+        }
+        Ok(())
     }
 
     /// Refuses rows that name an entity other than the one given to [`Domain::new`]
@@ -157,8 +262,34 @@ impl<'t> Domain<'t> {
         Ok(kept)
     }
 
-    /// Commits every row applied.
+    /// Commits every row applied, with the batch of the history if it is recorded.
     pub fn commit(self) -> Result<()> {
+        if let Some(h) = &self.history {
+            let db = self.tx.shared()?;
+            for &run in &h.created.runs {
+                history::record(
+                    db.as_ref(),
+                    h.batch,
+                    run,
+                    history::Action::Created,
+                    None,
+                    None,
+                )?;
+            }
+            let entities: Vec<i64> = h.entities.union(&h.created.entities).copied().collect();
+            let counts = history::Counts {
+                created: h.created.count,
+                ..h.counts
+            };
+            history::close(
+                db.as_ref(),
+                h.batch,
+                counts,
+                &entities,
+                h.sha256.as_deref(),
+                h.undoes,
+            )?;
+        }
         self.tx.commit()
     }
 
@@ -236,6 +367,7 @@ impl<'t> Domain<'t> {
         let login = p.login.as_ref();
         let defaulted = self.entity_defaults(plan.entity, &p.user.fields);
         let user_id = self.tx.insert_user(&UserRow {
+            id: self.reuse_id,
             uuid: &plan.uuid,
             entity: plan.entity,
             username: login.map(|l| l.username.as_str()),
@@ -250,6 +382,7 @@ impl<'t> Domain<'t> {
             line: p.line,
             user_id,
             user_uuid: plan.uuid.clone(),
+            entity: plan.entity,
             ..Created::default()
         };
         if let Some(line) = &p.phone {

@@ -87,6 +87,7 @@ impl Domain<'_> {
                 voicemail = Some(v);
             }
         }
+        self.note_changed(crate::store::history::Action::Deleted, &user)?;
         self.tx.delete_user(user.user_id, voicemail)?;
         Ok(Ok(Deleted {
             user_id: user.user_id,
@@ -100,7 +101,11 @@ impl Domain<'_> {
     /// Creates a user from a draft (see [`crate::record::draft`]): the rules of an import
     /// row, the same outcome.
     pub fn create(&mut self, draft: &crate::record::Parsed) -> Result<super::RowOutcome> {
-        self.import(draft)
+        let outcome = self.import(draft)?;
+        if let Ok((created, _)) = &outcome {
+            self.note_created(created);
+        }
+        Ok(outcome)
     }
 
     /// Changes the given columns of the user with `uuid`, with update's rules (an empty text

@@ -212,6 +212,7 @@ impl Domain<'_> {
             changed,
             ..Updated::default()
         };
+        self.note_changed(crate::store::history::Action::Updated, &cur)?;
         self.write_update(&parsed, &plan, &cur, &mask, &mut out)?;
         Ok(Ok((Some(out), warnings)))
     }
@@ -250,6 +251,7 @@ impl Domain<'_> {
             tx.update_user(
                 cur.user_id,
                 &UserRow {
+                    id: None,
                     uuid: &out.user_uuid,
                     entity: plan.entity,
                     username: login.map(|l| l.username.as_str()),

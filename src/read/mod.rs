@@ -77,6 +77,8 @@ pub struct Source {
     recent: Arc<Mutex<lines::Recent>>,
     /// Bytes read from the input so far (before decoding), for progress.
     pub bytes_read: Arc<AtomicU64>,
+    /// The SHA-256 of the bytes read so far (before decoding), for the history.
+    pub digest: Arc<Mutex<sha2::Sha256>>,
     /// The input's size, when known.
     pub size: Option<u64>,
     byte: csv::ByteRecord,
@@ -141,7 +143,12 @@ impl Source {
         opts: &InputOptions,
     ) -> Result<Source> {
         let bytes_read = Arc::new(AtomicU64::new(0));
-        let counted = Box::new(crate::progress::Counting::new(raw, bytes_read.clone()));
+        let digest = Arc::new(Mutex::new(<sha2::Sha256 as sha2::Digest>::new()));
+        let counted = Box::new(crate::progress::Counting::new(
+            raw,
+            bytes_read.clone(),
+            digest.clone(),
+        ));
         let decoded = decode::open(&name, counted, opts.encoding.as_deref())?;
         let mut buffered = BufReader::with_capacity(1 << 16, decoded);
         let mut first = Vec::new();
@@ -208,6 +215,7 @@ impl Source {
             held: None,
             recent,
             bytes_read,
+            digest,
             size: None,
             byte,
         })

@@ -253,6 +253,16 @@ pub struct Caller {
     pub entities: Vec<EntityRole>,
 }
 
+impl Caller {
+    /// The history's record of a write this caller asks for by `route`.
+    pub fn origin(&self, route: &str) -> super::users::Origin {
+        super::users::Origin {
+            who: self.account.username.clone(),
+            route: route.to_string(),
+        }
+    }
+}
+
 /// Finds `asked` (an entity's id or its name) among `entities`.
 pub fn find_entity<'e>(entities: &'e [EntityRole], asked: &str) -> Option<&'e EntityRole> {
     let asked = asked.trim();

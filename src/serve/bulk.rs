@@ -95,6 +95,11 @@ async fn run(
         .is_some_and(|v| v.contains(REPORT));
     let reader = body::reader(body, app.max_body, app.body_timeout);
     let entity = caller.entity;
+    let origin = caller.origin(if mode == Mode::Import {
+        "POST /1.1/users/import"
+    } else {
+        "PUT /1.1/users/import"
+    });
     let (status, file) = blocking(move || {
         let mut store = app.pool.get()?;
         let opts = InputOptions {
@@ -113,6 +118,13 @@ async fn run(
                 "update"
             },
             mode,
+            history: (!dry_run).then(|| {
+                origin.batch(if mode == Mode::Import {
+                    "import"
+                } else {
+                    "update"
+                })
+            }),
             dry_run,
             keep_going,
             entity,

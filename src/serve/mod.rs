@@ -13,6 +13,7 @@
 
 mod accounts;
 mod auth;
+mod batches;
 mod body;
 mod bulk;
 mod cloudify;
@@ -63,8 +64,8 @@ pub struct App {
     max_body: u64,
     /// How long an upload may stop arriving.
     body_timeout: std::time::Duration,
-    /// The threads that list users: one core less than the machine has (at least one),
-    /// at the lowest priority (nice 19). Lists past them wait their turn, and they get the
+    /// The threads that list users: on SQLite one core less than the machine has (at
+    /// least one; on PostgreSQL twice the cores), at the lowest priority (nice 19). Lists past them wait their turn, and they get the
     /// CPU an import's writer and checks (nice 0 and 10) leave: many readers slow
     /// themselves down rather than an import.
     readers: Arc<rayon::ThreadPool>,
@@ -108,12 +109,16 @@ async fn run_on<T: Send + 'static>(
     })
 }
 
-/// The pool of reader threads (see [`App`]'s `readers`).
-fn readers() -> rayon::ThreadPool {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .saturating_sub(1)
-        .max(1);
+/// The pool of reader threads (see [`App`]'s `readers`). On PostgreSQL a listing runs in
+/// the server's processes and the thread mostly waits for it: twice the cores, so that the
+/// server's processes have work on every core.
+fn readers(postgres: bool) -> rayon::ThreadPool {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = if postgres {
+        cores * 2
+    } else {
+        cores.saturating_sub(1).max(1)
+    };
     crate::validate::niced_pool("ucsv-read", Some(threads), 19)
 }
 
@@ -136,6 +141,9 @@ pub fn router(app: Shared) -> Router {
     Router::new()
         .route("/1.1/users", get(users::list).post(users::create))
         .route("/1.1/users/import", post(bulk::import).put(bulk::update))
+        .route("/1.1/batches", get(batches::list))
+        .route("/1.1/batches/{id}", get(batches::show))
+        .route("/1.1/batches/{id}/undo", post(batches::undo))
         .route("/1.1/users/export", get(bulk::export))
         .route(
             "/1.1/users/{key}",
@@ -265,7 +273,7 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         auth: auth::Auth::new(),
         max_body: opts.max_body,
         body_timeout: opts.body_timeout,
-        readers: Arc::new(readers()),
+        readers: Arc::new(readers(crate::store::postgres::is_url(&opts.db))),
         points: Arc::new(crate::validate::niced_pool("ucsv-read-one", Some(1), 19)),
     });
     let routes = router(app.clone());

@@ -88,6 +88,12 @@ pub const ACCOUNTS_LIST: &[Param] = &[
 ];
 /// `DELETE /1.0/users/{id}` (seed 002).
 pub const XIVO_DELETE: &[Param] = &[flag("deleteVoicemail")];
+/// `GET /1.1/batches`.
+pub const BATCHES_LIST: &[Param] = &[number("limit")];
+/// `GET /1.1/batches/{id}`.
+pub const BATCHES_SHOW: &[Param] = &[flag("with_secrets")];
+/// `POST /1.1/batches/{id}/undo`.
+pub const BATCHES_UNDO: &[Param] = &[flag("dry_run")];
 /// `GET /1.0/users`.
 pub const XIVO_LIST: &[Param] = &[number("limit"), number("offset"), text("search")];
 /// Cloudify's reads (`/api/v3.1/...`): the parameters its client sends.
@@ -119,6 +125,9 @@ pub const ROUTES: &[(&str, &str, &[Param])] = &[
     ("POST", "/1.1/users/import", USERS_IMPORT),
     ("PUT", "/1.1/users/import", USERS_IMPORT),
     ("GET", "/1.1/users/export", USERS_EXPORT),
+    ("GET", "/1.1/batches", BATCHES_LIST),
+    ("GET", "/1.1/batches/{id}", BATCHES_SHOW),
+    ("POST", "/1.1/batches/{id}/undo", BATCHES_UNDO),
     ("GET", "/healthz", NONE),
     ("GET", "/readyz", NONE),
     ("GET", "/1.1/me", NONE),

@@ -13,6 +13,8 @@ const IDLE: usize = 16;
 pub struct Pool {
     db: PathBuf,
     idle: Mutex<Vec<Store>>,
+    /// The listing totals every store of the pool shares.
+    counts: crate::store::export::SharedCounts,
 }
 
 impl Pool {
@@ -20,6 +22,7 @@ impl Pool {
         Pool {
             db,
             idle: Mutex::new(Vec::new()),
+            counts: Default::default(),
         }
     }
 
@@ -34,7 +37,11 @@ impl Pool {
             .find(alive);
         let store = match idle {
             Some(store) => store,
-            None => Store::open(&self.db)?,
+            None => {
+                let mut store = Store::open(&self.db)?;
+                store.share_counts(&self.counts);
+                store
+            }
         };
         Ok(Pooled {
             pool: self,
@@ -70,6 +77,7 @@ impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         if let Some(store) = self.store.take() {
             if store.usable() {
+                store.idle();
                 if let Ok(mut idle) = self.pool.idle.lock() {
                     if idle.len() < IDLE {
                         idle.push(store);

@@ -295,10 +295,11 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let (row, domain) = row_of(&object(&headers, body, app.max_body).await?, true)?;
     let entity = caller.named_or_chosen(domain.as_deref())?;
+    let origin = caller.origin("POST /sapi/users");
     caller.allow_in(Action::Write, entity)?;
     let user = blocking(move || {
         let mut store = app.pool.get()?;
-        let id = users::create_user(&mut store, &row, entity).map_err(refused)?;
+        let id = users::create_user(&mut store, &row, entity, &origin).map_err(refused)?;
         let domains = domains(&store)?;
         Ok(users::read_user(&mut store, &UserKey::Id(id), entity)?
             .map(|u| (u.uuid.clone(), shown_stored(&u, &domains))))
@@ -326,13 +327,14 @@ pub async fn change(
     let (mut row, domain) = row_of(&object(&headers, body, app.max_body).await?, false)?;
     let moved_to = domain.map(|d| caller.choose(&d)).transpose()?;
     let entity = caller.entity;
+    let origin = caller.origin("PUT /sapi/users");
     let user = blocking(move || {
         let mut store = app.pool.get()?;
         let user = users::read_user(&mut store, &key, entity)?.ok_or_else(nobody)?;
         if let Some(e) = moved_to.filter(|e| *e != user.entity) {
             row.push((Col::EntityId, e.to_string()));
         }
-        users::change_user(&mut store, &key, row, entity).map_err(refused)?;
+        users::change_user(&mut store, &key, row, entity, &origin).map_err(refused)?;
         let domains = domains(&store)?;
         Ok(users::read_user(&mut store, &key, None)?.map(|u| shown_stored(&u, &domains)))
     })
@@ -353,6 +355,7 @@ pub async fn delete(
     caller.allow(Action::Delete)?;
     let key = key_of(&uuid)?;
     let entity = caller.entity;
+    let origin = caller.origin("DELETE /sapi/users");
     blocking(move || {
         users::remove(
             &mut *app.pool.get()?,
@@ -361,6 +364,7 @@ pub async fn delete(
             DeleteOptions {
                 delete_voicemail: false,
             },
+            &origin,
         )
         .map_err(refused)
     })

@@ -200,6 +200,27 @@ impl Sink for OneRow {
     }
 }
 
+/// Who asks for a write over HTTP, and by which route: the history's record of it.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    pub who: String,
+    pub route: String,
+}
+
+impl Origin {
+    /// The history's record of a write of `kind`.
+    pub fn batch(&self, kind: &str) -> crate::store::history::BatchInfo {
+        crate::store::history::BatchInfo {
+            kind: kind.to_string(),
+            who: self.who.clone(),
+            door: "http",
+            source: self.route.clone(),
+            sha256: None,
+            undoes: None,
+        }
+    }
+}
+
 /// Applies one row (import: create; update: the row's first cell is the uuid) in the
 /// caller's entity (`None`: the row's own, a sys_admin's choice); the user's id (`None`:
 /// an update that changed nothing).
@@ -208,6 +229,7 @@ fn apply(
     mode: Mode,
     row: &[(Col, String)],
     entity: Option<i64>,
+    origin: &Origin,
 ) -> Result<Option<i64>, Refusal> {
     let names: Vec<&str> = row.iter().map(|(c, _)| c.name()).collect();
     let values: Vec<String> = row.iter().map(|(_, v)| v.clone()).collect();
@@ -219,6 +241,11 @@ fn apply(
             "change"
         },
         mode,
+        history: Some(origin.batch(if mode == Mode::Import {
+            "user add"
+        } else {
+            "user set"
+        })),
         dry_run: false,
         keep_going: false,
         entity,
@@ -239,9 +266,10 @@ pub fn create_user(
     store: &mut crate::store::Store,
     row: &[(Col, String)],
     entity: Option<i64>,
+    origin: &Origin,
 ) -> Result<i64, Refusal> {
     // A row whose cells are all empty creates nothing (`row.empty`).
-    apply(store, Mode::Import, row, entity)?.ok_or_else(|| {
+    apply(store, Mode::Import, row, entity, origin)?.ok_or_else(|| {
         Refusal::Rows(vec![RowError::new(
             Col::Firstname,
             "required",
@@ -299,9 +327,11 @@ pub fn remove(
     key: &UserKey,
     entity: Option<i64>,
     opts: DeleteOptions,
+    origin: &Origin,
 ) -> Result<(), Refusal> {
     let reference = Reference::load(store)?;
     let mut domain = Domain::new(store.begin()?, &reference, entity);
+    domain.record_history(&origin.batch("user delete"))?;
     match domain.delete(key, opts)? {
         Ok(_) => {
             domain.commit()?;
@@ -319,6 +349,7 @@ pub fn change_user(
     key: &UserKey,
     mut row: Vec<(Col, String)>,
     entity: Option<i64>,
+    origin: &Origin,
 ) -> Result<i64, Refusal> {
     let user = read_user(store, key, entity)?.ok_or(Refusal::NotFound)?;
     match row.iter().position(|(c, _)| *c == Col::Uuid) {
@@ -335,7 +366,7 @@ pub fn change_user(
         None => {}
     }
     row.insert(0, (Col::Uuid, user.uuid));
-    apply(store, Mode::Update, &row, entity)?;
+    apply(store, Mode::Update, &row, entity, origin)?;
     Ok(user.id)
 }
 
@@ -489,9 +520,10 @@ pub async fn create(
     let cols = visible_columns(secrets_asked(&caller, &q, caller.entity)?);
     let row = row_of(&object(&headers, body, app.max_body).await?)?;
     let entity = caller.entity;
+    let origin = caller.origin("POST /1.1/users");
     let user = blocking(move || {
         let mut store = app.pool.get()?;
-        let id = create_user(&mut store, &row, entity).map_err(Refusal::wazo)?;
+        let id = create_user(&mut store, &row, entity, &origin).map_err(Refusal::wazo)?;
         read_user(&mut store, &UserKey::Id(id), entity)
     })
     .await?
@@ -521,6 +553,7 @@ pub async fn change(
     let id = object.remove("id");
     let row = row_of(&object)?;
     let entity = caller.entity;
+    let origin = caller.origin("PUT /1.1/users");
     blocking(move || {
         let mut store = app.pool.get()?;
         if let Some(id) = id {
@@ -533,7 +566,7 @@ pub async fn change(
                 )]));
             }
         }
-        change_user(&mut store, &key, row, entity).map_err(Refusal::wazo)
+        change_user(&mut store, &key, row, entity, &origin).map_err(Refusal::wazo)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -554,7 +587,10 @@ pub async fn delete(
         delete_voicemail: q.flag("delete_voicemail"),
     };
     let entity = caller.entity;
-    blocking(move || remove(&mut *app.pool.get()?, &key, entity, opts).map_err(Refusal::wazo))
-        .await?;
+    let origin = caller.origin("DELETE /1.1/users");
+    blocking(move || {
+        remove(&mut *app.pool.get()?, &key, entity, opts, &origin).map_err(Refusal::wazo)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -398,6 +398,7 @@ pub async fn create(
         Err(e) => return api(e),
     };
     let entity = caller.entity;
+    let origin = caller.origin("POST /1.0/users");
     let made = blocking(move || {
         let mut store = app.pool.get()?;
         let reference = Reference::load(&store)?;
@@ -405,7 +406,7 @@ pub async fn create(
             Ok(row) => row,
             Err(Incorrect(fields, details)) => return Ok(Err(incorrect(&fields, details))),
         };
-        Ok(users::create_user(&mut store, &row, entity).map_err(refused))
+        Ok(users::create_user(&mut store, &row, entity, &origin).map_err(refused))
     })
     .await;
     match made {
@@ -443,6 +444,7 @@ pub async fn change(
         Err(e) => return api(e),
     };
     let entity = caller.entity;
+    let origin = caller.origin("PUT /1.0/users");
     let changed = blocking(move || {
         let mut store = app.pool.get()?;
         let reference = Reference::load(&store)?;
@@ -453,7 +455,7 @@ pub async fn change(
             Ok(row) => row,
             Err(Incorrect(fields, details)) => return Ok(Err(incorrect(&fields, details))),
         };
-        Ok(users::change_user(&mut store, &key, row, entity)
+        Ok(users::change_user(&mut store, &key, row, entity, &origin)
             .map(|_| ())
             .map_err(refused))
     })
@@ -484,8 +486,9 @@ pub async fn delete(
         delete_voicemail: q.flag("deleteVoicemail"),
     };
     let entity = caller.entity;
+    let origin = caller.origin("DELETE /1.0/users");
     let deleted = blocking(move || {
-        Ok(users::remove(&mut *app.pool.get()?, &key, entity, opts).map_err(refused))
+        Ok(users::remove(&mut *app.pool.get()?, &key, entity, opts, &origin).map_err(refused))
     })
     .await;
     match deleted {

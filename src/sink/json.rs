@@ -273,6 +273,7 @@ mod tests {
                 voicemail_created: true,
                 extension_reused: false,
                 credentials: None,
+                entity: 1,
             })
             .collect();
         let updated = vec![Updated {

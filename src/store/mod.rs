@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod export;
+pub mod history;
 pub mod postgres;
 pub mod reference;
 pub mod sql;
@@ -20,6 +21,9 @@ pub struct Store {
     /// The database as messages name it: the file's path, or the URL without its password.
     pub path: PathBuf,
     backend: Backend,
+    /// Listing totals counted while the database was as it is (see
+    /// [`Store::count_listed`]); a server's stores share them.
+    counts: export::SharedCounts,
 }
 
 /// The connection of a [`Store`]; one thread owns it.
@@ -62,10 +66,7 @@ impl Store {
             postgres::migrate(&mut client, &path)?;
             return Ok(Store::pg(client, url, path));
         }
-        Ok(Store {
-            path: db.to_path_buf(),
-            backend: Backend::Sqlite(sqlite::open(db)?),
-        })
+        Ok(Store::sqlite(sqlite::open(db)?, db.to_path_buf()))
     }
 
     /// Creates a new database with the schema and the given reference data (`origin` names
@@ -83,13 +84,8 @@ impl Store {
         if db.exists() {
             return Err(Error::DatabaseExists(db.to_path_buf()));
         }
-        let made = sqlite::create(db).and_then(|conn| {
-            Store {
-                path: db.to_path_buf(),
-                backend: Backend::Sqlite(conn),
-            }
-            .populate(reference, origin)
-        });
+        let made = sqlite::create(db)
+            .and_then(|conn| Store::sqlite(conn, db.to_path_buf()).populate(reference, origin));
         if made.is_err() {
             sqlite::remove(db);
         }
@@ -100,6 +96,15 @@ impl Store {
         Store {
             path,
             backend: Backend::Postgres(postgres::Conn::new(client), url),
+            counts: Default::default(),
+        }
+    }
+
+    fn sqlite(conn: rusqlite::Connection, path: PathBuf) -> Store {
+        Store {
+            path,
+            backend: Backend::Sqlite(conn),
+            counts: Default::default(),
         }
     }
 
@@ -161,10 +166,10 @@ impl Store {
     /// connection: writers do not lock each other out there, and the run is rolled back.
     pub fn snapshot(&self) -> Result<Store> {
         match &self.backend {
-            Backend::Sqlite(conn) => Ok(Store {
-                path: self.path.clone(),
-                backend: Backend::Sqlite(sqlite::snapshot(conn, &self.path)?),
-            }),
+            Backend::Sqlite(conn) => Ok(Store::sqlite(
+                sqlite::snapshot(conn, &self.path)?,
+                self.path.clone(),
+            )),
             Backend::Postgres(_, url) => {
                 let client = postgres::connect(url, &self.path)?;
                 Ok(Store::pg(client, url.clone(), self.path.clone()))
@@ -202,6 +207,21 @@ impl Store {
                 client,
                 self.path.clone(),
             )?)),
+        }
+    }
+
+    /// Makes this store keep its listing totals in `counts`, which other stores of the same
+    /// database share.
+    pub fn share_counts(&mut self, counts: &export::SharedCounts) {
+        self.counts = counts.clone();
+    }
+
+    /// Gives back the memory of a connection a server keeps idle (SQLite: a smaller page
+    /// cache; a write transaction takes the large one again).
+    pub fn idle(&self) {
+        if let Backend::Sqlite(conn) = &self.backend {
+            // A cache size only: a failure changes nothing that matters.
+            let _ = conn.execute_batch(sqlite::IDLE_CACHE);
         }
     }
 
@@ -275,6 +295,57 @@ pub(crate) fn delete_user(db: &dyn sql::Db, user_id: i64, voicemail: Option<i64>
         user_id,
     )?;
     run("DELETE FROM users WHERE id = ?1", user_id)
+}
+
+/// Takes from a user the resources an update cannot empty (an undo setting the user back
+/// to before the batch that gave them): its line with its extensions (`line`), or only
+/// the line's extensions (`exten`), its voicemail box (`voicemail`: the link, and the box
+/// when no one else has it) and its incoming calls with their numbers (`incalls`).
+pub(crate) fn strip_user(
+    db: &dyn sql::Db,
+    user_id: i64,
+    line: bool,
+    exten: bool,
+    voicemail: bool,
+    incalls: bool,
+) -> Result<()> {
+    let run = |sql: &str| db.exec(sql, &[user_id.into()]).map(drop);
+    // Unlinks the user (`unlink`) from what `owned` selects, then deletes each of those
+    // that `orphan` (with ?1 the id) finds no longer used.
+    let free = |owned: &str, unlink: &str, orphan: &str| -> Result<()> {
+        let ids: Vec<i64> = db
+            .rows(owned, &[user_id.into()])?
+            .iter()
+            .map(|r| r[0].int())
+            .collect();
+        run(unlink)?;
+        for id in ids {
+            db.exec(orphan, &[id.into()])?;
+        }
+        Ok(())
+    };
+    if incalls {
+        free(
+            "SELECT extension_id FROM incalls WHERE user_id = ?1",
+            "DELETE FROM incalls WHERE user_id = ?1",
+            "DELETE FROM extensions WHERE id = ?1 AND line_id IS NULL",
+        )?;
+    }
+    if line || exten {
+        run("DELETE FROM extensions WHERE line_id IN (SELECT id FROM lines WHERE user_id = ?1)")?;
+    }
+    if line {
+        run("DELETE FROM lines WHERE user_id = ?1")?;
+    }
+    if voicemail {
+        free(
+            "SELECT voicemail_id FROM user_voicemails WHERE user_id = ?1",
+            "DELETE FROM user_voicemails WHERE user_id = ?1",
+            "DELETE FROM voicemails WHERE id = ?1
+             AND NOT EXISTS (SELECT 1 FROM user_voicemails WHERE voicemail_id = ?1)",
+        )?;
+    }
+    Ok(())
 }
 
 /// The URL a `--db` value holds, and how messages show it.

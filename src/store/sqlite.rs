@@ -7,12 +7,46 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
 
+/// Brings the search indexes up to date (see schemas/sqlite/0004_search.sql): takes out
+/// and indexes again the rows noted as changed, indexes the rows above the marks (new
+/// ones), and moves the marks to the highest ids. Run by the writer before it commits,
+/// and once by the migration that creates the indexes. A noted row that no longer exists
+/// is only taken out.
+pub(crate) const REINDEX_SEARCH: &str = "
+    DELETE FROM user_search WHERE rowid IN (SELECT user_id FROM user_search_dirty);
+    INSERT INTO user_search (rowid, text)
+        SELECT id, coalesce(firstname, '') || char(10) || coalesce(lastname, '') || char(10)
+            || coalesce(email, '') || char(10) || coalesce(username, '')
+        FROM users WHERE id IN (SELECT user_id FROM user_search_dirty)
+                      AND id <= (SELECT users_upto FROM search_state);
+    INSERT INTO user_search (rowid, text)
+        SELECT id, coalesce(firstname, '') || char(10) || coalesce(lastname, '') || char(10)
+            || coalesce(email, '') || char(10) || coalesce(username, '')
+        FROM users WHERE id > (SELECT users_upto FROM search_state);
+    DELETE FROM extension_search WHERE rowid IN (SELECT extension_id FROM extension_search_dirty);
+    INSERT INTO extension_search (rowid, exten)
+        SELECT id, exten FROM extensions
+        WHERE id IN (SELECT extension_id FROM extension_search_dirty)
+          AND id <= (SELECT extensions_upto FROM search_state);
+    INSERT INTO extension_search (rowid, exten)
+        SELECT id, exten FROM extensions WHERE id > (SELECT extensions_upto FROM search_state);
+    UPDATE search_state SET users_upto = (SELECT coalesce(max(id), 0) FROM users),
+        extensions_upto = (SELECT coalesce(max(id), 0) FROM extensions),
+        generation = generation + 1;
+    DELETE FROM user_search_dirty;
+    DELETE FROM extension_search_dirty;";
+
 /// The schema migrations, in order; `PRAGMA user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("../../schemas/sqlite/0001_init.sql"),
     include_str!("../../schemas/sqlite/0002_user_settings.sql"),
     include_str!("../../schemas/sqlite/0003_accounts.sql"),
+    include_str!("../../schemas/sqlite/0004_search.sql"),
+    include_str!("../../schemas/sqlite/0005_history.sql"),
 ];
+
+/// The migration that creates the search indexes, which are then filled.
+const SEARCH_VERSION: usize = 4;
 
 /// How long a writer waits for another one before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -75,12 +109,19 @@ fn configure(conn: &Connection, path: &Path) -> Result<()> {
         .map_err(|e| Error::db(path, e))
 }
 
+/// The page cache of a connection kept idle by a server (8 MB): a server keeps many
+/// connections open, and the operating system caches the file for all of them.
+pub(crate) const IDLE_CACHE: &str = "PRAGMA cache_size = -8192";
+/// The page cache of a connection of a command, and of any connection while it writes
+/// (64 MB): an import's indexes stay in it.
+pub(crate) const WORK_CACHE: &str = "PRAGMA cache_size = -65536";
+
 /// What every connection of a run needs, the database's or a snapshot's: every
 /// statement of the row path stays prepared (the default cache holds 16), foreign keys
-/// are enforced, and the page cache is 64 MB.
+/// are enforced, and the page cache is [`WORK_CACHE`].
 fn configure_session(conn: &Connection, path: &Path) -> Result<()> {
     conn.set_prepared_statement_cache_capacity(128);
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;")
+    conn.execute_batch(&format!("PRAGMA foreign_keys = ON; {WORK_CACHE};"))
         .map_err(|e| Error::db(path, e))
 }
 
@@ -109,8 +150,13 @@ fn migrate(conn: &Connection, path: &Path) -> Result<()> {
         }
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let fill = if i + 1 == SEARCH_VERSION {
+            REINDEX_SEARCH
+        } else {
+            ""
+        };
         conn.execute_batch(&format!(
-            "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
+            "BEGIN; {sql}; {fill} PRAGMA user_version = {}; COMMIT;",
             i + 1
         ))
         .map_err(|e| {

@@ -57,11 +57,14 @@ impl<'t> SqliteTx<'t> {
             "BEGIN DEFERRED"
         })
         .map_err(db)?;
+        if write {
+            tx.execute_batch(super::sqlite::WORK_CACHE).map_err(db)?;
+        }
         let fields: Vec<&str> = record::user_fields().map(Col::name).collect();
         let insert_user = format!(
-            "INSERT INTO users (uuid, entity_id, username, password_hash, cti_profile_enabled, cti_profile_id, {}) VALUES ({})",
+            "INSERT INTO users (id, uuid, entity_id, username, password_hash, cti_profile_enabled, cti_profile_id, {}) VALUES ({})",
             fields.join(", "),
-            vec!["?"; fields.len() + 6].join(", ")
+            vec!["?"; fields.len() + 7].join(", ")
         );
         let prepare = |sql: &str| tx.prepare(sql).map(RefCell::new).map_err(db);
         let hot = Hot {
@@ -416,6 +419,7 @@ impl<'t> Tx for SqliteTx<'t> {
 
     fn insert_user(&self, u: &UserRow<'_>) -> Write<i64> {
         let mut values: Vec<ToSqlOutput<'_>> = vec![
+            u.id.map_or(ToSqlOutput::from(Null), ToSqlOutput::from),
             ToSqlOutput::from(u.uuid),
             ToSqlOutput::from(u.entity),
             opt_ref(u.username),
@@ -641,7 +645,18 @@ impl<'t> Tx for SqliteTx<'t> {
         super::delete_user(&db, user_id, voicemail)
     }
 
+    fn shared(&self) -> crate::error::Result<Box<dyn super::sql::Db + '_>> {
+        Ok(Box::new(super::sql::Sqlite {
+            conn: self.tx,
+            path: &self.path,
+        }))
+    }
+
     fn commit(mut self: Box<Self>) -> crate::error::Result<()> {
+        // The users this transaction changed are indexed again for the search, in it.
+        self.tx
+            .execute_batch(super::sqlite::REINDEX_SEARCH)
+            .map_err(|e| Error::db(&self.path, e))?;
         self.tx
             .execute_batch("COMMIT")
             .map_err(|e| Error::db(&self.path, e))?;

@@ -71,6 +71,9 @@ pub enum Table {
 
 /// The fields of a user row as stored in `users`.
 pub struct UserRow<'a> {
+    /// The id to give a new user (an undo creating a deleted user again, with its own id
+    /// when it is free); `None`: the next one.
+    pub id: Option<i64>,
     pub uuid: &'a str,
     pub entity: i64,
     pub username: Option<&'a str>,
@@ -416,6 +419,10 @@ pub trait Tx {
     /// numbers, its voicemail link (and the box `voicemail`, if given), its call
     /// permissions and its login.
     fn delete_user(&self, user_id: i64, voicemail: Option<i64>) -> crate::error::Result<()>;
+
+    /// The transaction as the statements both backends share (the history's), once the
+    /// rows in flight are written.
+    fn shared(&self) -> crate::error::Result<Box<dyn super::sql::Db + '_>>;
 
     /// Makes every write of the transaction durable.
     fn commit(self: Box<Self>) -> crate::error::Result<()>;

@@ -250,6 +250,10 @@ fn readme_command_tour_names_only_commands_and_options_that_exist() {
         "account activate",
         "serve",
         "columns",
+        "history",
+        "history show",
+        "history prune",
+        "undo",
     ];
     for c in commands {
         assert!(tour.contains(&format!("\n  {c} ")), "the tour shows `{c}`");

@@ -16,6 +16,7 @@ mod entities;
 mod export;
 mod faults;
 mod groups;
+mod history;
 mod hostile_input;
 mod http_safety;
 mod input;

@@ -365,3 +365,39 @@ fn wrong_credentials_are_a_clear_error() {
     );
     assert!(!run.stderr.contains("hunter2secret"), "{}", run.stderr);
 }
+
+#[test]
+#[ignore = "runs on PostgreSQL: set UCSV_TEST_POSTGRES and pass --include-ignored"]
+fn the_search_goes_through_the_trigram_indexes() {
+    let wd = Workdir::with_db();
+    assert!(wd.is_postgres(), "{NEEDS_SERVER}");
+    let indexes = wd.query_strings(
+        "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%search%' ORDER BY 1",
+    );
+    assert_eq!(
+        indexes,
+        [
+            "extensions_search",
+            "users_search_email",
+            "users_search_firstname",
+            "users_search_lastname",
+            "users_search_username"
+        ],
+        "pg_trgm is installed (PostgreSQL's contrib), so the migration adds the indexes"
+    );
+    wd.write("users.csv", users("Searchable", 1000, 1000));
+    wd.run(&["import", "users.csv"]).expect(0);
+    wd.execute("ANALYZE users");
+    let run = wd.run(&["user", "list", "--search", "able-234", "--format", "json"]);
+    run.expect(0);
+    let list: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(list["total"], 1, "{}", run.stdout);
+    // The statistics of the ucsv process are flushed when it ends.
+    let scans: i64 = wd
+        .query_one(
+            "SELECT sum(idx_scan) FROM pg_stat_user_indexes WHERE indexrelname LIKE 'users_search_%'",
+        )
+        .parse()
+        .unwrap();
+    assert!(scans > 0, "the search went through the trigram indexes");
+}

@@ -241,6 +241,9 @@ fn every_route_refuses_a_request_without_good_credentials_with_401_and_never_say
         ("POST", "/1.1/accounts/admin"),
         ("DELETE", "/1.1/accounts/admin"),
         ("POST", "/1.1/accounts/admin/unlock"),
+        ("GET", "/1.1/batches"),
+        ("GET", "/1.1/batches/1"),
+        ("POST", "/1.1/batches/1/undo"),
     ];
     let mut bodies = std::collections::BTreeSet::new();
     for (method, path) in routes {
@@ -1420,4 +1423,57 @@ fn an_upload_that_stops_arriving_is_given_up_with_408_and_nothing_written() {
         stalled.body
     );
     assert_eq!(wd.fingerprint(), before);
+}
+
+/// Totals are remembered per connection while the database is unchanged: every change,
+/// by the server or by another program, is seen by the next listing.
+#[test]
+fn a_listing_total_follows_every_change_whoever_makes_it() {
+    let (wd, server) = admin_server();
+    server
+        .csv("POST", "/1.1/users/import", "admin", THREE)
+        .expect(201);
+    let total = |path: &str| -> Vec<Value> {
+        // Several times: the server's reader connections each count and remember.
+        (0..4)
+            .map(|_| server.get("GET", path, "admin").json()["total"].clone())
+            .collect()
+    };
+    assert_eq!(total("/1.1/users?search=amm"), [1, 1, 1, 1]);
+    assert_eq!(total("/1.1/users"), [3, 3, 3, 3]);
+    wd.execute("UPDATE users SET lastname = 'Hammer' WHERE firstname = 'Ann'");
+    assert_eq!(
+        total("/1.1/users?search=amm"),
+        [2, 2, 2, 2],
+        "another program's update"
+    );
+    let created = server.json(
+        "POST",
+        "/1.1/users",
+        "admin",
+        &json!({"firstname": "Zed", "lastname": "Gammon"}),
+    );
+    created.expect(201);
+    assert_eq!(
+        total("/1.1/users?search=amm"),
+        [3, 3, 3, 3],
+        "the server's create"
+    );
+    assert_eq!(total("/1.1/users"), [4, 4, 4, 4]);
+    wd.delete_users(&["Bob"]);
+    assert_eq!(
+        total("/1.1/users"),
+        [3, 3, 3, 3],
+        "another program's delete"
+    );
+    let zed = created.json()["uuid"].as_str().unwrap().to_string();
+    server
+        .get("DELETE", &format!("/1.1/users/{zed}"), "admin")
+        .expect(204);
+    assert_eq!(
+        total("/1.1/users?search=amm"),
+        [2, 2, 2, 2],
+        "the server's delete"
+    );
+    assert_eq!(total("/1.1/users"), [2, 2, 2, 2]);
 }

@@ -620,7 +620,7 @@ fn oracle_matches(fields: &[&str; 5], search: &str) -> bool {
 }
 
 #[test]
-fn list_search_answers_every_user_holding_the_text_and_no_other() {
+fn list_search_answers_exactly_as_a_scan_whatever_the_index_holds() {
     let wd = Workdir::with_db();
     // Users with names of ASCII and other letters, in several cases, some sharing parts.
     let parts = [
@@ -685,6 +685,10 @@ fn list_search_answers_every_user_holding_the_text_and_no_other() {
         "ÉlOdIe",
         "AnnDIE",
         "ñúmar",
+        "771",
+        "772",
+        "881",
+        "Annelodie",
     ];
     let check = |users: &[[String; 5]], when: &str| {
         for search in searches {
@@ -707,10 +711,27 @@ fn list_search_answers_every_user_holding_the_text_and_no_other() {
                 .collect();
             assert_eq!(got, want, "{when}: search {search:?}");
             assert_eq!(list["total"], want.len(), "{when}: total of {search:?}");
+            // A page: read in id order up to its end rather than through the indexes
+            // when the search keeps many users; the same rows either way.
+            let run = wd.run(&[
+                "user", "list", "--format", "json", "--search", search, "--limit", "3", "--offset",
+                "1",
+            ]);
+            run.expect(0);
+            let page: Value = serde_json::from_str(&run.stdout).expect("JSON");
+            let got: Vec<&str> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["exten"].as_str().unwrap())
+                .collect();
+            let paged: Vec<&str> = want.iter().skip(1).take(3).copied().collect();
+            assert_eq!(got, paged, "{when}: page of {search:?}");
         }
     };
     check(&users, "after the import");
-    // Changed by another program, then by ucsv.
+    // Changed by another program (the index learns it at ucsv's next write, and the search
+    // is right meanwhile), then by ucsv.
     for u in users.iter_mut().take(10) {
         u[1] = "Élodie".to_string();
         wd.execute(&format!(
@@ -723,4 +744,46 @@ fn list_search_answers_every_user_holding_the_text_and_no_other() {
     wd.run(&["user", "set", &users[20][3], "--set", "firstname=Marianne"])
         .expect(0);
     check(&users, "after ucsv's update");
+    // Extensions changed by another program and by ucsv; users deleted, the last one
+    // included, and a user added in its place.
+    wd.execute(&format!(
+        "UPDATE extensions SET exten = '7771' WHERE exten = '{}'",
+        users[30][4]
+    ));
+    users[30][4] = "7771".to_string();
+    wd.execute(&format!(
+        "INSERT INTO extensions (exten, context, line_id)
+             SELECT '1772', context, line_id FROM extensions WHERE exten = '{0}';
+         DELETE FROM extensions WHERE exten = '{0}';",
+        users[50][4]
+    ));
+    users[50][4] = "1772".to_string();
+    check(&users, "after another program changed an extension");
+    wd.run(&["user", "set", &users[31][3], "--set", "exten=1881"])
+        .expect(0);
+    users[31][4] = "1881".to_string();
+    let last = users.pop().unwrap();
+    wd.run(&["user", "delete", &last[4]]).expect(0);
+    let gone = users.remove(40);
+    wd.run(&["user", "delete", &gone[4]]).expect(0);
+    check(
+        &users,
+        "after ucsv changed an extension and deleted two users",
+    );
+    wd.run(&[
+        "user",
+        "add",
+        "1771",
+        "--set",
+        "firstname=Annelodie",
+        "--set",
+        "lastname=Mar",
+        "--set",
+        "username=u99.mar",
+        "--set",
+        "email=u99.mar@example.com",
+    ])
+    .expect(0);
+    users.push(["Annelodie", "Mar", "u99.mar@example.com", "u99.mar", "1771"].map(str::to_string));
+    check(&users, "after a user was added in the last one's place");
 }

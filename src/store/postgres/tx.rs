@@ -931,6 +931,21 @@ impl Tx for PgTx<'_> {
 
     fn insert_user(&self, u: &UserRow<'_>) -> Write<i64> {
         let values = user_values(u);
+        if let (Some(id), false) = (u.id, self.bulk.get()) {
+            // An id given (an undo creating a deleted user again): a row at a time.
+            let cols = user_columns();
+            let sql = format!(
+                "INSERT INTO users (id, {}) VALUES ({}) RETURNING id",
+                cols.join(", "),
+                (1..=cols.len() + 1)
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut with_id = vec![Val::Int(id)];
+            with_id.extend(values);
+            return self.insert(Table::Users, &sql, &with_id);
+        }
         let sql = self.insert_user.clone();
         self.insert(Table::Users, &sql, &values)
     }
@@ -1165,6 +1180,14 @@ impl Tx for PgTx<'_> {
             path: &self.path,
         };
         super::super::delete_user(&db, user_id, voicemail)
+    }
+
+    fn shared(&self) -> Result<Box<dyn super::super::sql::Db + '_>> {
+        self.send_sooner()?;
+        Ok(Box::new(super::super::sql::Postgres {
+            client: self.client,
+            path: &self.path,
+        }))
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {

@@ -1,0 +1,252 @@
+//! Undo: a batch of the history taken back, in one transaction, through the same rules as
+//! every write. The users it created are deleted (their numbers freed), the users it
+//! updated are set back field by field from the states it kept, and the users it deleted
+//! are created again with the same uuid, numbers and credentials. The undo is a batch of
+//! the history itself, so it can be undone in turn.
+
+use super::ops::DeleteOptions;
+use super::{update, Domain};
+use crate::columns::Col;
+use crate::error::{Result, RowError};
+use crate::record;
+use crate::store::history::{self, Action, Batch, BatchInfo, Change};
+use crate::store::tx::UserKey;
+
+/// Why an undo wrote nothing.
+#[derive(Debug)]
+pub enum Refusal {
+    /// No batch has that id.
+    Unknown(i64),
+    /// The batch was taken back already, by that batch.
+    Undone { by: i64 },
+    /// Later batches, still in effect, changed users of the batch: (batch, first user id
+    /// they share).
+    Later(Vec<(i64, i64)>),
+    /// Users could not be set back: (uuid or user id, errors).
+    Rows(Vec<(String, Vec<RowError>)>),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Unknown(id) => write!(f, "no batch {id} in the history"),
+            Refusal::Undone { by } => write!(f, "the batch was taken back already, by batch {by}"),
+            Refusal::Later(later) => {
+                let list: Vec<String> = later
+                    .iter()
+                    .map(|(b, u)| format!("batch {b} (user id {u})"))
+                    .collect();
+                write!(
+                    f,
+                    "later batches changed the same users: {}; take them back first, newest first",
+                    list.join(", ")
+                )
+            }
+            Refusal::Rows(rows) => {
+                let list: Vec<String> = rows
+                    .iter()
+                    .map(|(who, errors)| {
+                        let e: Vec<String> = errors
+                            .iter()
+                            .map(|e| format!("{} [{}]", e.message, e.code))
+                            .collect();
+                        format!("{who}: {}", e.join("; "))
+                    })
+                    .collect();
+                write!(f, "users could not be set back: {}", list.join(" | "))
+            }
+        }
+    }
+}
+
+impl Refusal {
+    /// The refusal's code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Unknown(_) => "batch.unknown",
+            Refusal::Undone { .. } => "batch.undone",
+            Refusal::Later(_) => "batch.later",
+            Refusal::Rows(_) => "batch.rows",
+        }
+    }
+}
+
+/// What an undo did (or, in a dry run, would do).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Undone {
+    /// The batch taken back.
+    pub batch: i64,
+    /// The batch that records the undo.
+    pub undo: i64,
+    /// Users deleted (created by the batch).
+    pub deleted: u64,
+    /// Users set back.
+    pub restored: u64,
+    /// Users created again (deleted by the batch).
+    pub recreated: u64,
+}
+
+impl Domain<'_> {
+    /// Takes back batch `id` in this transaction, recorded as a new batch of `info`'s
+    /// (its `undoes` set to `id`). `Ok(Err(..))`: refused, and the caller must not commit.
+    pub fn undo(
+        &mut self,
+        id: i64,
+        mut info: BatchInfo,
+    ) -> Result<std::result::Result<Undone, Refusal>> {
+        let (batch, changes) = {
+            let db = self.tx.shared()?;
+            let Some(batch) = history::get(db.as_ref(), id)? else {
+                return Ok(Err(Refusal::Unknown(id)));
+            };
+            if let Some(by) = batch.undone_by {
+                return Ok(Err(Refusal::Undone { by }));
+            }
+            let later = history::later(db.as_ref(), id)?;
+            if !later.is_empty() {
+                return Ok(Err(Refusal::Later(later)));
+            }
+            (batch, history::changes(db.as_ref(), id)?)
+        };
+        info.undoes = Some(id);
+        let undo = self.record_history(&info)?;
+        let mut done = Undone {
+            batch: id,
+            undo,
+            deleted: 0,
+            restored: 0,
+            recreated: 0,
+        };
+        let mut refused = Vec::new();
+        // First the users it created go (freeing their numbers), then the users it changed
+        // are set back, then the users it deleted come back.
+        for c in changes.iter().filter(|c| c.action == Action::Created) {
+            for user_id in c.user_id..=c.last_id {
+                let key = UserKey::Id(user_id);
+                if self.tx.stored_user(&key, None)?.is_none() {
+                    continue; // deleted since, by another program
+                }
+                let opts = DeleteOptions {
+                    delete_voicemail: true,
+                };
+                match self.delete(&key, opts)? {
+                    Ok(_) => done.deleted += 1,
+                    Err(e) => refused.push((format!("user id {user_id}"), vec![e])),
+                }
+            }
+        }
+        for c in changes.iter().filter(|c| c.action == Action::Updated) {
+            match self.restore(&batch, c)? {
+                Ok(()) => done.restored += 1,
+                Err(errors) => refused.push((who(c), errors)),
+            }
+        }
+        for c in changes.iter().filter(|c| c.action == Action::Deleted) {
+            match self.recreate(&batch, c)? {
+                Ok(()) => done.recreated += 1,
+                Err(errors) => refused.push((who(c), errors)),
+            }
+        }
+        if !refused.is_empty() {
+            return Ok(Err(Refusal::Rows(refused)));
+        }
+        Ok(Ok(done))
+    }
+
+    /// Sets an updated user back to its state before the batch.
+    fn restore(
+        &mut self,
+        batch: &Batch,
+        c: &Change,
+    ) -> Result<std::result::Result<(), Vec<RowError>>> {
+        let cells = state(batch, c);
+        let before = |col: Col| {
+            cells
+                .iter()
+                .find(|(c, _)| *c == col)
+                .map_or("", |(_, v)| *v)
+        };
+        let key = UserKey::Uuid(c.uuid.clone().unwrap_or_default());
+        let Some(cur) = self.tx.stored_user(&key, None)? else {
+            return Ok(Err(vec![RowError::with_code(
+                None,
+                "user.unknown",
+                "the user is no longer in the database",
+            )]));
+        };
+        // What the batch gave the user and an update cannot empty goes first.
+        let gone = |col: Col| before(col).is_empty() && !cur.cells[col as usize].is_empty();
+        let (line, exten) = (gone(Col::LineProtocol), gone(Col::Exten));
+        let (voicemail, incalls) = (gone(Col::VoicemailName), gone(Col::IncallExten));
+        if line || exten || voicemail || incalls {
+            self.note_changed(Action::Updated, &cur)?;
+            crate::store::strip_user(
+                self.tx.shared()?.as_ref(),
+                cur.user_id,
+                line,
+                exten,
+                voicemail,
+                incalls,
+            )?;
+        }
+        let (header, raw) = record::row_of(&cells, 1);
+        let row = match record::parse_update(&header, &raw) {
+            Ok(row) => row,
+            Err(errors) => return Ok(Err(errors)),
+        };
+        let outcome: update::UpdateOutcome = self.update(row, None)?;
+        Ok(outcome.map(drop))
+    }
+
+    /// Creates a deleted user again, as it was.
+    fn recreate(
+        &mut self,
+        batch: &Batch,
+        c: &Change,
+    ) -> Result<std::result::Result<(), Vec<RowError>>> {
+        let cells: Vec<(Col, &str)> = state(batch, c)
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        let (header, raw) = record::row_of(&cells, 1);
+        let parsed = match record::parse_import(&header, &raw) {
+            Ok(p) => p,
+            Err(errors) => return Ok(Err(errors)),
+        };
+        if !parsed.errors.is_empty() {
+            return Ok(Err(parsed.errors));
+        }
+        // Its own id again when no one took it since: the export's order comes back too.
+        if self
+            .tx
+            .stored_user(&UserKey::Id(c.user_id), None)?
+            .is_none()
+        {
+            self.reuse_id = Some(c.user_id);
+        }
+        let created = self.create(&parsed);
+        self.reuse_id = None;
+        Ok(created?.map(drop))
+    }
+}
+
+/// The (column, text) pairs of a change's state before the batch, in the batch's columns
+/// (a column this ucsv no longer knows is left out).
+fn state<'c>(batch: &Batch, c: &'c Change) -> Vec<(Col, &'c str)> {
+    let Some(before) = &c.before else {
+        return Vec::new();
+    };
+    batch
+        .columns
+        .iter()
+        .zip(before)
+        .filter_map(|(name, v)| crate::columns::lookup(name).map(|col| (col, v.as_str())))
+        .collect()
+}
+
+/// How a change's user is named in a refusal.
+fn who(c: &Change) -> String {
+    c.uuid
+        .clone()
+        .unwrap_or_else(|| format!("user id {}", c.user_id))
+}

@@ -95,11 +95,22 @@ async fn run(
         .is_some_and(|v| v.contains(REPORT));
     let reader = body::reader(body, app.max_body, app.body_timeout);
     let entity = caller.entity;
-    let origin = caller.origin(if mode == Mode::Import {
+    let mut origin = caller.origin(if mode == Mode::Import {
         "POST /1.1/users/import"
     } else {
         "PUT /1.1/users/import"
     });
+    // The file's name, as the client gives it, is the history's source.
+    if let Some(name) = q.text("filename") {
+        if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
+            return Err(ApiError::bad_parameter(
+                "query.invalid",
+                "filename",
+                "filename must be 1 to 255 characters, none of them a control character",
+            ));
+        }
+        origin.route = name.to_string();
+    }
     let (status, file) = blocking(move || {
         let mut store = app.pool.get()?;
         let opts = InputOptions {

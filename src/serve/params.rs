@@ -76,7 +76,12 @@ pub const USERS_WRITE: &[Param] = &[flag("with_secrets")];
 /// `DELETE /1.1/users/{id}`.
 pub const USERS_DELETE: &[Param] = &[flag("delete_voicemail")];
 /// `POST` and `PUT /1.1/users/import`.
-pub const USERS_IMPORT: &[Param] = &[flag("dry_run"), flag("keep_going"), number("report_limit")];
+pub const USERS_IMPORT: &[Param] = &[
+    flag("dry_run"),
+    flag("keep_going"),
+    number("report_limit"),
+    text("filename"),
+];
 /// `GET /1.1/users/export`.
 pub const USERS_EXPORT: &[Param] = &[text("columns"), flag("no_secrets"), text("entity")];
 /// `GET /1.1/accounts` (Cloudify's `_offset` and `_size` too).

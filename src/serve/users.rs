@@ -204,6 +204,7 @@ impl Sink for OneRow {
 #[derive(Clone, Debug)]
 pub struct Origin {
     pub who: String,
+    /// The route, or the file's name an import was given (`?filename`): the source.
     pub route: String,
 }
 

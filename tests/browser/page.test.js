@@ -6,7 +6,8 @@
 // bad rows previewed and marked, the good rows imported, rejects.csv and errors.csv compared
 // byte for byte with what `ucsv import --rejects --errors` writes for the same file, the
 // users table, the export compared with `ucsv export`, an update from file with its
-// preview of changes, a sign-in that stops working, narrow windows, and a 200 MB file whose
+// preview of changes, the recent changes with an update undone after its preview and an
+// undo refused, a sign-in that stops working, narrow windows, and a 200 MB file whose
 // import loses its connection half-way (the server is killed): nothing is written.
 //
 // It saves the preview's screenshot to docs/preview.png (shown in the README).
@@ -391,6 +392,55 @@ test('update from file previews what each row would change, then changes it', as
   await page.check('input[name="action"][value="import"]');
 });
 
+test('recent changes list every write; an undo is previewed, then takes the update back', async () => {
+  // The page's import (batch 1), the CLI's `user add` (2) and the page's update (3).
+  await page.click('#batches-refresh');
+  await page.waitForFunction(() => document.querySelectorAll('#batches-table tbody tr').length >= 3);
+  const rows = await page.$$eval('#batches-table tbody tr', (r) => r.map((x) => [...x.cells].slice(0, 7).map((c) => c.textContent)));
+  assert.deepEqual(rows.map((r) => [r[0], r[2], r[5], r[6]]), [
+    ['#3', 'update', '2 updated', 'in effect'],
+    ['#2', 'user add', '25 created', 'in effect'],
+    ['#1', 'import', '4 created', 'in effect'],
+  ]);
+  assert.equal(rows[0][3], 'admin');
+  assert.equal(rows[0][4], 'changes.csv');
+  const lastname = () => {
+    const ann = JSON.parse(ucsvOk(['user', 'show', 'ann@example.com', '--format', 'json']).stdout);
+    return (Array.isArray(ann) ? ann[0] : ann).lastname;
+  };
+  assert.equal(lastname(), 'Lee-Smith');
+
+  // The preview writes nothing; keeping the batch closes it.
+  await page.click('#batches-table tr[data-batch="3"] button.undo');
+  await page.waitForSelector('#undo-preview:not([hidden])');
+  assert.equal(await text('#undo-text'), 'Undoing batch #3 would set 2 users back as they were before it, in one transaction.');
+  assert.equal(lastname(), 'Lee-Smith');
+  await page.click('#undo-cancel');
+  assert.ok(await page.isHidden('#undo-preview'));
+
+  await page.click('#batches-table tr[data-batch="3"] button.undo');
+  await page.waitForSelector('#undo-preview:not([hidden])');
+  await page.click('#undo-confirm');
+  await page.waitForFunction(() => /was undone|Nothing was written/.test(document.getElementById('batches-message').textContent));
+  assert.equal(await text('#batches-message'),
+    'Batch #3 was undone: set 2 users back as they were before it. The undo is batch #4, and can itself be undone.');
+  assert.equal(lastname(), 'Lee');
+  await page.waitForFunction(() => /undone by #4/.test(document.querySelector('#batches-table tr[data-batch="3"]').textContent));
+  assert.equal(await page.locator('#batches-table tr[data-batch="3"] button.undo').count(), 0);
+  assert.match(await text('#batches-table tr[data-batch="4"]'), /undo.*2 updated.*undoes #3/);
+
+  // A user of the page's import changed since on the command line (batch 5): its undo is
+  // refused, naming that batch, and nothing is written.
+  ucsvOk(['user', 'set', 'fay@example.com', '--set', 'lastname=Later']);
+  await page.click('#batches-refresh');
+  await page.waitForSelector('#batches-table tr[data-batch="5"]');
+  await page.click('#batches-table tr[data-batch="1"] button.undo');
+  await page.waitForFunction(() => /cannot be undone/.test(document.getElementById('batches-message').textContent));
+  assert.match(await text('#batches-message'), /^Batch #1 cannot be undone\. Later batches changed the same users: batch 5 /);
+  assert.ok(await page.isHidden('#undo-preview'));
+  assert.equal(userCount(), 29);
+});
+
 test('a sign-in that stops working (password changed) says so, and signing in again goes on', async () => {
   ucsvOk(['account', 'set-password', 'admin'], { input: NEW_PASSWORD + '\n' });
   await page.click('#search-form button');
@@ -443,6 +493,9 @@ test('a viewer sees the users but is offered no import and no export', async () 
   assert.ok(await page.isDisabled('#export'));
   assert.ok(await page.isHidden('#tenant'), 'one entity: no picker');
   await page.waitForFunction(() => /of 29/.test(document.getElementById('users-caption').textContent));
+  // The history of its entity, without an undo.
+  await page.waitForFunction(() => document.querySelectorAll('#batches-table tbody tr').length === 5);
+  assert.equal(await page.locator('#batches-table button.undo').count(), 0);
   await page.click('#sign-out');
   await page.fill('#username', 'admin');
   await page.fill('#password', NEW_PASSWORD);

@@ -396,4 +396,25 @@ fn batches_over_http_are_listed_shown_and_taken_back_with_the_batch_role() {
         .expect(200);
     assert_eq!(wd.query_one("SELECT count(*) FROM users"), "3");
     server.get("GET", "/1.1/batches/999", "admin").expect(404);
+    // The file's name the client gives is the source; a name no log could show is refused.
+    let fingerprint = wd.fingerprint();
+    let bad = server.csv(
+        "PUT",
+        "/1.1/users/import?filename=a%0Ab.csv",
+        "admin",
+        "uuid,lastname\n",
+    );
+    bad.expect(400);
+    assert_eq!(bad.json()["errors"][0]["parameter"], "filename");
+    assert_eq!(wd.fingerprint(), fingerprint);
+    server
+        .csv(
+            "POST",
+            "/1.1/users/import?filename=new%20office.csv",
+            "admin",
+            "firstname\nZed\n",
+        )
+        .expect(201);
+    let last = server.get("GET", "/1.1/batches?limit=1", "admin").json();
+    assert_eq!(last["items"][0]["source"], "new office.csv");
 }

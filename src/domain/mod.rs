@@ -106,6 +106,10 @@ struct Recorder {
     entities: std::collections::BTreeSet<i64>,
     /// The digest of the source, once read.
     sha256: Option<String>,
+    /// The states before not written yet (see [`history::record_all`]).
+    pending: Vec<history::Pending>,
+    /// The users whose state before is kept: the first one a batch meets is the one kept.
+    kept: std::collections::HashSet<i64>,
 }
 
 /// The user an update row changes.
@@ -155,6 +159,8 @@ impl<'t> Domain<'t> {
             counts: history::Counts::default(),
             entities: Default::default(),
             sha256: None,
+            pending: Vec::new(),
+            kept: Default::default(),
         });
         Ok(batch)
     }
@@ -191,6 +197,9 @@ impl<'t> Domain<'t> {
         let Some(h) = &mut self.history else {
             return Ok(());
         };
+        if !h.kept.insert(user.user_id) {
+            return Ok(()); // its state before the batch is kept already
+        }
         let mut before = String::new();
         for (i, col) in history::columns().enumerate() {
             if i > 0 {
@@ -198,23 +207,22 @@ impl<'t> Domain<'t> {
             }
             before.push_str(&user.cells[col as usize]);
         }
-        let recorded = history::record(
-            self.tx.shared()?.as_ref(),
-            h.batch,
-            (user.user_id, user.user_id),
+        h.pending.push(history::Pending {
+            user_id: user.user_id,
             action,
-            Some(&user.cells[Col::Uuid as usize]),
-            Some(&before),
-        )?;
-        if !recorded {
-            return Ok(()); // its state before the batch is kept already
-        }
+            uuid: user.cells[Col::Uuid as usize].to_string(),
+            before,
+        });
         match action {
             history::Action::Updated => h.counts.updated += 1,
             _ => h.counts.deleted += 1,
         }
         if let Ok(e) = user.cells[Col::EntityId as usize].parse() {
             h.entities.insert(e);
+        }
+        if h.pending.len() >= history::ROWS_PER_INSERT {
+            let rows = std::mem::take(&mut h.pending);
+            history::record_all(self.tx.shared()?.as_ref(), h.batch, &rows)?;
         }
         Ok(())
     }
@@ -266,6 +274,7 @@ impl<'t> Domain<'t> {
     pub fn commit(self) -> Result<()> {
         if let Some(h) = &self.history {
             let db = self.tx.shared()?;
+            history::record_all(db.as_ref(), h.batch, &h.pending)?;
             for &run in &h.created.runs {
                 history::record(
                     db.as_ref(),

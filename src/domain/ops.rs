@@ -69,6 +69,15 @@ impl Domain<'_> {
                 format!("no user has {named}"),
             )));
         };
+        self.delete_stored(user, opts)
+    }
+
+    /// [`Domain::delete`] of a user already read (see [`crate::store::tx::Tx::stored_users`]).
+    pub(crate) fn delete_stored(
+        &mut self,
+        user: crate::store::tx::StoredUser,
+        opts: DeleteOptions,
+    ) -> Result<std::result::Result<Deleted, RowError>> {
         let mut voicemail = None;
         if let Some(v) = user.voicemail_id {
             if self.tx.voicemail_users(v)? <= 1 {

@@ -4,7 +4,6 @@
 //! are created again with the same uuid, numbers and credentials. The undo is a batch of
 //! the history itself, so it can be undone in turn.
 
-use super::ops::DeleteOptions;
 use super::{update, Domain};
 use crate::columns::Col;
 use crate::error::{Result, RowError};
@@ -120,19 +119,34 @@ impl Domain<'_> {
         let mut refused = Vec::new();
         // First the users it created go (freeing their numbers), then the users it changed
         // are set back, then the users it deleted come back.
+        // Read a chunk of ids at a time (a user deleted since, by another program, is
+        // not there to read).
         for c in changes.iter().filter(|c| c.action == Action::Created) {
-            for user_id in c.user_id..=c.last_id {
-                let key = UserKey::Id(user_id);
-                if self.tx.stored_user(&key, None)?.is_none() {
-                    continue; // deleted since, by another program
+            let mut first = c.user_id;
+            while first <= c.last_id {
+                let last = c.last_id.min(first.saturating_add(CHUNK - 1));
+                let uuids: Vec<String> = self
+                    .tx
+                    .shared()?
+                    .rows(
+                        "SELECT uuid FROM users WHERE id BETWEEN ?1 AND ?2",
+                        &[first.into(), last.into()],
+                    )?
+                    .into_iter()
+                    .filter_map(|r| r.into_iter().next().map(crate::store::sql::Cell::text))
+                    .collect();
+                let keys: Vec<&str> = uuids.iter().map(String::as_str).collect();
+                let mut users = self.tx.stored_users(&keys, None)?;
+                users.sort_by_key(|u| u.user_id);
+                // Each state before is kept (the undo can be undone), then the chunk goes
+                // in a statement per table, as `ucsv user delete --delete-voicemail` would
+                // delete each of them.
+                for user in &users {
+                    self.note_changed(Action::Deleted, user)?;
                 }
-                let opts = DeleteOptions {
-                    delete_voicemail: true,
-                };
-                match self.delete(&key, opts)? {
-                    Ok(_) => done.deleted += 1,
-                    Err(e) => refused.push((format!("user id {user_id}"), vec![e])),
-                }
+                crate::store::delete_users_between(self.tx.shared()?.as_ref(), first, last)?;
+                done.deleted += users.len() as u64;
+                first = last.saturating_add(1);
             }
         }
         for c in changes.iter().filter(|c| c.action == Action::Updated) {
@@ -243,6 +257,9 @@ fn state<'c>(batch: &Batch, c: &'c Change) -> Vec<(Col, &'c str)> {
         .filter_map(|(name, v)| crate::columns::lookup(name).map(|col| (col, v.as_str())))
         .collect()
 }
+
+/// The ids of created users read at a time.
+const CHUNK: i64 = 1000;
 
 /// How a change's user is named in a refusal.
 fn who(c: &Change) -> String {

@@ -200,6 +200,52 @@ pub fn record(
     Ok(n > 0)
 }
 
+/// An updated or deleted user's state before a batch, waiting to be written with others
+/// (see [`record_all`]).
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub user_id: i64,
+    pub action: Action,
+    pub uuid: String,
+    /// The cells, joined by [`SEPARATOR`].
+    pub before: String,
+}
+
+/// How many changes [`record_all`] writes in one statement.
+pub const ROWS_PER_INSERT: usize = 200;
+
+/// [`record`] of many changes, [`ROWS_PER_INSERT`] to a statement.
+pub fn record_all(db: &dyn Db, batch: i64, rows: &[Pending]) -> Result<()> {
+    use std::fmt::Write as _;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO batch_changes (batch_id, user_id, last_id, action, uuid, before) VALUES ",
+        );
+        let mut params: Vec<Param<'_>> = Vec::with_capacity(1 + 4 * chunk.len());
+        params.push(batch.into());
+        for (i, p) in chunk.iter().enumerate() {
+            let n = 2 + 4 * i;
+            let sep = if i > 0 { ", " } else { "" };
+            let _ = write!(
+                sql,
+                "{sep}(?1, ?{n}, ?{n}, ?{}, ?{}, ?{})",
+                n + 1,
+                n + 2,
+                n + 3
+            );
+            params.extend::<[Param<'_>; 4]>([
+                p.user_id.into(),
+                p.action.as_str().into(),
+                p.uuid.as_str().into(),
+                p.before.as_str().into(),
+            ]);
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        db.exec(&sql, &params)?;
+    }
+    Ok(())
+}
+
 /// Writes a batch's counts, entities and source digest, and marks the batch it undoes.
 pub fn close(
     db: &dyn Db,

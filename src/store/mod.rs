@@ -297,6 +297,45 @@ pub(crate) fn delete_user(db: &dyn sql::Db, user_id: i64, voicemail: Option<i64>
     run("DELETE FROM users WHERE id = ?1", user_id)
 }
 
+/// [`delete_user`] of every user with an id from `first` to `last`, a statement per
+/// table for them all (an undo taking back the users an import created): their lines and
+/// the lines' extensions, their incoming calls and the calls' numbers, their voicemail
+/// links and the boxes no other user has, their call permissions.
+pub(crate) fn delete_users_between(db: &dyn sql::Db, first: i64, last: i64) -> Result<()> {
+    let range = [first.into(), last.into()];
+    let ids = |sql: &str| -> Result<Vec<i64>> {
+        Ok(db.rows(sql, &range)?.iter().map(|r| r[0].int()).collect())
+    };
+    let numbers = ids("SELECT extension_id FROM incalls WHERE user_id BETWEEN ?1 AND ?2")?;
+    let boxes =
+        ids("SELECT DISTINCT voicemail_id FROM user_voicemails WHERE user_id BETWEEN ?1 AND ?2")?;
+    for sql in [
+        "DELETE FROM incalls WHERE user_id BETWEEN ?1 AND ?2",
+        "DELETE FROM extensions WHERE line_id IN
+             (SELECT id FROM lines WHERE user_id BETWEEN ?1 AND ?2)",
+        "DELETE FROM lines WHERE user_id BETWEEN ?1 AND ?2",
+        "DELETE FROM user_voicemails WHERE user_id BETWEEN ?1 AND ?2",
+        "DELETE FROM user_call_permissions WHERE user_id BETWEEN ?1 AND ?2",
+        "DELETE FROM users WHERE id BETWEEN ?1 AND ?2",
+    ] {
+        db.exec(sql, &range)?;
+    }
+    for id in numbers {
+        db.exec(
+            "DELETE FROM extensions WHERE id = ?1 AND line_id IS NULL",
+            &[id.into()],
+        )?;
+    }
+    for id in boxes {
+        db.exec(
+            "DELETE FROM voicemails WHERE id = ?1
+             AND NOT EXISTS (SELECT 1 FROM user_voicemails WHERE voicemail_id = ?1)",
+            &[id.into()],
+        )?;
+    }
+    Ok(())
+}
+
 /// Takes from a user the resources an update cannot empty (an undo setting the user back
 /// to before the batch that gave them): its line with its extensions (`line`), or only
 /// the line's extensions (`exten`), its voicemail box (`voicemail`: the link, and the box

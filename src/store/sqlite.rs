@@ -121,8 +121,10 @@ pub(crate) const WORK_CACHE: &str = "PRAGMA cache_size = -65536";
 /// are enforced, and the page cache is [`WORK_CACHE`].
 fn configure_session(conn: &Connection, path: &Path) -> Result<()> {
     conn.set_prepared_statement_cache_capacity(128);
-    conn.execute_batch(&format!("PRAGMA foreign_keys = ON; {WORK_CACHE};"))
-        .map_err(|e| Error::db(path, e))
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; {WORK_CACHE};"
+    ))
+    .map_err(|e| Error::db(path, e))
 }
 
 fn migrate(conn: &Connection, path: &Path) -> Result<()> {

@@ -63,6 +63,30 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ColumnsFormat::Table)]
         format: ColumnsFormat,
     },
+    /// Print the completion script of a shell, made from these commands and options
+    /// (e.g. `ucsv completions bash > /etc/bash_completion.d/ucsv`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the manual page (roff) of ucsv and of each command, to stdout or into a
+    /// directory (`ucsv.1`, `ucsv-import.1`, ...).
+    Man {
+        /// Write one page per command into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// A shell `ucsv completions` writes for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
 }
 
 /// `ucsv history ...`
@@ -258,6 +282,20 @@ pub struct ServeArgs {
     /// server stops anyway and their writes roll back.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub grace: u64,
+
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate first); read
+    /// again on SIGHUP.
+    #[arg(long, value_name = "FILE.pem", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The certificate's private key (PEM); read again on SIGHUP.
+    #[arg(long, value_name = "FILE.pem", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Listen on an address other than the loopback without TLS: every request's password
+    /// then crosses the network in clear (use only behind a TLS proxy on a trusted network).
+    #[arg(long)]
+    pub insecure_http: bool,
 }
 
 /// A size in bytes, with an optional K, M or G suffix (powers of 1024).

@@ -61,5 +61,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::History(a) => cmd::history::run(&ctx, a),
         Command::Undo(a) => cmd::history::undo(&ctx, a),
         Command::Columns { format } => cmd::columns::run(*format),
+        Command::Completions { shell } => cmd::docs::completions(*shell),
+        Command::Man { dir } => cmd::docs::man(dir.as_deref()),
     }
 }

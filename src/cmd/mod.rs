@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod columns;
+pub mod docs;
 pub mod export;
 pub mod history;
 pub mod import;

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::{self, ApplyOptions, Mode};
 use crate::read::Source;
 use crate::report::Outcome;
-use crate::sink::{human::Human, users::UserPrinter, Sink};
+use crate::sink::{human::Human, json::Json, users::UserPrinter, Sink};
 use crate::store::reference::Reference;
 use crate::store::tx::UserKey;
 use std::io::IsTerminal;
@@ -94,22 +94,29 @@ impl Sink for Applied {
     }
 }
 
+/// What `user add` or `user set` asks of [`apply`].
+struct Run<'a> {
+    /// `user add` (created: import mode) or `user set` (update).
+    command: &'static str,
+    /// The numbers or the target, as given (the history's source).
+    target: &'a str,
+    keep_going: bool,
+    entity: Option<i64>,
+    /// The report as JSON, kept for the one document printed (`--format json`), instead
+    /// of the human report on stderr.
+    json: bool,
+}
+
 /// Applies the rows made by the command (see [`Source::from_rows`]) through the pipeline,
-/// with the human report on stderr; returns the outcome and what the rows applied. `user
-/// add` creates (import mode), `user set` updates.
+/// with the human report on stderr (or kept as JSON); returns the outcome, what the rows
+/// applied and the JSON report.
 fn apply(
     ctx: &Context,
     store: &mut crate::store::Store,
-    command: &'static str,
-    target: &str,
+    run: &Run<'_>,
     mut source: Source,
-    keep_going: bool,
-    entity: Option<i64>,
-) -> Result<(Outcome, Applied)> {
-    let report = Human::new(std::io::stderr(), &source)
-        .color(std::io::stderr().is_terminal())
-        .quiet(ctx.quiet);
-    let mut sink = (Applied::default(), report);
+) -> Result<(Outcome, Applied, Option<serde_json::Value>)> {
+    let command = run.command;
     let mode = if command == "user add" {
         Mode::Import
     } else {
@@ -121,21 +128,55 @@ fn apply(
         mode,
         history: Some(super::cli_batch(
             command,
-            format!("ucsv {command} {target}"),
+            format!("ucsv {command} {}", run.target),
         )),
         dry_run: false,
-        keep_going,
-        entity,
-        progress: crate::progress::Progress::new(!ctx.quiet, None, true),
+        keep_going: run.keep_going,
+        entity: run.entity,
+        progress: crate::progress::Progress::new(!ctx.quiet && !run.json, None, true),
     };
+    if run.json {
+        let mut sink = (Applied::default(), Json::new(Vec::new(), "the report"));
+        let outcome = pipeline::run(store, &mut source, &opts, &mut sink)?;
+        sink.finish(&outcome)?;
+        let report = serde_json::from_slice(&sink.1.into_inner()).map_err(|e| Error::Output {
+            path: "<stdout>".into(),
+            source: std::io::Error::other(e),
+        })?;
+        return Ok((outcome, sink.0, Some(report)));
+    }
+    let report = Human::new(std::io::stderr(), &source)
+        .color(std::io::stderr().is_terminal())
+        .quiet(ctx.quiet);
+    let mut sink = (Applied::default(), report);
     let outcome = pipeline::run(store, &mut source, &opts, &mut sink)?;
     sink.finish(&outcome)?;
-    Ok((outcome, sink.0))
+    Ok((outcome, sink.0, None))
 }
 
-/// Prints `cols` of the users applied (when the run committed).
+/// Prints `{"report": .., "users": ..}` on stdout: the report of the run, and the users
+/// `printed` wrote as a JSON array (none when the run wrote nothing).
+fn print_document(report: serde_json::Value, printed: Option<Vec<u8>>) -> Result<()> {
+    let users = match printed {
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Output {
+            path: "<stdout>".into(),
+            source: std::io::Error::other(e),
+        })?,
+        None => serde_json::Value::Array(Vec::new()),
+    };
+    let mut text = serde_json::to_string_pretty(&serde_json::json!({
+        "report": report,
+        "users": users,
+    }))
+    .unwrap_or_default();
+    text.push('\n');
+    super::stdout(text.as_bytes())
+}
+
+/// Writes `cols` of the users applied (when the run committed) to `out`.
 fn print(
     ctx: &Context,
+    out: impl std::io::Write,
     users: &[(u64, i64)],
     cols: Vec<Col>,
     format: crate::cli::UserFormat,
@@ -143,7 +184,7 @@ fn print(
     let mut store = ctx.store()?;
     let reference = Reference::load(&store)?;
     let domain = Domain::new(store.begin()?, &reference, None);
-    let mut out = UserPrinter::new(std::io::stdout().lock(), format, cols, false);
+    let mut out = UserPrinter::new(out, format, cols, false);
     out.begin()?;
     for (_, id) in users {
         if let Some(user) = domain.show(&UserKey::Id(*id))? {
@@ -223,23 +264,21 @@ pub fn add(ctx: &Context, args: &UserAddArgs) -> Result<u8> {
         }
         rows.push(row);
     }
-    let (outcome, applied) = apply(
-        ctx,
-        &mut store,
-        "user add",
-        &args.dns,
-        Source::from_rows("ucsv user add".into(), &header, rows)?,
-        args.keep_going,
-        args.at.entity,
-    )?;
+    let json = args.format == crate::cli::UserFormat::Json;
+    let run = Run {
+        command: "user add",
+        target: &args.dns,
+        keep_going: args.keep_going,
+        entity: args.at.entity,
+        json,
+    };
+    let source = Source::from_rows("ucsv user add".into(), &header, rows)?;
+    let (outcome, applied, report) = apply(ctx, &mut store, &run, source)?;
+    let mut printed = None;
     if outcome.committed && !applied.created.is_empty() {
         // Printed from what the run wrote: nothing is read back.
-        let mut out = UserPrinter::new(
-            std::io::stdout().lock(),
-            args.format,
-            CREDENTIALS.to_vec(),
-            false,
-        );
+        let mut bytes = Vec::new();
+        let mut out = UserPrinter::new(&mut bytes, args.format, CREDENTIALS.to_vec(), false);
         out.begin()?;
         for (row, uuid, c) in &applied.created {
             let dn = range.nth(row - 1);
@@ -253,6 +292,11 @@ pub fn add(ctx: &Context, args: &UserAddArgs) -> Result<u8> {
             out.user(&cells)?;
         }
         out.end(None)?;
+        printed = Some(bytes);
+    }
+    match report {
+        Some(report) => print_document(report, printed)?,
+        None => super::stdout(&printed.unwrap_or_default())?,
     }
     Ok(outcome.exit_code())
 }
@@ -284,22 +328,30 @@ pub fn set(ctx: &Context, args: &UserSetArgs) -> Result<u8> {
             row
         })
         .collect();
-    let (outcome, applied) = apply(
-        ctx,
-        &mut store,
-        "user set",
-        &args.target,
-        Source::from_rows("ucsv user set".into(), &header, rows)?,
-        args.keep_going,
-        args.at.entity,
-    )?;
+    let run = Run {
+        command: "user set",
+        target: &args.target,
+        keep_going: args.keep_going,
+        entity: args.at.entity,
+        json: args.format == crate::cli::UserFormat::Json,
+    };
+    let source = Source::from_rows("ucsv user set".into(), &header, rows)?;
+    let (outcome, applied, report) = apply(ctx, &mut store, &run, source)?;
+    let mut printed = None;
     if outcome.committed && !applied.users.is_empty() {
+        let mut bytes = Vec::new();
         print(
             ctx,
+            &mut bytes,
             &applied.users,
             crate::sink::users::SHORT.to_vec(),
             args.format,
         )?;
+        printed = Some(bytes);
+    }
+    match report {
+        Some(report) => print_document(report, printed)?,
+        None => super::stdout(&printed.unwrap_or_default())?,
     }
     Ok(outcome.exit_code())
 }

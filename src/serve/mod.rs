@@ -23,6 +23,7 @@ mod page;
 pub mod params;
 mod pool;
 mod sapi;
+pub mod tls;
 mod users;
 mod xivo;
 
@@ -52,6 +53,8 @@ pub struct Options {
     /// How long requests in flight may go on after SIGTERM before the server stops anyway
     /// (their writes then roll back).
     pub grace: std::time::Duration,
+    /// HTTPS with these files (see [`tls`]); `None`: plain HTTP.
+    pub tls: Option<Arc<tls::Tls>>,
 }
 
 /// What every request shares.
@@ -287,16 +290,29 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         let routes = tower_http::normalize_path::NormalizePath::trim_trailing_slash(routes);
         let signalled = Arc::new(tokio::sync::Notify::new());
         let told = signalled.clone();
-        let server = axum::serve(
-            listener,
-            axum::ServiceExt::<Request>::into_make_service(routes),
-        )
-        .with_graceful_shutdown(async move {
+        let shutdown = async move {
             stopped().await;
             told.notify_one();
-        });
+        };
+        let service = axum::ServiceExt::<Request>::into_make_service(routes);
+        let served = async move {
+            match opts.tls {
+                Some(tls) => {
+                    tokio::spawn(reload_on_hangup(tls.clone()));
+                    let listener = tls::Listener::new(listener, tls).map_err(io)?;
+                    axum::serve(listener, service)
+                        .with_graceful_shutdown(shutdown)
+                        .await
+                        .map_err(io)
+                }
+                None => axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                    .map_err(io),
+            }
+        };
         tokio::select! {
-            served = server => Ok::<_, Error>((served.map_err(io), true)),
+            served = served => Ok::<_, Error>((served, true)),
             () = async {
                 signalled.notified().await;
                 tokio::time::sleep(grace).await;
@@ -319,6 +335,23 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
     drop(runtime);
     drop(app);
     served
+}
+
+/// Reads the certificate and key again at each SIGHUP, saying so on stderr.
+async fn reload_on_hangup(tls: Arc<tls::Tls>) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        match tls.reload() {
+            Ok(()) => eprintln!(
+                "ucsv: SIGHUP: the TLS certificate {} was read again",
+                tls.cert().display()
+            ),
+            Err(e) => eprintln!("ucsv: SIGHUP: {e}; the certificate in use is kept"),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or ctrl-C.

@@ -254,6 +254,8 @@ fn readme_command_tour_names_only_commands_and_options_that_exist() {
         "history show",
         "history prune",
         "undo",
+        "completions",
+        "man",
     ];
     for c in commands {
         assert!(tour.contains(&format!("\n  {c} ")), "the tour shows `{c}`");
@@ -271,4 +273,86 @@ fn readme_command_tour_names_only_commands_and_options_that_exist() {
             "README's command tour names {option}, which no --help mentions"
         );
     }
+}
+
+/// The stdout of `ucsv ARGS` (which must succeed), with no database.
+fn printed(wd: &Workdir, args: &[&str]) -> String {
+    let out = wd.bare_cmd(args).output().expect("run ucsv");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "ucsv {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+#[test]
+fn bash_completion_is_valid_bash_and_completes_commands_and_options() {
+    let wd = Workdir::new();
+    let script = wd.path("ucsv.bash");
+    std::fs::write(&script, printed(&wd, &["completions", "bash"])).unwrap();
+    // What bash offers after `ucsv un` and after `ucsv undo 3 --dr`, from the script alone.
+    let complete = |words: &str| {
+        let probe = format!(
+            "source '{}'; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             _ucsv ucsv \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "-c", &probe])
+            .output()
+            .expect("run bash");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(complete("ucsv un").trim(), "undo");
+    assert!(complete("ucsv hi").lines().any(|l| l == "history"));
+    assert!(complete("ucsv undo 3 --dr")
+        .lines()
+        .any(|l| l == "--dry-run"));
+    assert!(!wd.db().exists(), "`completions` needs no database");
+}
+
+#[test]
+fn completions_of_every_shell_name_the_commands() {
+    let wd = Workdir::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = printed(&wd, &["completions", shell]);
+        for word in ["import", "undo", "history", "dry-run", "keep-going"] {
+            assert!(script.contains(word), "{shell} completion names {word}");
+        }
+    }
+    let out = wd.bare_cmd(&["completions", "tcsh"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
+fn man_pages_are_roff_for_ucsv_and_each_command() {
+    let wd = Workdir::new();
+    let page = printed(&wd, &["man"]);
+    assert!(page.starts_with(".ie \\n(.g .ds Aq"), "{}", &page[..80]);
+    assert!(page.contains(".TH ucsv 1"), "{page}");
+    assert!(
+        page.contains("ucsv\\-import(1)"),
+        "the page lists the commands"
+    );
+    let dir = wd.path("man");
+    printed(&wd, &["man", "--dir", dir.to_str().unwrap()]);
+    for name in ["ucsv.1", "ucsv-import.1", "ucsv-undo.1", "ucsv-user-add.1"] {
+        let text = std::fs::read_to_string(dir.join(name)).expect(name);
+        assert!(text.contains(".TH"), "{name}");
+    }
+    let import = std::fs::read_to_string(dir.join("ucsv-import.1")).unwrap();
+    assert!(import.contains("keep\\-going"), "{import}");
+    assert!(!wd.db().exists(), "`man` needs no database");
 }

@@ -30,6 +30,7 @@ mod serve;
 mod servers;
 mod spreadsheets;
 mod terminal;
+mod tls;
 mod transaction;
 mod update;
 mod user;

@@ -82,25 +82,23 @@ impl Server {
         let collected = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(at) = line.find("serving http://") {
-                    let addr = line[at + "serving http://".len()..]
-                        .split('/')
+                // "serving http://ADDR/" or "serving https://ADDR/".
+                if let Some(at) = line.find("serving http") {
+                    let base = line[at + "serving ".len()..]
+                        .split(' ')
                         .next()
                         .unwrap_or_default()
+                        .trim_end_matches('/')
                         .to_string();
-                    let _ = tx.send(addr);
+                    let _ = tx.send(base);
                 }
                 collected.lock().unwrap().push_str(&(line + "\n"));
             }
         });
-        let addr = rx
+        let base = rx
             .recv_timeout(Duration::from_secs(30))
             .unwrap_or_else(|_| panic!("the server did not start: {}", log.lock().unwrap()));
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            log,
-        }
+        Server { child, base, log }
     }
 
     /// What the server wrote on stderr so far.

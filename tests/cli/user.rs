@@ -76,6 +76,44 @@ fn add_creates_a_user_per_number_and_prints_their_credentials_once() {
 }
 
 #[test]
+fn add_and_set_with_json_print_one_document_with_the_report_and_the_users() {
+    let wd = Workdir::with_db();
+    let run = wd.run(&["user", "add", "1000..1001", "--format", "json"]);
+    run.expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(doc["report"]["command"], "user add", "{doc}");
+    assert_eq!(doc["report"]["committed"], true);
+    assert_eq!(doc["report"]["summary"]["created"]["users"], 2);
+    let users = doc["users"].as_array().expect("users");
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[0]["exten"], "1000");
+    let stored = wd.query_one("SELECT sip_secret FROM lines ORDER BY id LIMIT 1");
+    assert_eq!(users[0]["sip_secret"], stored.as_str());
+    // The human report is not printed beside it.
+    assert!(!run.stderr.contains("created"), "{}", run.stderr);
+    // A refused row: the report says why, no users, exit 1.
+    let run = wd.run(&["user", "add", "1001", "--format", "json"]);
+    run.expect(1);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(doc["report"]["committed"], false);
+    assert!(doc["report"]["errors"][0]["code"].is_string(), "{doc}");
+    assert_eq!(doc["users"], serde_json::json!([]));
+    let run = wd.run(&[
+        "user",
+        "set",
+        "1000",
+        "--set",
+        "lastname=Moved",
+        "--format",
+        "json",
+    ]);
+    run.expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(doc["report"]["summary"]["updated"]["users"], 1, "{doc}");
+    assert_eq!(doc["users"][0]["lastname"], "Moved");
+}
+
+#[test]
 fn add_keeps_leading_zeros_and_takes_the_protocol_and_a_password() {
     let wd = Workdir::with_reference(
         "[[entity]]\nid = 1\nname = \"default\"\n\n[[context]]\nname = \"office\"\nentity = 1\ntype = \"internal\"\nranges = [\"0100-0199\"]\n",

@@ -292,6 +292,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE.pem", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
+    /// How the log lines are written on stderr (a line per request, and the server's
+    /// events); RUST_LOG filters them (default: info).
+    #[arg(long, value_enum, default_value_t = crate::serve::log::LogFormat::Text)]
+    pub log_format: crate::serve::log::LogFormat,
+
     /// Listen on an address other than the loopback without TLS: every request's password
     /// then crosses the network in clear (use only behind a TLS proxy on a trusted network).
     #[arg(long)]

@@ -3,6 +3,7 @@
 use super::Context;
 use crate::cli::ServeArgs;
 use crate::error::{Error, Result};
+use crate::serve::log::LogFormat;
 
 /// Serves the API; returns the exit status once stopped.
 pub fn run(ctx: &Context, args: &ServeArgs) -> Result<u8> {
@@ -24,6 +25,7 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<u8> {
                 .into(),
         });
     }
+    crate::serve::log::init(args.log_format)?;
     // Created (with the default reference data) and migrated now, not by the first request.
     drop(ctx.store()?);
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -36,8 +38,21 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<u8> {
         tls,
     };
     crate::serve::run(opts, |addr| {
-        // Always said (even with -q): with --listen ...:0 it is how a client learns the port.
-        eprintln!("ucsv: serving {scheme}://{addr}/ (stop with ctrl-C or SIGTERM)");
+        // Always said (even with -q or RUST_LOG=warn): with --listen ...:0 it is how a
+        // client learns the port.
+        let message = format!("serving {scheme}://{addr}/ (stop with ctrl-C or SIGTERM)");
+        match args.log_format {
+            LogFormat::Text => eprintln!("ucsv: {message}"),
+            LogFormat::Json => eprintln!(
+                "{}",
+                serde_json::json!({
+                    "timestamp": crate::domain::accounts::now(),
+                    "level": "INFO",
+                    "target": "ucsv::serve",
+                    "message": message,
+                })
+            ),
+        }
     })?;
     ctx.say("ucsv: stopped\n");
     Ok(0)

@@ -111,6 +111,15 @@ async fn run(
         }
         origin.route = name.to_string();
     }
+    let who = caller.account.username.clone();
+    tracing::info!(
+        target: "ucsv::import",
+        account = who.as_str(),
+        dry_run,
+        "{} started",
+        if mode == Mode::Import { "import" } else { "update" },
+    );
+    let started = std::time::Instant::now();
     let (status, file) = blocking(move || {
         let mut store = app.pool.get()?;
         let opts = InputOptions {
@@ -169,6 +178,29 @@ async fn run(
             (outcome, file)
         };
         file.rewind().map_err(|e| spool_error(&e))?;
+        let updated = outcome.summary.updated.get("users").copied().unwrap_or(0);
+        tracing::info!(
+            target: "ucsv::import",
+            account = who.as_str(),
+            command = outcome.command,
+            dry_run = outcome.dry_run,
+            rows = outcome.rows,
+            created = outcome.summary.created.users,
+            updated,
+            rejected = outcome.summary.rejected,
+            committed = outcome.committed,
+            seconds = format!("{:.3}", started.elapsed().as_secs_f64()),
+            "{} of {} rows {}",
+            outcome.command,
+            outcome.rows,
+            if outcome.dry_run {
+                "checked (dry run)"
+            } else if outcome.committed {
+                "committed"
+            } else {
+                "refused: nothing written"
+            },
+        );
         let status = if outcome.dry_run {
             StatusCode::OK
         } else if !outcome.committed {

@@ -19,6 +19,7 @@ mod bulk;
 mod cloudify;
 mod entities;
 mod error;
+pub mod log;
 mod page;
 pub mod params;
 mod pool;
@@ -172,10 +173,11 @@ pub fn router(app: Shared) -> Router {
         .merge(sapi::routes())
         .merge(cloudify::routes())
         .merge(page::routes())
+        .route_layer(axum::middleware::from_fn(note_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(page::quiet_challenge))
-        .layer(axum::middleware::from_fn(log))
+        .layer(axum::middleware::from_fn(log_request))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(app)
 }
@@ -224,37 +226,56 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::internal("the server failed on this request").into_response()
 }
 
-/// The account a request signed in as, for its log line (filled by [`auth`]).
+/// The account a request signed in as (filled by [`auth`]) and the route it took (filled
+/// by [`note_route`]), for its log line.
 #[derive(Clone, Default)]
-pub struct Who(Arc<Mutex<Option<String>>>);
+pub struct Who(Arc<Mutex<(Option<String>, Option<String>)>>);
 
 impl Who {
     fn set(&self, name: &str) {
         if let Ok(mut slot) = self.0.lock() {
-            *slot = Some(name.to_string());
+            slot.0 = Some(name.to_string());
         }
     }
 }
 
-/// One line per request on stderr: time, account, method, path (without its query: a
-/// search term is data), status, duration.
-async fn log(mut request: Request, next: Next) -> Response {
+/// Notes the route a request took (its template, as `/1.1/users/{key}`: the path holds
+/// data, the template does not).
+async fn note_route(
+    route: Option<axum::extract::MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let (Some(route), Some(who)) = (route, request.extensions().get::<Who>()) {
+        if let Ok(mut slot) = who.0.lock() {
+            slot.1 = Some(route.as_str().to_string());
+        }
+    }
+    next.run(request).await
+}
+
+/// One line per request (see [`log`]): account, method, route, status, duration, and its
+/// id, echoed to the client as `X-Request-Id`.
+async fn log_request(mut request: Request, next: Next) -> Response {
     let start = std::time::Instant::now();
     let who = Who::default();
     request.extensions_mut().insert(who.clone());
+    let id = log::request_id(request.headers());
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let response = next.run(request).await;
-    let account = who.0.lock().ok().and_then(|n| n.clone());
-    eprintln!(
-        "{} {} {} {} {} {:.1}ms",
-        crate::domain::accounts::now(),
-        account.as_deref().unwrap_or("-"),
-        method,
-        crate::sink::escape(&path),
-        response.status().as_u16(),
-        start.elapsed().as_secs_f64() * 1000.0
+    let mut response = next.run(request).await;
+    let (account, route) = who.0.lock().map(|s| s.clone()).unwrap_or_default();
+    tracing::info!(
+        target: log::REQUEST,
+        account = account.as_deref().unwrap_or("-"),
+        method = method.as_str(),
+        route = route.as_deref().unwrap_or("-"),
+        status = response.status().as_u16(),
+        duration_ms = format!("{:.1}", start.elapsed().as_secs_f64() * 1000.0),
+        request_id = id.as_str(),
     );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
     response
 }
 
@@ -320,8 +341,9 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         }
     })?;
     if !in_time {
-        eprintln!(
-            "ucsv: the grace period ({} s) is over: stopping; the writes still in flight are rolled back",
+        tracing::warn!(
+            target: "ucsv::serve",
+            "the grace period ({} s) is over: stopping; the writes still in flight are rolled back",
             grace.as_secs()
         );
         // The work still running is left behind: its transaction never commits, and ends
@@ -345,11 +367,15 @@ async fn reload_on_hangup(tls: Arc<tls::Tls>) {
     };
     while hangups.recv().await.is_some() {
         match tls.reload() {
-            Ok(()) => eprintln!(
-                "ucsv: SIGHUP: the TLS certificate {} was read again",
+            Ok(()) => tracing::info!(
+                target: "ucsv::serve",
+                "SIGHUP: the TLS certificate {} was read again",
                 tls.cert().display()
             ),
-            Err(e) => eprintln!("ucsv: SIGHUP: {e}; the certificate in use is kept"),
+            Err(e) => tracing::warn!(
+                target: "ucsv::serve",
+                "SIGHUP: {e}; the certificate in use is kept"
+            ),
         }
     }
 }
@@ -368,7 +394,7 @@ async fn stopped() {
         _ = tokio::signal::ctrl_c() => {}
         () = term => {}
     }
-    eprintln!("ucsv: stopping: finishing the requests in flight");
+    tracing::info!(target: "ucsv::serve", "stopping: finishing the requests in flight");
 }
 
 /// The state of a route.

@@ -143,6 +143,7 @@ async fn sign_in(app: &Shared, username: String, password: String) -> Result<Acc
         SignIn::Good(row) => row,
         SignIn::Refused => return Err(ApiError::unauthorized()),
         SignIn::WrongPassword(id) => {
+            app.metrics.sign_in_failed();
             let a = app.clone();
             blocking(move || {
                 let store = a.pool.get()?;

@@ -120,7 +120,9 @@ async fn run(
         if mode == Mode::Import { "import" } else { "update" },
     );
     let started = std::time::Instant::now();
+    let counted = app.clone();
     let (status, file) = blocking(move || {
+        let _in_flight = counted.metrics.import_started();
         let mut store = app.pool.get()?;
         let opts = InputOptions {
             encoding,
@@ -179,6 +181,16 @@ async fn run(
         };
         file.rewind().map_err(|e| spool_error(&e))?;
         let updated = outcome.summary.updated.get("users").copied().unwrap_or(0);
+        if !outcome.dry_run {
+            let (created, changed) = if outcome.committed {
+                (outcome.summary.created.users, updated)
+            } else {
+                (0, 0)
+            };
+            counted
+                .metrics
+                .rows(created, changed, outcome.summary.rejected);
+        }
         tracing::info!(
             target: "ucsv::import",
             account = who.as_str(),

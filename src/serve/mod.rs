@@ -20,6 +20,7 @@ mod cloudify;
 mod entities;
 mod error;
 pub mod log;
+pub mod metrics;
 mod page;
 pub mod params;
 mod pool;
@@ -77,6 +78,8 @@ pub struct App {
     /// at the lowest priority, apart from the lists so that it never waits behind their
     /// scans.
     points: Arc<rayon::ThreadPool>,
+    /// The figures of `/metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 impl App {
@@ -154,6 +157,7 @@ pub fn router(app: Shared) -> Router {
             get(users::show).put(users::change).delete(users::delete),
         )
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
         .route("/readyz", get(readyz))
         .route("/1.1/me", get(accounts::me))
         .route("/1.1/entities", get(entities::list).post(entities::create))
@@ -177,9 +181,39 @@ pub fn router(app: Shared) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(page::quiet_challenge))
-        .layer(axum::middleware::from_fn(log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            log_request,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(app)
+}
+
+/// `GET /metrics` (see [`metrics`]), for a sys_admin.
+async fn metrics_text(
+    State(app): State<Shared>,
+    signed: auth::Signed,
+    _: params::NoParams,
+) -> Result<Response, ApiError> {
+    signed.admin_of("read the metrics")?;
+    let a = app.clone();
+    let locked = blocking(move || {
+        let store = a.pool.get()?;
+        let rows = store
+            .db()
+            .rows("SELECT count(*) FROM accounts WHERE is_locked <> 0", &[])?;
+        Ok(rows.first().map_or(0, |r| r[0].int()))
+    })
+    .await?;
+    let text = app.metrics.render(u64::try_from(locked).unwrap_or(0));
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }
 
 /// `GET /healthz`: the process is up (no credentials, no data), for a load balancer.
@@ -256,7 +290,7 @@ async fn note_route(
 
 /// One line per request (see [`log`]): account, method, route, status, duration, and its
 /// id, echoed to the client as `X-Request-Id`.
-async fn log_request(mut request: Request, next: Next) -> Response {
+async fn log_request(State(app): State<Shared>, mut request: Request, next: Next) -> Response {
     let start = std::time::Instant::now();
     let who = Who::default();
     request.extensions_mut().insert(who.clone());
@@ -264,13 +298,20 @@ async fn log_request(mut request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let mut response = next.run(request).await;
     let (account, route) = who.0.lock().map(|s| s.clone()).unwrap_or_default();
+    let elapsed = start.elapsed().as_secs_f64();
+    app.metrics.request(
+        route.as_deref().unwrap_or("-"),
+        method.as_str(),
+        response.status().as_u16(),
+        elapsed,
+    );
     tracing::info!(
         target: log::REQUEST,
         account = account.as_deref().unwrap_or("-"),
         method = method.as_str(),
         route = route.as_deref().unwrap_or("-"),
         status = response.status().as_u16(),
-        duration_ms = format!("{:.1}", start.elapsed().as_secs_f64() * 1000.0),
+        duration_ms = format!("{:.1}", elapsed * 1000.0),
         request_id = id.as_str(),
     );
     if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
@@ -299,6 +340,7 @@ pub fn run(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         body_timeout: opts.body_timeout,
         readers: Arc::new(readers(crate::store::postgres::is_url(&opts.db))),
         points: Arc::new(crate::validate::niced_pool("ucsv-read-one", Some(1), 19)),
+        metrics: metrics::Metrics::default(),
     });
     let routes = router(app.clone());
     let grace = opts.grace;

@@ -118,6 +118,7 @@ mod tests {
                     .build()
                     .unwrap(),
             ),
+            metrics: Default::default(),
         }))
     }
 

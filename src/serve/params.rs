@@ -134,6 +134,7 @@ pub const ROUTES: &[(&str, &str, &[Param])] = &[
     ("GET", "/1.1/batches/{id}", BATCHES_SHOW),
     ("POST", "/1.1/batches/{id}/undo", BATCHES_UNDO),
     ("GET", "/healthz", NONE),
+    ("GET", "/metrics", NONE),
     ("GET", "/readyz", NONE),
     ("GET", "/1.1/me", NONE),
     ("GET", "/1.1/entities", NONE),

@@ -1256,6 +1256,84 @@ fn json_log_lines_carry_the_request_id_and_no_secret_of_any_body() {
 }
 
 #[test]
+fn metrics_are_prometheus_text_for_a_sys_admin_and_count_what_happened() {
+    let (wd, server) = admin_server();
+    account(&wd, "viewer", &["--tenant", "1=viewer"]);
+    account(&wd, "victim", &["--tenant", "1=viewer"]);
+    server
+        .csv(
+            "POST",
+            "/1.1/users/import?keep_going",
+            "admin",
+            "firstname,email\nAnn,ann@example.com\nBob,not-an-email\nCid,\n",
+        )
+        .expect(201);
+    for _ in 0..5 {
+        answer(
+            server
+                .request("GET", "/1.1/users", Some(("victim", "wrong password")))
+                .call(),
+        )
+        .expect(401);
+    }
+    server.get("GET", "/metrics", "viewer").expect(403);
+    answer(server.request("GET", "/metrics", None).call()).expect(401);
+    let scraped = server.get("GET", "/metrics", "admin");
+    scraped.expect(200);
+    assert!(scraped
+        .content_type
+        .starts_with("text/plain; version=0.0.4"));
+    // Parsed as Prometheus reads it: `# HELP`/`# TYPE` lines, then `name{labels} value`.
+    let mut samples = std::collections::BTreeMap::new();
+    for line in scraped.body.lines() {
+        if line.starts_with("# HELP ") || line.starts_with("# TYPE ") {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line}"));
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("a number: {line}"));
+        let name = series.split('{').next().unwrap();
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && name.starts_with("ucsv_"),
+            "{line}"
+        );
+        if let Some(labels) = series.strip_prefix(name) {
+            assert!(
+                labels.is_empty() || (labels.starts_with('{') && labels.ends_with('}')),
+                "{line}"
+            );
+        }
+        samples.insert(series.to_string(), value);
+    }
+    let at = |series: &str| {
+        *samples
+            .get(series)
+            .unwrap_or_else(|| panic!("no {series} in {}", scraped.body))
+    };
+    assert_eq!(at("ucsv_rows_created_total"), 2.0);
+    assert_eq!(at("ucsv_rows_rejected_total"), 1.0);
+    assert_eq!(at("ucsv_imports_in_flight"), 0.0);
+    assert_eq!(at("ucsv_sign_in_failures_total"), 5.0);
+    assert_eq!(at("ucsv_accounts_locked"), 1.0);
+    assert_eq!(
+        at("ucsv_http_requests_total{route=\"/1.1/users/import\",method=\"POST\",status=\"201\"}"),
+        1.0
+    );
+    assert_eq!(
+        at("ucsv_http_requests_total{route=\"/1.1/users\",method=\"GET\",status=\"401\"}"),
+        5.0
+    );
+    assert_eq!(
+        at("ucsv_http_request_duration_seconds_count{route=\"/1.1/users\"}"),
+        5.0
+    );
+    assert_eq!(
+        at("ucsv_http_request_duration_seconds_bucket{route=\"/1.1/users\",le=\"+Inf\"}"),
+        5.0
+    );
+}
+
+#[test]
 fn rust_log_filters_the_log_and_a_bad_filter_is_a_usage_error() {
     let wd = Workdir::with_db();
     account(&wd, "admin", &["--role", "sys_admin"]);

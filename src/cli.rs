@@ -11,8 +11,9 @@ use std::path::PathBuf;
 pub struct Cli {
     /// The database: an SQLite file (created with the default reference data if missing) or
     /// postgres://USER[:PASS]@HOST[:PORT]/DB (its tables created on first use).
-    #[arg(long, global = true, env = "UCSV_DB", default_value = "ucsv.db")]
-    pub db: PathBuf,
+    /// [default: ucsv.db]
+    #[arg(long, global = true, env = "UCSV_DB")]
+    pub db: Option<PathBuf>,
 
     /// Print only errors.
     #[arg(short, long, global = true)]
@@ -265,46 +266,55 @@ pub struct ValidateArgs {
 /// `ucsv serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The address and port to listen on (port 0: any free port, printed at start).
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9486")]
-    pub listen: std::net::SocketAddr,
+    /// A TOML file of these settings (keys: database, listen, tls_cert, tls_key,
+    /// insecure_http, max_body, body_timeout, grace, log_format); an option given, or its
+    /// environment variable, wins over the file.
+    #[arg(long, value_name = "FILE.toml", env = "UCSV_CONFIG")]
+    pub config: Option<PathBuf>,
 
-    /// The largest request body accepted (bytes, or with a K, M or G suffix); larger: 413.
-    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
-    pub max_body: u64,
+    /// The address and port to listen on (port 0: any free port, printed at start)
+    /// [default: 127.0.0.1:9486].
+    #[arg(long, value_name = "ADDR:PORT", env = "UCSV_LISTEN")]
+    pub listen: Option<std::net::SocketAddr>,
 
-    /// Seconds an upload may stop arriving before it is given up (408, nothing written).
-    #[arg(long, value_name = "SECS", default_value_t = 60,
+    /// The largest request body accepted (bytes, or with a K, M or G suffix); larger: 413
+    /// [default: 1G].
+    #[arg(long, value_name = "SIZE", env = "UCSV_MAX_BODY", value_parser = parse_size)]
+    pub max_body: Option<u64>,
+
+    /// Seconds an upload may stop arriving before it is given up (408, nothing written)
+    /// [default: 60].
+    #[arg(long, value_name = "SECS", env = "UCSV_BODY_TIMEOUT",
           value_parser = clap::value_parser!(u64).range(1..))]
-    pub body_timeout: u64,
+    pub body_timeout: Option<u64>,
 
     /// Seconds the requests in flight may go on after SIGTERM or ctrl-C; past them the
-    /// server stops anyway and their writes roll back.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    pub grace: u64,
+    /// server stops anyway and their writes roll back [default: 30].
+    #[arg(long, value_name = "SECS", env = "UCSV_GRACE")]
+    pub grace: Option<u64>,
 
     /// Serve HTTPS with this certificate chain (PEM, the server's certificate first); read
-    /// again on SIGHUP.
-    #[arg(long, value_name = "FILE.pem", requires = "tls_key")]
+    /// again on SIGHUP. Needs --tls-key.
+    #[arg(long, value_name = "FILE.pem", env = "UCSV_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
 
-    /// The certificate's private key (PEM); read again on SIGHUP.
-    #[arg(long, value_name = "FILE.pem", requires = "tls_cert")]
+    /// The certificate's private key (PEM); read again on SIGHUP. Needs --tls-cert.
+    #[arg(long, value_name = "FILE.pem", env = "UCSV_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
 
     /// How the log lines are written on stderr (a line per request, and the server's
-    /// events); RUST_LOG filters them (default: info).
-    #[arg(long, value_enum, default_value_t = crate::serve::log::LogFormat::Text)]
-    pub log_format: crate::serve::log::LogFormat,
+    /// events); RUST_LOG filters them (default: info) [default: text].
+    #[arg(long, value_enum, env = "UCSV_LOG_FORMAT")]
+    pub log_format: Option<crate::serve::log::LogFormat>,
 
     /// Listen on an address other than the loopback without TLS: every request's password
     /// then crosses the network in clear (use only behind a TLS proxy on a trusted network).
-    #[arg(long)]
+    #[arg(long, env = "UCSV_INSECURE_HTTP")]
     pub insecure_http: bool,
 }
 
 /// A size in bytes, with an optional K, M or G suffix (powers of 1024).
-fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let (digits, unit) = match t.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c.to_ascii_uppercase()),

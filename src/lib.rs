@@ -37,8 +37,18 @@ use pipeline::Mode;
 
 /// Runs a parsed command line; returns the exit status (0 or 1; fatal errors are `Err`, 2).
 pub fn run(cli: Cli) -> Result<u8> {
+    // `ucsv serve --config` may name the database when neither --db nor UCSV_DB does.
+    let settings = match &cli.command {
+        Command::Serve(a) => Some(cmd::serve::Settings::resolve(a, cli.db.as_deref())?),
+        _ => None,
+    };
+    let db = match (&cli.db, &settings) {
+        (Some(db), _) => db.clone(),
+        (None, Some(s)) => s.database.clone(),
+        (None, None) => std::path::PathBuf::from(cmd::DEFAULT_DB),
+    };
     let ctx = cmd::Context {
-        db: &cli.db,
+        db: &db,
         quiet: cli.quiet,
     };
     match &cli.command {
@@ -57,7 +67,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Export(a) => cmd::export::run(&ctx, a),
         Command::User(c) => cmd::user::run(&ctx, c),
         Command::Account(c) => cmd::account::run(&ctx, c),
-        Command::Serve(a) => cmd::serve::run(&ctx, a),
+        Command::Serve(_) => match settings {
+            Some(s) => cmd::serve::run(&ctx, s),
+            None => unreachable!("resolved above"),
+        },
         Command::History(a) => cmd::history::run(&ctx, a),
         Command::Undo(a) => cmd::history::undo(&ctx, a),
         Command::Columns { format } => cmd::columns::run(*format),

@@ -21,6 +21,10 @@ use crate::store::Store;
 use std::io::Write;
 use std::path::Path;
 
+/// The database when neither `--db` nor `UCSV_DB` (nor `ucsv serve`'s configuration) names
+/// one.
+pub const DEFAULT_DB: &str = "ucsv.db";
+
 /// What every command gets besides its own options.
 pub struct Context<'a> {
     /// The database path.
@@ -66,7 +70,6 @@ impl InputArgs {
     }
 }
 
-/// Parses a `--delimiter` value: one ASCII character, or "tab".
 /// The history's record of a command (see [`crate::store::history`]): the operating
 /// system's user runs it, from `source` (a file's name, or the command with its targets and
 /// never the values it sets, which may be secrets).
@@ -93,6 +96,7 @@ pub fn os_user() -> String {
         })
 }
 
+/// Parses a `--delimiter` value: one ASCII character, or "tab".
 pub fn delimiter(d: &str) -> Result<u8> {
     match d {
         "tab" | "\\t" | "\t" => Ok(b'\t'),

@@ -19,7 +19,8 @@ use tracing_subscriber::registry::LookupSpan;
 pub const REQUEST: &str = "ucsv::request";
 
 /// How the lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// `TIME ACCOUNT METHOD ROUTE STATUS DURATIONms id=ID` for a request; `ucsv: ...`
     /// for an event.

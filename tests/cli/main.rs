@@ -6,6 +6,7 @@ mod cell_rules;
 mod cloudify;
 mod columns_rules;
 mod concurrency;
+mod config;
 mod contexts;
 mod cross_row;
 mod database;

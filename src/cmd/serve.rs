@@ -129,13 +129,43 @@ fn read(path: &Path) -> Result<File> {
             "give a TOML file of serve's settings",
         )
     })?;
-    toml::from_str(&text).map_err(|e| {
+    let file: File = toml::from_str(&text).map_err(|e| {
         usage(
             format!("--config {}: {}", path.display(), e.to_string().trim_end()),
             "the keys are database, listen, tls_cert, tls_key, insecure_http, max_body, \
              body_timeout, grace and log_format",
         )
-    })
+    })?;
+    // A file holding a password is not read if anyone may read it.
+    if file.database.as_deref().is_some_and(holds_password) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0);
+        if mode & 0o004 != 0 {
+            return Err(usage(
+                format!(
+                    "--config {}: its database URL holds a password, and every user of this \
+                     machine may read the file (mode {:o})",
+                    path.display(),
+                    mode & 0o777
+                ),
+                &format!("chmod o-r {} (or 600)", path.display()),
+            ));
+        }
+    }
+    Ok(file)
+}
+
+/// Whether a database URL holds a password (`postgres://user:password@...`).
+fn holds_password(db: &Path) -> bool {
+    let url = db.to_string_lossy();
+    crate::store::postgres::is_url(db)
+        && url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split(['/', '?']).next())
+            .and_then(|authority| authority.rsplit_once('@'))
+            .is_some_and(|(user, _)| user.contains(':'))
 }
 
 /// Serves the API; returns the exit status once stopped.

@@ -115,6 +115,14 @@ fn a_bad_configuration_is_a_usage_error_naming_the_file_and_the_key() {
         assert!(stderr.contains("bad.toml"), "{text}: {stderr}");
         assert!(stderr.contains(wanted), "{text}: {stderr}");
     }
+    // A password in a file anyone may read.
+    use std::os::unix::fs::PermissionsExt;
+    let text = "database = \"postgres://ucsv:s3cret@127.0.0.1:1/x\"\n";
+    wd.write("bad.toml", text);
+    std::fs::set_permissions(wd.path("bad.toml"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let stderr = serve(text);
+    assert!(stderr.contains("holds a password"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
     let out = Command::new(env!("CARGO_BIN_EXE_ucsv"))
         .current_dir(wd.dir())
         .args(["serve", "--config", "missing.toml"])

@@ -71,6 +71,8 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
+    /// Print the OpenAPI 3.1 document of `ucsv serve`'s routes (also at /1.1/openapi.json).
+    Openapi,
     /// Print the manual page (roff) of ucsv and of each command, to stdout or into a
     /// directory (`ucsv.1`, `ucsv-import.1`, ...).
     Man {

@@ -76,5 +76,12 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Columns { format } => cmd::columns::run(*format),
         Command::Completions { shell } => cmd::docs::completions(*shell),
         Command::Man { dir } => cmd::docs::man(dir.as_deref()),
+        Command::Openapi => {
+            let mut text =
+                serde_json::to_string_pretty(&serve::openapi::document()).unwrap_or_default();
+            text.push('\n');
+            cmd::stdout(text.as_bytes())?;
+            Ok(0)
+        }
     }
 }

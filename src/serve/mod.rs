@@ -21,6 +21,7 @@ mod entities;
 mod error;
 pub mod log;
 pub mod metrics;
+pub mod openapi;
 mod page;
 pub mod params;
 mod pool;
@@ -158,6 +159,7 @@ pub fn router(app: Shared) -> Router {
         )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
+        .route("/1.1/openapi.json", get(openapi_json))
         .route("/readyz", get(readyz))
         .route("/1.1/me", get(accounts::me))
         .route("/1.1/entities", get(entities::list).post(entities::create))
@@ -187,6 +189,11 @@ pub fn router(app: Shared) -> Router {
         ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(app)
+}
+
+/// `GET /1.1/openapi.json` (see [`openapi`]), for any account.
+async fn openapi_json(_: auth::Signed, _: params::NoParams) -> Response {
+    axum::Json(openapi::document()).into_response()
 }
 
 /// `GET /metrics` (see [`metrics`]), for a sys_admin.

@@ -135,6 +135,7 @@ pub const ROUTES: &[(&str, &str, &[Param])] = &[
     ("POST", "/1.1/batches/{id}/undo", BATCHES_UNDO),
     ("GET", "/healthz", NONE),
     ("GET", "/metrics", NONE),
+    ("GET", "/1.1/openapi.json", NONE),
     ("GET", "/readyz", NONE),
     ("GET", "/1.1/me", NONE),
     ("GET", "/1.1/entities", NONE),

@@ -256,6 +256,7 @@ fn readme_command_tour_names_only_commands_and_options_that_exist() {
         "undo",
         "completions",
         "man",
+        "openapi",
     ];
     for c in commands {
         assert!(tour.contains(&format!("\n  {c} ")), "the tour shows `{c}`");

@@ -621,3 +621,136 @@ fn healthz_and_readyz_answer_without_credentials_and_without_data() {
         assert_eq!(a.json(), json!({ "status": status }), "{path}");
     }
 }
+
+/// The (method, path) of every `.route(...)` in the server's source, path parameters as
+/// `{}` (the catch-all `{*rest}` of a dialect left out: it answers that there is no route).
+fn routes_in_the_source() -> std::collections::BTreeSet<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/serve");
+    let mut out = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(".route(") {
+            rest = &rest[at + ".route(".len()..];
+            let Some(open) = rest.find('"') else { break };
+            let after = &rest[open + 1..];
+            let route = &after[..after.find('"').unwrap()];
+            // The arguments, to the parenthesis that closes `.route(`.
+            let mut depth = 1;
+            let end = rest
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map_or(rest.len(), |(i, _)| i);
+            let args = &rest[..end];
+            if route.contains("{*") {
+                continue;
+            }
+            let normal = normalize(route);
+            for method in ["get", "post", "put", "delete", "patch"] {
+                let call = format!("{method}(");
+                let found = args.match_indices(&call).any(|(i, _)| {
+                    i == 0 || !args[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                });
+                if found {
+                    out.insert((method.to_uppercase(), normal.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A path with its parameters as `{}`.
+fn normalize(path: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                inside = true;
+                out.push_str("{}");
+            }
+            '}' => inside = false,
+            _ if !inside => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn the_openapi_document_has_every_route_the_router_serves_and_no_other() {
+    let (wd, server) = crate::serve::admin_server();
+    answer(server.request("GET", "/1.1/openapi.json", None).call()).expect(401);
+    let served = server.get("GET", "/1.1/openapi.json", "admin");
+    served.expect(200);
+    let doc = served.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    // The command prints the same document.
+    let printed = wd.run(&["openapi"]);
+    printed.expect(0);
+    let cli: serde_json::Value = serde_json::from_str(&printed.stdout).unwrap();
+    assert_eq!(cli, doc);
+    let mut documented = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(
+                op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{method} {path} has no summary"
+            );
+            documented.insert((method.to_uppercase(), normalize(path)));
+        }
+    }
+    let source = routes_in_the_source();
+    assert!(source.len() > 40, "{source:?}");
+    // A literal route is documented by a template that takes it (`/api/v3.1/tenants/users`
+    // is Cloudify's tenant `users`, refused by name: `/api/v3.1/tenants/{name}`).
+    let takes = |template: &str, path: &str| {
+        let (t, p): (Vec<&str>, Vec<&str>) =
+            (template.split('/').collect(), path.split('/').collect());
+        t.len() == p.len() && t.iter().zip(&p).all(|(a, b)| a == b || *a == "{}")
+    };
+    let undocumented: Vec<_> = source
+        .iter()
+        .filter(|(m, p)| !documented.iter().any(|(dm, dp)| dm == m && takes(dp, p)))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "served but not documented: {undocumented:?}"
+    );
+    assert_eq!(
+        documented.difference(&source).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "documented but not served"
+    );
+    // Each documented route is answered by a route, not by the fallbacks (which say so).
+    let fallback = |a: &Answer| {
+        a.status == 405
+            || (a.status == 404
+                && (a.body.contains("\"no such route\"")
+                    || a.body.contains("no such route in /api/v3.1")))
+    };
+    assert!(fallback(&server.get("GET", "/1.1/nothing", "admin")));
+    assert!(fallback(&server.get("GET", "/api/v3.1/nothing", "admin")));
+    assert!(fallback(&server.get("PATCH", "/1.1/users", "admin")));
+    for (method, path) in &documented {
+        let concrete = path.replace("{}", "x");
+        let a = answer(
+            server
+                .request(method, &concrete, Some(("admin", PW)))
+                .call(),
+        );
+        assert!(!fallback(&a), "{method} {path}: {}", a.shown());
+    }
+}

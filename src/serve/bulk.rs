@@ -26,6 +26,18 @@ use std::io::{BufWriter, Seek, Write};
 /// The media type of the report of SPEC §5.
 const REPORT: &str = "application/vnd.ucsv.report+json";
 
+/// How often a long import over HTTP says in the log how far it is.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The command a mode runs.
+fn command_of(mode: Mode) -> &'static str {
+    if mode == Mode::Import {
+        "import"
+    } else {
+        "update"
+    }
+}
+
 /// `POST /1.1/users/import?dry_run&keep_going&report_limit`.
 pub async fn import(
     state: AppState,
@@ -117,7 +129,7 @@ async fn run(
         account = who.as_str(),
         dry_run,
         "{} started",
-        if mode == Mode::Import { "import" } else { "update" },
+        command_of(mode),
     );
     let started = std::time::Instant::now();
     let counted = app.clone();
@@ -134,24 +146,17 @@ async fn run(
         let mut copy = dry_run.then(|| store.snapshot()).transpose()?;
         let target = copy.as_mut().unwrap_or(&mut store);
         let opts = ApplyOptions {
-            command: if mode == Mode::Import {
-                "import"
-            } else {
-                "update"
-            },
+            command: command_of(mode),
             mode,
-            history: (!dry_run).then(|| {
-                origin.batch(if mode == Mode::Import {
-                    "import"
-                } else {
-                    "update"
-                })
-            }),
+            history: (!dry_run).then(|| origin.batch(command_of(mode))),
             dry_run,
             keep_going,
             entity,
             confine: true,
-            progress: crate::progress::Progress::new(false, None, true),
+            progress: crate::progress::Progress::logged(
+                format!("{} by {who}", command_of(mode)),
+                PROGRESS_EVERY,
+            ),
         };
         let spool = || tempfile::tempfile().map_err(|e| spool_error(&e));
         let (outcome, mut file) = if report {

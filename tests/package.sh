@@ -17,6 +17,10 @@ trap 'dpkg --purge ucsv >/dev/null 2>&1 || true' EXIT
 [ "$(command -v ucsv)" = /usr/bin/ucsv ] || die "ucsv is not /usr/bin/ucsv"
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 [ "$(ucsv --version)" = "ucsv $version" ] || die "ucsv --version: $(ucsv --version)"
+# The release profile keeps no debug info (the `profiling` profile does).
+if command -v readelf >/dev/null; then
+  ! readelf -S /usr/bin/ucsv | grep -q '\.debug_info' || die "/usr/bin/ucsv holds debug info"
+fi
 work=$(mktemp -d)
 (cd "$work" && ucsv -q import "$root/fixtures/good/seed_examples.csv" --no-progress)
 users=$(cd "$work" && ucsv user list --format json | python3 -c 'import json, sys; print(json.load(sys.stdin)["total"])')

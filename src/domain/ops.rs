@@ -97,7 +97,7 @@ impl Domain<'_> {
             }
         }
         self.note_changed(crate::store::history::Action::Deleted, &user)?;
-        self.tx.delete_user(user.user_id, voicemail)?;
+        self.tx.delete_user(user.user_id)?;
         Ok(Ok(Deleted {
             user_id: user.user_id,
             user_uuid: user.cells[Col::Uuid as usize].to_string(),

@@ -261,44 +261,15 @@ pub(crate) const USERS_BY_LOGIN: &str =
 pub(crate) const USERS_BY_LOGIN_PG: &str =
     "SELECT id FROM users WHERE username = ?1 OR lower(email) = lower(?1) ORDER BY id";
 
-/// Deletes a user with what it owns (see [`tx::Tx::delete_user`]), in the SQL both backends
-/// run.
-pub(crate) fn delete_user(db: &dyn sql::Db, user_id: i64, voicemail: Option<i64>) -> Result<()> {
-    let run = |sql: &str, id: i64| db.exec(sql, &[id.into()]).map(drop);
-    // Incoming calls first: their numbers can go only once nothing points at them.
-    let incall_extensions: Vec<i64> = db
-        .rows(
-            "SELECT extension_id FROM incalls WHERE user_id = ?1",
-            &[user_id.into()],
-        )?
-        .iter()
-        .map(|r| r[0].int())
-        .collect();
-    run("DELETE FROM incalls WHERE user_id = ?1", user_id)?;
-    for id in incall_extensions {
-        run(
-            "DELETE FROM extensions WHERE id = ?1 AND line_id IS NULL",
-            id,
-        )?;
-    }
-    run(
-        "DELETE FROM extensions WHERE line_id IN (SELECT id FROM lines WHERE user_id = ?1)",
-        user_id,
-    )?;
-    run("DELETE FROM lines WHERE user_id = ?1", user_id)?;
-    run("DELETE FROM user_voicemails WHERE user_id = ?1", user_id)?;
-    if let Some(v) = voicemail {
-        run("DELETE FROM voicemails WHERE id = ?1", v)?;
-    }
-    run(
-        "DELETE FROM user_call_permissions WHERE user_id = ?1",
-        user_id,
-    )?;
-    run("DELETE FROM users WHERE id = ?1", user_id)
+/// Deletes the user with its lines and their extensions, its incoming calls and their
+/// numbers, its voicemail link (and its box, when no other user has it), its call
+/// permissions and its login: [`delete_users_between`] of one user.
+pub(crate) fn delete_user(db: &dyn sql::Db, user_id: i64) -> Result<()> {
+    delete_users_between(db, user_id, user_id)
 }
 
-/// [`delete_user`] of every user with an id from `first` to `last`, a statement per
-/// table for them all (an undo taking back the users an import created): their lines and
+/// Deletes every user with an id from `first` to `last`, a statement per table for them
+/// all (one user: [`delete_user`]; an undo taking back an import's users): their lines and
 /// the lines' extensions, their incoming calls and the calls' numbers, their voicemail
 /// links and the boxes no other user has, their call permissions.
 pub(crate) fn delete_users_between(db: &dyn sql::Db, first: i64, last: i64) -> Result<()> {

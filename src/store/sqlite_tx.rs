@@ -637,12 +637,12 @@ impl<'t> Tx for SqliteTx<'t> {
         super::export::list_users(&db, super::export::Dialect::Sqlite, filter, page)
     }
 
-    fn delete_user(&self, user_id: i64, voicemail: Option<i64>) -> crate::error::Result<()> {
+    fn delete_user(&self, user_id: i64) -> crate::error::Result<()> {
         let db = super::sql::Sqlite {
             conn: self.tx,
             path: &self.path,
         };
-        super::delete_user(&db, user_id, voicemail)
+        super::delete_user(&db, user_id)
     }
 
     fn shared(&self) -> crate::error::Result<Box<dyn super::sql::Db + '_>> {

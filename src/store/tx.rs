@@ -416,9 +416,10 @@ pub trait Tx {
         -> crate::error::Result<(Vec<UserView>, u64)>;
 
     /// Deletes the user with its lines and their extensions, its incoming calls and their
-    /// numbers, its voicemail link (and the box `voicemail`, if given), its call
-    /// permissions and its login.
-    fn delete_user(&self, user_id: i64, voicemail: Option<i64>) -> crate::error::Result<()>;
+    /// numbers, its voicemail link (and its box, when no other user has it: the domain
+    /// refuses first a box the user alone has unless it is to go), its call permissions and
+    /// its login.
+    fn delete_user(&self, user_id: i64) -> crate::error::Result<()>;
 
     /// The transaction as the statements both backends share (the history's), once the
     /// rows in flight are written.

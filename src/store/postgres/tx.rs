@@ -1173,13 +1173,13 @@ impl Tx for PgTx<'_> {
         super::super::export::list_users(&db, super::super::export::Dialect::Postgres, filter, page)
     }
 
-    fn delete_user(&self, user_id: i64, voicemail: Option<i64>) -> Result<()> {
+    fn delete_user(&self, user_id: i64) -> Result<()> {
         self.send_sooner()?;
         let db = super::super::sql::Postgres {
             client: self.client,
             path: &self.path,
         };
-        super::super::delete_user(&db, user_id, voicemail)
+        super::super::delete_user(&db, user_id)
     }
 
     fn shared(&self) -> Result<Box<dyn super::super::sql::Db + '_>> {

@@ -617,8 +617,9 @@ impl super::Store {
     /// connection to the database.
     ///
     /// SQLite: the generation that ucsv's writer moves at each commit, the last note of a
-    /// changed user or extension (triggers note every update and delete, by any program:
-    /// schemas/sqlite/0004_search.sql), and the highest user and extension ids (inserts).
+    /// user or extension that another program changed (triggers note its updates and
+    /// deletes: schemas/sqlite/0004_search.sql and 0006), and the highest user and
+    /// extension ids (inserts).
     /// PostgreSQL: the current snapshot (`xmin:xmax:in-progress`), which is the same only
     /// while the same transactions are committed.
     fn data_version(&self) -> crate::error::Result<String> {

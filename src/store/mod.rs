@@ -291,21 +291,31 @@ pub(crate) fn delete_users_between(db: &dyn sql::Db, first: i64, last: i64) -> R
     ] {
         db.exec(sql, &range)?;
     }
-    for id in numbers {
-        db.exec(
-            "DELETE FROM extensions WHERE id = ?1 AND line_id IS NULL",
-            &[id.into()],
-        )?;
-    }
-    for id in boxes {
-        db.exec(
-            "DELETE FROM voicemails WHERE id = ?1
-             AND NOT EXISTS (SELECT 1 FROM user_voicemails WHERE voicemail_id = ?1)",
-            &[id.into()],
-        )?;
+    exec_for_ids(
+        db,
+        "DELETE FROM extensions WHERE line_id IS NULL AND id IN ({ids})",
+        &numbers,
+    )?;
+    exec_for_ids(
+        db,
+        "DELETE FROM voicemails WHERE id IN ({ids})
+         AND NOT EXISTS (SELECT 1 FROM user_voicemails WHERE voicemail_id = voicemails.id)",
+        &boxes,
+    )
+}
+
+/// Runs `sql` for `ids`, [`IDS_AT_ONCE`] at a time in place of its `{ids}`.
+fn exec_for_ids(db: &dyn sql::Db, sql: &str, ids: &[i64]) -> Result<()> {
+    for chunk in ids.chunks(IDS_AT_ONCE) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+        let params: Vec<sql::Param<'_>> = chunk.iter().map(|&id| id.into()).collect();
+        db.exec(&sql.replace("{ids}", &list.join(", ")), &params)?;
     }
     Ok(())
 }
+
+/// The ids [`exec_for_ids`] puts in one statement.
+const IDS_AT_ONCE: usize = 500;
 
 /// Takes from a user the resources an update cannot empty (an undo setting the user back
 /// to before the batch that gave them): its line with its extensions (`line`), or only

@@ -8,33 +8,125 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Brings the search indexes up to date (see schemas/sqlite/0004_search.sql): takes out
-/// and indexes again the rows noted as changed, indexes the rows above the marks (new
-/// ones), and moves the marks to the highest ids. Run by the writer before it commits,
-/// and once by the migration that creates the indexes. A noted row that no longer exists
-/// is only taken out.
-pub(crate) const REINDEX_SEARCH: &str = "
-    DELETE FROM user_search WHERE rowid IN (SELECT user_id FROM user_search_dirty);
-    INSERT INTO user_search (rowid, text)
-        SELECT id, coalesce(firstname, '') || char(10) || coalesce(lastname, '') || char(10)
-            || coalesce(email, '') || char(10) || coalesce(username, '')
-        FROM users WHERE id IN (SELECT user_id FROM user_search_dirty)
-                      AND id <= (SELECT users_upto FROM search_state);
-    INSERT INTO user_search (rowid, text)
-        SELECT id, coalesce(firstname, '') || char(10) || coalesce(lastname, '') || char(10)
-            || coalesce(email, '') || char(10) || coalesce(username, '')
-        FROM users WHERE id > (SELECT users_upto FROM search_state);
-    DELETE FROM extension_search WHERE rowid IN (SELECT extension_id FROM extension_search_dirty);
-    INSERT INTO extension_search (rowid, exten)
-        SELECT id, exten FROM extensions
-        WHERE id IN (SELECT extension_id FROM extension_search_dirty)
-          AND id <= (SELECT extensions_upto FROM search_state);
-    INSERT INTO extension_search (rowid, exten)
-        SELECT id, exten FROM extensions WHERE id > (SELECT extensions_upto FROM search_state);
-    UPDATE search_state SET users_upto = (SELECT coalesce(max(id), 0) FROM users),
-        extensions_upto = (SELECT coalesce(max(id), 0) FROM extensions),
-        generation = generation + 1;
-    DELETE FROM user_search_dirty;
-    DELETE FROM extension_search_dirty;";
+/// and indexes again the rows whose ids `users` and `extensions` (two queries) give,
+/// indexes the rows above the marks (new ones), and moves the marks to the highest ids. A
+/// noted row that no longer exists is only taken out. `None` for a query: the index is
+/// emptied and filled again with every row instead (cheaper when most of its rows go).
+fn reindex_search(users: Option<&str>, extensions: Option<&str>) -> String {
+    // `column` of `table` holds `text` of each row of `from`; `upto` is its mark.
+    let refill = |(table, column, text, from, upto): (&str, &str, &str, &str, &str),
+                  noted: Option<&str>| {
+        match noted {
+            Some(noted) => format!(
+                "DELETE FROM {table} WHERE rowid IN ({noted});
+                INSERT INTO {table} (rowid, {column}) SELECT id, {text} FROM {from}
+                    WHERE id IN ({noted}) AND id <= (SELECT {upto} FROM search_state);
+                INSERT INTO {table} (rowid, {column}) SELECT id, {text} FROM {from}
+                    WHERE id > (SELECT {upto} FROM search_state);"
+            ),
+            None => format!(
+                "INSERT INTO {table} ({table}) VALUES ('delete-all');
+                INSERT INTO {table} (rowid, {column}) SELECT id, {text} FROM {from};"
+            ),
+        }
+    };
+    format!(
+        "{}
+        {}
+        UPDATE search_state SET users_upto = (SELECT coalesce(max(id), 0) FROM users),
+            extensions_upto = (SELECT coalesce(max(id), 0) FROM extensions),
+            generation = generation + 1;
+        DELETE FROM user_search_dirty;
+        DELETE FROM extension_search_dirty;",
+        refill(
+            ("user_search", "text", USER_TEXT, "users", "users_upto"),
+            users
+        ),
+        refill(
+            (
+                "extension_search",
+                "exten",
+                "exten",
+                "extensions",
+                "extensions_upto"
+            ),
+            extensions
+        ),
+    )
+}
+
+/// What a user's row in `user_search` holds.
+const USER_TEXT: &str = "coalesce(firstname, '') || char(10) || coalesce(lastname, '') \
+    || char(10) || coalesce(email, '') || char(10) || coalesce(username, '')";
+
+/// Run by the writer when its transaction begins (schemas/sqlite/0006_search_writes.sql):
+/// the persistent triggers that note changed rows in the `_dirty` tables stay still
+/// (`quiet`), and this connection's own temporary triggers note the same rows, in
+/// memory, in `noted_users` and `noted_extensions`. (A temporary trigger names its
+/// tables without a schema; `noted_*` are found in `temp` first, the rest in `main`.)
+pub(crate) const NOTING: &str = "
+    CREATE TEMP TABLE IF NOT EXISTS noted_users (id INTEGER PRIMARY KEY);
+    CREATE TEMP TABLE IF NOT EXISTS noted_extensions (id INTEGER PRIMARY KEY);
+    CREATE TEMP TRIGGER IF NOT EXISTS noting_users_update
+        AFTER UPDATE OF id, entity_id, firstname, lastname, email, username ON main.users BEGIN
+        INSERT OR IGNORE INTO noted_users (id) VALUES (old.id), (new.id);
+    END;
+    CREATE TEMP TRIGGER IF NOT EXISTS noting_users_delete AFTER DELETE ON main.users BEGIN
+        INSERT OR IGNORE INTO noted_users (id) VALUES (old.id);
+    END;
+    CREATE TEMP TRIGGER IF NOT EXISTS noting_extensions_update
+        AFTER UPDATE OF id, exten, line_id ON main.extensions BEGIN
+        INSERT OR IGNORE INTO noted_extensions (id) VALUES (old.id), (new.id);
+    END;
+    CREATE TEMP TRIGGER IF NOT EXISTS noting_extensions_delete
+        AFTER DELETE ON main.extensions BEGIN
+        INSERT OR IGNORE INTO noted_extensions (id) VALUES (old.id);
+    END;
+    CREATE TEMP TRIGGER IF NOT EXISTS noting_lines_update
+        AFTER UPDATE OF id, user_id ON main.lines BEGIN
+        INSERT OR IGNORE INTO noted_extensions (id)
+            SELECT id FROM extensions WHERE line_id IN (old.id, new.id);
+    END;
+    UPDATE search_state SET quiet = 1;";
+
+/// The search indexes brought up to date by the writer before it commits: the rows it
+/// noted ([`NOTING`]) and those other programs noted in the `_dirty` tables; `quiet` set
+/// back to 0 for every other program. An index of which more rows would be taken out
+/// than stay (an undo of a large import) is emptied and filled again instead.
+pub(crate) fn writer_reindex(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "INSERT OR IGNORE INTO noted_users (id) SELECT user_id FROM user_search_dirty;
+        INSERT OR IGNORE INTO noted_extensions (id)
+            SELECT extension_id FROM extension_search_dirty;",
+    )?;
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+    // Rows noted, against the rows an index would be filled with again (counted only when
+    // many are noted: a count of a large table is not free).
+    let most = |noted: &str, all: &str| -> rusqlite::Result<bool> {
+        let noted = count(noted)?;
+        Ok(noted >= REFILL_FROM && noted > count(all)?)
+    };
+    let users = (!most(
+        "SELECT count(*) FROM noted_users",
+        "SELECT count(*) FROM users",
+    )?)
+    .then_some("SELECT id FROM noted_users");
+    let extensions = (!most(
+        "SELECT count(*) FROM noted_extensions",
+        "SELECT count(*) FROM extensions",
+    )?)
+    .then_some("SELECT id FROM noted_extensions");
+    conn.execute_batch(&format!(
+        "{}
+        UPDATE search_state SET quiet = 0;
+        DELETE FROM noted_users;
+        DELETE FROM noted_extensions;",
+        reindex_search(users, extensions)
+    ))
+}
+
+/// The fewest noted rows for which [`writer_reindex`] weighs filling an index again.
+const REFILL_FROM: i64 = 10_000;
 
 /// The schema migrations, in order; `PRAGMA user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
@@ -43,6 +135,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schemas/sqlite/0003_accounts.sql"),
     include_str!("../../schemas/sqlite/0004_search.sql"),
     include_str!("../../schemas/sqlite/0005_history.sql"),
+    include_str!("../../schemas/sqlite/0006_search_writes.sql"),
 ];
 
 /// The migration that creates the search indexes, which are then filled.
@@ -153,9 +246,12 @@ fn migrate(conn: &Connection, path: &Path) -> Result<()> {
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         let fill = if i + 1 == SEARCH_VERSION {
-            REINDEX_SEARCH
+            reindex_search(
+                Some("SELECT user_id FROM user_search_dirty"),
+                Some("SELECT extension_id FROM extension_search_dirty"),
+            )
         } else {
-            ""
+            String::new()
         };
         conn.execute_batch(&format!(
             "BEGIN; {sql}; {fill} PRAGMA user_version = {}; COMMIT;",

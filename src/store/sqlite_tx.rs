@@ -59,6 +59,7 @@ impl<'t> SqliteTx<'t> {
         .map_err(db)?;
         if write {
             tx.execute_batch(super::sqlite::WORK_CACHE).map_err(db)?;
+            tx.execute_batch(super::sqlite::NOTING).map_err(db)?;
         }
         let fields: Vec<&str> = record::user_fields().map(Col::name).collect();
         let insert_user = format!(
@@ -431,7 +432,16 @@ impl<'t> Tx for SqliteTx<'t> {
         for (col, v) in record::user_fields().zip(u.fields) {
             values.push(sql_ref(col, v.as_ref()));
         }
-        self.insert(&self.hot.user, rusqlite::params_from_iter(values))
+        let id = self.insert(&self.hot.user, rusqlite::params_from_iter(values))?;
+        if u.id.is_some() {
+            // An id chosen again (an undo re-creating a deleted user) may be below the
+            // search's mark, where a new row is not taken as indexed yet: noted.
+            self.exec(
+                "INSERT OR IGNORE INTO noted_users (id) VALUES (?1)",
+                params![id],
+            )?;
+        }
+        Ok(id)
     }
 
     fn update_user(&self, id: i64, u: &UserRow<'_>, changed: &[Col]) -> Write<()> {
@@ -654,9 +664,7 @@ impl<'t> Tx for SqliteTx<'t> {
 
     fn commit(mut self: Box<Self>) -> crate::error::Result<()> {
         // The users this transaction changed are indexed again for the search, in it.
-        self.tx
-            .execute_batch(super::sqlite::REINDEX_SEARCH)
-            .map_err(|e| Error::db(&self.path, e))?;
+        super::sqlite::writer_reindex(self.tx).map_err(|e| Error::db(&self.path, e))?;
         self.tx
             .execute_batch("COMMIT")
             .map_err(|e| Error::db(&self.path, e))?;

@@ -197,6 +197,10 @@ fn an_undo_is_a_batch_and_undoing_it_brings_the_users_back_as_they_were() {
     // The delete taken back: Ann again, with her uuid, numbers, box, incall and login.
     wd.run(&["undo", &deleted]).expect(0);
     assert_eq!(export(&wd), after);
+    // A search finds her again (her id, chosen again, is below the search index's mark).
+    let found = wd.run(&["user", "list", "--search", "Alpha", "--format", "csv"]);
+    found.expect(0);
+    assert!(found.stdout.contains(",Ann,Alpha,"), "{}", found.stdout);
     let undo = history(&wd)[0]["id"].to_string();
     // The undo taken back deletes her again; taken back in turn, she is back.
     wd.run(&["undo", &undo]).expect(0);
@@ -417,4 +421,54 @@ fn batches_over_http_are_listed_shown_and_taken_back_with_the_batch_role() {
         .expect(201);
     let last = server.get("GET", "/1.1/batches?limit=1", "admin").json();
     assert_eq!(last["items"][0]["source"], "new office.csv");
+}
+
+/// An undo taking back more users and numbers than stay (the search indexes are then
+/// emptied and filled again instead of losing their rows one by one) leaves searches that
+/// find exactly the users that stay, by name and by number, and the users imported next.
+#[test]
+fn after_the_undo_of_a_large_import_searches_find_exactly_the_users_that_stay() {
+    let wd = Workdir::with_reference(
+        "[[entity]]\nid = 1\nname = \"default\"\n\n\
+         [[context]]\nname = \"default\"\nentity = 1\ntype = \"internal\"\n\
+         ranges = [\"1000-1999\", \"100000-199999\"]\n\n\
+         [[context]]\nname = \"from-extern\"\nentity = 1\ntype = \"incall\"\n\
+         ranges = [\"2000-2999\"]\n",
+    );
+    wd.write("three.csv", THREE);
+    wd.run(&["import", "three.csv"]).expect(0);
+    let mut many = String::from("firstname,lastname,exten,context,line_protocol\n");
+    for i in 0..12_000 {
+        many += &format!("Many{i},Alphamany,{},default,sip\n", 100_000 + i);
+    }
+    wd.write("many.csv", &many);
+    wd.run(&["import", "many.csv", "--no-progress"]).expect(0);
+    let found = |search: &str| -> Vec<String> {
+        let run = wd.run(&["user", "list", "--search", search, "--format", "json"]);
+        run.expect(0);
+        let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["firstname"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(found("Many11999"), ["Many11999"]);
+    assert_eq!(found("111999"), ["Many11999"]);
+    let import = history(&wd)[0]["id"].to_string();
+    wd.run(&["undo", &import]).expect(0);
+    assert_eq!(found("Alpha"), ["Ann"]);
+    assert_eq!(found("Many"), Vec::<String>::new());
+    assert_eq!(found("1119"), Vec::<String>::new());
+    assert_eq!(found("1002"), ["Bob"]);
+    // Users imported after the undo are found too, by name and by number.
+    wd.write(
+        "one.csv",
+        "firstname,lastname,exten,context,line_protocol\nDan,Delta,100007,default,sip\n",
+    );
+    wd.run(&["import", "one.csv"]).expect(0);
+    assert_eq!(found("Delta"), ["Dan"]);
+    assert_eq!(found("100007"), ["Dan"]);
+    assert_eq!(found("a"), ["Ann", "Bob", "Cid", "Dan"]);
 }

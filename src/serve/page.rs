@@ -1,8 +1,8 @@
 //! The page of SPEC §8.1 at `GET /`: the "Import a file" flow of XiVO in a browser, over the
-//! API of this server and nothing else. Its three files (`page/index.html`, `page/app.js`,
-//! `page/style.css`, plain HTML, CSS and JavaScript with no build step) are built into the
-//! binary, so a server is complete on its own: no CDN, no external font, nothing to deploy
-//! beside it.
+//! API of this server and nothing else. Its files (`page/index.html`, `page/style.css`, the
+//! icon, and the script as native JavaScript modules, `page/main.js` importing the others;
+//! plain HTML, CSS and JavaScript with no build step) are built into the binary, so a server
+//! is complete on its own: no CDN, no external font, nothing to deploy beside it.
 //!
 //! The page is static and public (it holds no data); every call it makes to the API signs in
 //! with the HTTP Basic credentials typed into it, which it keeps in memory only. Its answers
@@ -22,12 +22,33 @@ use axum::Router;
 
 /// The page's HTML.
 const INDEX: &str = include_str!("page/index.html");
-/// The page's script.
-const SCRIPT: &str = include_str!("page/app.js");
-/// The page's style sheet.
-const STYLE: &str = include_str!("page/style.css");
-/// The page's icon (a browser asks for one; without it each visit logs a 404).
-const ICON: &str = include_str!("page/icon.svg");
+
+/// The type of the script's modules.
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// The files under `/assets/`: name, type and text. The script is native modules served as
+/// they are: `index.html` loads `main.js`, which imports the others by relative paths
+/// (`./api.js`), so from `/assets/` too.
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_str!("page/style.css"),
+    ),
+    // A browser asks for an icon; without one each visit logs a 404.
+    ("icon.svg", "image/svg+xml", include_str!("page/icon.svg")),
+    ("main.js", JS, include_str!("page/main.js")),
+    ("session.js", JS, include_str!("page/session.js")),
+    ("api.js", JS, include_str!("page/api.js")),
+    ("state.js", JS, include_str!("page/state.js")),
+    ("csv.js", JS, include_str!("page/csv.js")),
+    ("importing.js", JS, include_str!("page/importing.js")),
+    ("preview.js", JS, include_str!("page/preview.js")),
+    ("result.js", JS, include_str!("page/result.js")),
+    ("users.js", JS, include_str!("page/users.js")),
+    ("batches.js", JS, include_str!("page/batches.js")),
+    ("dom.js", JS, include_str!("page/dom.js")),
+];
 
 /// This origin only, no inline code; `frame-ancestors 'none'` (and `X-Frame-Options` for
 /// older browsers) so no other site can frame the page and trick a click on "Import".
@@ -46,13 +67,12 @@ async fn index() -> Response {
     page("text/html; charset=utf-8", INDEX)
 }
 
-/// `GET /assets/{name}`: the script, the style sheet and the icon; 404 for any other name.
+/// `GET /assets/{name}`: the style sheet, the icon and the script's modules; 404 for any
+/// other name.
 async fn asset(Path(name): Path<String>) -> Response {
-    match name.as_str() {
-        "app.js" => page("text/javascript; charset=utf-8", SCRIPT),
-        "style.css" => page("text/css; charset=utf-8", STYLE),
-        "icon.svg" => page("image/svg+xml", ICON),
-        _ => super::ApiError::not_found("no such asset").into_response(),
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some(&(_, content_type, body)) => page(content_type, body),
+        None => super::ApiError::not_found("no such asset").into_response(),
     }
 }
 
@@ -94,6 +114,7 @@ pub async fn quiet_challenge(request: Request, next: Next) -> Response {
 mod tests {
     use super::*;
     use axum::body::Body;
+    use std::collections::BTreeSet;
     use std::sync::Arc;
     use tower::ServiceExt;
 
@@ -164,17 +185,59 @@ mod tests {
         assert!(text(response).await.contains("<title>ucsv"));
     }
 
+    /// The script's modules: the assets whose name ends in `.js`.
+    fn modules() -> impl Iterator<Item = (&'static str, &'static str)> {
+        ASSETS
+            .iter()
+            .filter(|(name, _, _)| name.ends_with(".js"))
+            .map(|&(name, _, text)| (name, text))
+    }
+
+    /// The assets the HTML links: `/assets/NAME"`.
+    fn linked(html: &str) -> Vec<String> {
+        html.split("/assets/")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap_or("").to_owned())
+            .collect()
+    }
+
+    /// The modules a module imports (`import { .. } from './NAME';`), each a module beside
+    /// it, so under `/assets/` on this origin.
+    fn imported(from: &str, module: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for line in module.lines().filter(|l| l.starts_with("import ")) {
+            let path = line
+                .split(" from '")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .unwrap_or_else(|| panic!("{from}: an import without a path: {line}"));
+            let name = path
+                .strip_prefix("./")
+                .filter(|name| !name.contains('/'))
+                .unwrap_or_else(|| panic!("{from} imports '{path}', not a module beside it"));
+            names.push(name.to_owned());
+        }
+        names
+    }
+
     #[tokio::test]
     async fn every_asset_the_page_names_is_served_with_its_type() {
-        for (name, kind) in [
-            ("app.js", "text/javascript"),
-            ("style.css", "text/css"),
-            ("icon.svg", "image/svg+xml"),
-        ] {
-            assert!(
-                INDEX.contains(&format!("/assets/{name}")),
-                "index.html links /assets/{name}"
-            );
+        assert!(
+            INDEX.contains(r#"<script type="module" src="/assets/main.js">"#),
+            "index.html loads main.js as a module"
+        );
+        let mut named: BTreeSet<String> = linked(INDEX).into_iter().collect();
+        for (name, text) in modules() {
+            assert!(text.starts_with("// "), "{name} opens with what it owns");
+            named.extend(imported(name, text));
+        }
+        for name in &named {
+            let kind = match name.rsplit('.').next() {
+                Some("js") => "text/javascript",
+                Some("css") => "text/css",
+                Some("svg") => "image/svg+xml",
+                _ => panic!("an asset of an unknown type: {name}"),
+            };
             let response = get(&format!("/assets/{name}"), &[]).await;
             assert_eq!(response.status(), StatusCode::OK, "{name}");
             assert!(
@@ -182,6 +245,14 @@ mod tests {
                 "{name}"
             );
             assert_eq!(header_of(&response, "x-content-type-options"), "nosniff");
+            assert!(
+                header_of(&response, "content-security-policy").contains("script-src 'self'"),
+                "{name}"
+            );
+        }
+        // And nothing is served that the page never loads.
+        for (name, _, _) in ASSETS {
+            assert!(named.contains(*name), "{name} is loaded by no one");
         }
         assert_eq!(
             get("/assets/other.js", &[]).await.status(),
@@ -191,18 +262,21 @@ mod tests {
 
     #[test]
     fn page_loads_nothing_from_another_origin() {
-        for (name, text) in [
-            ("index.html", INDEX),
-            ("app.js", SCRIPT),
-            ("style.css", STYLE),
-        ] {
+        let files = ASSETS
+            .iter()
+            // The icon's only URL is the SVG namespace, which is never fetched.
+            .filter(|(name, _, _)| *name != "icon.svg")
+            .map(|&(name, _, text)| (name, text));
+        for (name, text) in std::iter::once(("index.html", INDEX)).chain(files) {
             for outside in ["http://", "https://", "//fonts.", "@import", "url(http"] {
                 assert!(!text.contains(outside), "{name} holds '{outside}'");
             }
         }
         // The script keeps the credentials in memory only.
-        for storage in ["localStorage", "sessionStorage", "document.cookie"] {
-            assert!(!SCRIPT.contains(storage), "app.js uses {storage}");
+        for (name, text) in modules() {
+            for storage in ["localStorage", "sessionStorage", "document.cookie"] {
+                assert!(!text.contains(storage), "{name} uses {storage}");
+            }
         }
     }
 

@@ -57,7 +57,9 @@ pub fn run(ctx: &Context, args: &HistoryArgs) -> Result<u8> {
                             c.last_id.to_string(),
                         ];
                         match &c.before {
-                            Some(cells) => row.extend(cells.iter().cloned()),
+                            Some(cells) => {
+                                row.extend(cells.iter().map(|v| v.clone().unwrap_or_default()))
+                            }
                             None => row.extend(batch.columns.iter().map(|_| String::new())),
                         }
                         out.write_record(&row).map_err(io)?;

@@ -194,6 +194,17 @@ impl<'t> Domain<'t> {
         action: history::Action,
         user: &StoredUser,
     ) -> Result<()> {
+        self.note_changed_cells(action, user, |_| true)
+    }
+
+    /// [`Domain::note_changed`] keeping only the cells `kept` names (the others as
+    /// [`history::UNCHANGED`]): an update keeps the cells it may change.
+    pub(crate) fn note_changed_cells(
+        &mut self,
+        action: history::Action,
+        user: &StoredUser,
+        kept: impl Fn(crate::columns::Col) -> bool,
+    ) -> Result<()> {
         let Some(h) = &mut self.history else {
             return Ok(());
         };
@@ -205,7 +216,11 @@ impl<'t> Domain<'t> {
             if i > 0 {
                 before.push(history::SEPARATOR);
             }
-            before.push_str(&user.cells[col as usize]);
+            before.push_str(if kept(col) {
+                &user.cells[col as usize]
+            } else {
+                history::UNCHANGED
+            });
         }
         h.pending.push(history::Pending {
             user_id: user.user_id,

@@ -174,12 +174,6 @@ impl Domain<'_> {
         c: &Change,
     ) -> Result<std::result::Result<(), Vec<RowError>>> {
         let cells = state(batch, c);
-        let before = |col: Col| {
-            cells
-                .iter()
-                .find(|(c, _)| *c == col)
-                .map_or("", |(_, v)| *v)
-        };
         let key = UserKey::Uuid(c.uuid.clone().unwrap_or_default());
         let Some(cur) = self.tx.stored_user(&key, None)? else {
             return Ok(Err(vec![RowError::with_code(
@@ -188,8 +182,12 @@ impl Domain<'_> {
                 "the user is no longer in the database",
             )]));
         };
-        // What the batch gave the user and an update cannot empty goes first.
-        let gone = |col: Col| before(col).is_empty() && !cur.cells[col as usize].is_empty();
+        // What the batch gave the user and an update cannot empty goes first (a cell the
+        // batch did not change is not in `cells`: the user keeps it as it is).
+        let gone = |col: Col| {
+            cells.iter().any(|(c, v)| *c == col && v.is_empty())
+                && !cur.cells[col as usize].is_empty()
+        };
         let (line, exten) = (gone(Col::LineProtocol), gone(Col::Exten));
         let (voicemail, incalls) = (gone(Col::VoicemailName), gone(Col::IncallExten));
         if line || exten || voicemail || incalls {
@@ -244,18 +242,25 @@ impl Domain<'_> {
     }
 }
 
-/// The (column, text) pairs of a change's state before the batch, in the batch's columns
-/// (a column this ucsv no longer knows is left out).
+/// The (column, text) pairs of a change's state before the batch, in the batch's columns:
+/// the cells it kept (a cell the batch did not change, or of a column this ucsv no longer
+/// knows, is left out), and the user's uuid.
 fn state<'c>(batch: &Batch, c: &'c Change) -> Vec<(Col, &'c str)> {
     let Some(before) = &c.before else {
         return Vec::new();
     };
-    batch
+    let mut cells: Vec<(Col, &str)> = batch
         .columns
         .iter()
         .zip(before)
-        .filter_map(|(name, v)| crate::columns::lookup(name).map(|col| (col, v.as_str())))
-        .collect()
+        .filter_map(|(name, v)| Some((crate::columns::lookup(name)?, v.as_deref()?)))
+        .collect();
+    if let Some(uuid) = c.uuid.as_deref() {
+        if !cells.iter().any(|(col, _)| *col == Col::Uuid) {
+            cells.insert(0, (Col::Uuid, uuid));
+        }
+    }
+    cells
 }
 
 /// The ids of created users read at a time.

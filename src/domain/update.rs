@@ -212,7 +212,14 @@ impl Domain<'_> {
             changed,
             ..Updated::default()
         };
-        self.note_changed(crate::store::history::Action::Updated, &cur)?;
+        // The state before keeps the cells the write may change: those the row changes, and
+        // every cell of a group (other than the user's own fields, each written alone) that
+        // the row touches, which the write may give new values (a line's SIP secret).
+        let touched = |g: Group| COLUMNS.iter().any(|c| c.group == g && mask[c.col as usize]);
+        self.note_changed_cells(crate::store::history::Action::Updated, &cur, |col| {
+            let group = col.def().group;
+            mask[col as usize] || (group != Group::User && touched(group))
+        })?;
         self.write_update(&parsed, &plan, &cur, &mask, &mut out)?;
         Ok(Ok((Some(out), warnings)))
     }

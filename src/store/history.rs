@@ -2,6 +2,10 @@
 //! recorded and its counts written in the write's own transaction; batches listed, read,
 //! checked against the later ones, marked undone and pruned. Written once for both
 //! backends ([`Db`]).
+//!
+//! A state before (`batch_changes.before`) is the user's cells in the batch's `columns`,
+//! separated by U+001F; an updated user's cells that the update could not change are
+//! U+001E ([`UNCHANGED`]): no cell may hold a C0 control, so neither can be mistaken.
 
 use super::sql::{Cell, Db, Param};
 use crate::error::Result;
@@ -86,8 +90,9 @@ pub struct Change {
     pub last_id: i64,
     pub action: Action,
     pub uuid: Option<String>,
-    /// The user's cells before the batch, in the batch's column order.
-    pub before: Option<Vec<String>>,
+    /// The user's cells before the batch, in the batch's column order; `None` for a cell
+    /// the batch did not change (an updated user keeps only those it changed).
+    pub before: Option<Vec<Option<String>>>,
 }
 
 impl Change {
@@ -98,8 +103,9 @@ impl Change {
             columns
                 .iter()
                 .zip(cells)
+                .filter_map(|(name, v)| Some((name, v.as_deref()?)))
                 .filter(|(name, _)| shown(name))
-                .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+                .map(|(k, v)| (k.clone(), serde_json::Value::from(v)))
                 .collect::<serde_json::Map<_, _>>()
         });
         serde_json::json!({
@@ -146,6 +152,9 @@ impl Created {
 
 /// The separator of the cells of a state kept.
 pub const SEPARATOR: char = '\u{1f}';
+
+/// A cell of a state kept that the batch did not change (no cell may hold a C0 control).
+pub const UNCHANGED: &str = "\u{1e}";
 
 /// The registry columns whose cells a state keeps, in their order.
 pub fn columns() -> impl Iterator<Item = crate::columns::Col> {
@@ -207,7 +216,8 @@ pub struct Pending {
     pub user_id: i64,
     pub action: Action,
     pub uuid: String,
-    /// The cells, joined by [`SEPARATOR`].
+    /// The cells, joined by [`SEPARATOR`] ([`UNCHANGED`] for a cell the batch did not
+    /// change).
     pub before: String,
 }
 
@@ -358,7 +368,13 @@ pub fn changes(db: &dyn Db, id: i64) -> Result<Vec<Change>> {
             };
             let before = match next() {
                 Cell::Null => None,
-                other => Some(other.text().split(SEPARATOR).map(str::to_string).collect()),
+                other => Some(
+                    other
+                        .text()
+                        .split(SEPARATOR)
+                        .map(|v| (v != UNCHANGED).then(|| v.to_string()))
+                        .collect(),
+                ),
             };
             Change {
                 user_id,

@@ -349,7 +349,7 @@ fn batches_over_http_are_listed_shown_and_taken_back_with_the_batch_role() {
             "PUT",
             &format!("/1.1/users/{ann}"),
             "admin",
-            &json!({"lastname": "Other"}),
+            &json!({"lastname": "Other", "sip_secret": "Another-Secret-42"}),
         )
         .expect(204);
     let set = server.get("GET", "/1.1/batches?limit=1", "admin").json()["items"][0]["id"]
@@ -360,12 +360,21 @@ fn batches_over_http_are_listed_shown_and_taken_back_with_the_batch_role() {
     let before = &shown.json()["changes"][0]["before"];
     assert_eq!(before["lastname"], "Alpha");
     assert!(before.get("sip_secret").is_none(), "{before}");
+    // Only the cells the change could touch are kept: the line's, not the user's others.
+    assert_eq!(
+        before["sip_username"].as_str().map(str::is_empty),
+        Some(false)
+    );
+    assert!(before.get("firstname").is_none(), "{before}");
     server
         .get("GET", &format!("/1.1/batches/{set}?with_secrets"), "viewer")
         .expect(403);
     let secret = server.get("GET", &format!("/1.1/batches/{set}?with_secrets"), "user");
     secret.expect(200);
-    assert!(secret.json()["changes"][0]["before"]["sip_secret"].is_string());
+    let kept = &secret.json()["changes"][0]["before"]["sip_secret"];
+    assert!(kept
+        .as_str()
+        .is_some_and(|s| !s.is_empty() && s != "Another-Secret-42"));
     // The import cannot be taken back while the change stands: 409, nothing written.
     let fingerprint = wd.fingerprint();
     let refused = server.get("POST", &format!("/1.1/batches/{import}/undo"), "user");

@@ -3,9 +3,8 @@
 //! roles per entity (`viewer` reads, `user` also writes, `manager` also deletes), active or
 //! not, and the lock after five failed sign-ins in a row. A refused sign-in never says why.
 
+use super::port::accounts::{AccountColumn, AccountRow, AccountStore};
 use crate::error::{Error, Result};
-use crate::store::accounts::{AccountColumn, AccountRow};
-use crate::store::Store;
 use serde::Serialize;
 
 /// Failed sign-ins in a row that lock an account.
@@ -155,11 +154,11 @@ pub fn parse_tenant(text: &str) -> Result<(i64, Option<String>)> {
 
 /// The account operations, over a store.
 pub struct Accounts<'s> {
-    store: &'s Store,
+    store: &'s dyn AccountStore,
 }
 
 impl<'s> Accounts<'s> {
-    pub fn new(store: &'s Store) -> Self {
+    pub fn new(store: &'s dyn AccountStore) -> Self {
         Accounts { store }
     }
 
@@ -209,7 +208,7 @@ impl<'s> Accounts<'s> {
     }
 
     fn check_entities(&self, tenants: &[(i64, Option<String>)]) -> Result<()> {
-        let reference = crate::store::reference::Reference::load(self.store)?;
+        let reference = self.store.reference()?;
         for (entity, _) in tenants {
             reference.check_entity(Some(*entity))?;
         }

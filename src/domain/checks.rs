@@ -1,12 +1,12 @@
 //! The plan of one row: references resolved against the reference data, numbers checked
 //! against context ranges, uniqueness checked against the database and the file's earlier rows.
 
+use super::reference::Context;
 use super::Domain;
 use crate::columns::Col;
+use crate::domain::port::ExtensionState;
 use crate::error::{Result, RowError};
 use crate::record::{Parsed, Value};
-use crate::store::reference::Context;
-use crate::store::tx::ExtensionState;
 
 /// Col values seen in rejected rows, kept as keyed 128-bit hashes: two different values
 /// share one with a probability of about 10^-25 per pair, and a million rejected rows cost

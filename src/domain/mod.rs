@@ -1,7 +1,7 @@
 //! The domain: the rules across rows and the database. Each parsed row is resolved against
 //! the reference data and the database (which already holds the earlier rows of the file),
 //! then written, from one thread, inside the command's transaction, through the questions
-//! and writes of [`crate::store::tx`] (no SQL here).
+//! and writes of [`port`] (no SQL here).
 //!
 //! A row is checked completely before anything of it is written, so a rejected row leaves no
 //! partial records behind, and all its errors are reported together.
@@ -10,16 +10,18 @@ pub mod accounts;
 mod checks;
 pub mod numbers;
 pub mod ops;
+pub mod port;
+pub mod reference;
 pub mod undo;
 pub mod update;
 
 use crate::columns::Col;
+pub use crate::domain::port::BatchEnd;
+use crate::domain::port::{LineRow, StoredUser, Table, Tx, UserRow, Write, WriteError};
 use crate::error::{Result, RowError};
 use crate::record::{self, Parsed};
-use crate::store::history;
-use crate::store::reference::Reference;
-pub use crate::store::tx::BatchEnd;
-use crate::store::tx::{LineRow, StoredUser, Table, Tx, UserRow, Write, WriteError};
+use port::history;
+use reference::Reference;
 use serde::Serialize;
 
 /// What one imported row created: the ids the report lists.
@@ -143,15 +145,11 @@ impl<'t> Domain<'t> {
     }
 
     /// Records this transaction's writes in the history, as a new batch (see
-    /// [`crate::store::history`]); returns its id. Created users are noted by the caller
+    /// [`port::history`]); returns its id. Created users are noted by the caller
     /// once their rows are kept ([`Domain::note_created`]); updated and deleted ones as
     /// they are written.
     pub fn record_history(&mut self, info: &history::BatchInfo) -> Result<i64> {
-        let batch = history::open(
-            self.tx.shared()?.as_ref(),
-            info,
-            &crate::domain::accounts::now(),
-        )?;
+        let batch = self.tx.open_batch(info, &crate::domain::accounts::now())?;
         self.history = Some(Recorder {
             batch,
             undoes: info.undoes,
@@ -237,7 +235,7 @@ impl<'t> Domain<'t> {
         }
         if h.pending.len() >= history::ROWS_PER_INSERT {
             let rows = std::mem::take(&mut h.pending);
-            history::record_all(self.tx.shared()?.as_ref(), h.batch, &rows)?;
+            self.tx.record_changes(h.batch, &rows)?;
         }
         Ok(())
     }
@@ -288,31 +286,17 @@ impl<'t> Domain<'t> {
     /// Commits every row applied, with the batch of the history if it is recorded.
     pub fn commit(self) -> Result<()> {
         if let Some(h) = &self.history {
-            let db = self.tx.shared()?;
-            history::record_all(db.as_ref(), h.batch, &h.pending)?;
-            for &run in &h.created.runs {
-                history::record(
-                    db.as_ref(),
-                    h.batch,
-                    run,
-                    history::Action::Created,
-                    None,
-                    None,
-                )?;
+            self.tx.record_changes(h.batch, &h.pending)?;
+            for &(first, last) in &h.created.runs {
+                self.tx.record_created(h.batch, first, last)?;
             }
             let entities: Vec<i64> = h.entities.union(&h.created.entities).copied().collect();
             let counts = history::Counts {
                 created: h.created.count,
                 ..h.counts
             };
-            history::close(
-                db.as_ref(),
-                h.batch,
-                counts,
-                &entities,
-                h.sha256.as_deref(),
-                h.undoes,
-            )?;
+            self.tx
+                .close_batch(h.batch, counts, &entities, h.sha256.as_deref(), h.undoes)?;
         }
         self.tx.commit()
     }

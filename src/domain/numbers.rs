@@ -2,8 +2,8 @@
 //! (a range, or one user by uuid, `id:N`, username, e-mail or DN), resolved to users.
 
 use super::Domain;
+use crate::domain::port::UserKey;
 use crate::error::Result;
-use crate::store::tx::UserKey;
 
 /// The most numbers a range may hold.
 pub const MAX_RANGE: u64 = 100_000;
@@ -141,7 +141,7 @@ impl std::fmt::Display for Target {
 }
 
 impl Domain<'_> {
-    /// The internal context DNs belong to (see [`crate::store::reference::Reference::dn_context`]).
+    /// The internal context DNs belong to (see [`super::reference::Reference::dn_context`]).
     pub fn dn_context(
         &self,
         given: Option<&str>,

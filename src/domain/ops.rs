@@ -1,11 +1,11 @@
 //! The one-user operations beside create (import) and patch (update): show, list and
-//! delete. They ask the store through the same [`Tx`](crate::store::tx::Tx) seam, so every
+//! delete. They ask the store through the same [`Tx`](crate::domain::port::Tx) seam, so every
 //! door (the batch commands, `ucsv user`, the server) gets the same answers and rules.
 
 use super::Domain;
 use crate::columns::Col;
+use crate::domain::port::{Filter, Page, UserKey, UserView};
 use crate::error::{Result, RowError};
-use crate::store::tx::{Filter, Page, UserKey, UserView};
 
 /// How to delete a user.
 #[derive(Clone, Copy, Debug, Default)]
@@ -72,10 +72,10 @@ impl Domain<'_> {
         self.delete_stored(user, opts)
     }
 
-    /// [`Domain::delete`] of a user already read (see [`crate::store::tx::Tx::stored_users`]).
+    /// [`Domain::delete`] of a user already read (see [`crate::domain::port::Tx::stored_users`]).
     pub(crate) fn delete_stored(
         &mut self,
-        user: crate::store::tx::StoredUser,
+        user: crate::domain::port::StoredUser,
         opts: DeleteOptions,
     ) -> Result<std::result::Result<Deleted, RowError>> {
         let mut voicemail = None;
@@ -96,7 +96,7 @@ impl Domain<'_> {
                 voicemail = Some(v);
             }
         }
-        self.note_changed(crate::store::history::Action::Deleted, &user)?;
+        self.note_changed(super::port::history::Action::Deleted, &user)?;
         self.tx.delete_user(user.user_id)?;
         Ok(Ok(Deleted {
             user_id: user.user_id,

@@ -4,12 +4,13 @@
 //! are created again with the same uuid, numbers and credentials. The undo is a batch of
 //! the history itself, so it can be undone in turn.
 
+use super::port::history::{Action, Batch, BatchInfo, Change};
+use super::port::Strip;
 use super::{update, Domain};
 use crate::columns::Col;
+use crate::domain::port::UserKey;
 use crate::error::{Result, RowError};
 use crate::record;
-use crate::store::history::{self, Action, Batch, BatchInfo, Change};
-use crate::store::tx::UserKey;
 
 /// Why an undo wrote nothing.
 #[derive(Debug)]
@@ -93,20 +94,17 @@ impl Domain<'_> {
         id: i64,
         mut info: BatchInfo,
     ) -> Result<std::result::Result<Undone, Refusal>> {
-        let (batch, changes) = {
-            let db = self.tx.shared()?;
-            let Some(batch) = history::get(db.as_ref(), id)? else {
-                return Ok(Err(Refusal::Unknown(id)));
-            };
-            if let Some(by) = batch.undone_by {
-                return Ok(Err(Refusal::Undone { by }));
-            }
-            let later = history::later(db.as_ref(), id)?;
-            if !later.is_empty() {
-                return Ok(Err(Refusal::Later(later)));
-            }
-            (batch, history::changes(db.as_ref(), id)?)
+        let Some(batch) = self.tx.batch(id)? else {
+            return Ok(Err(Refusal::Unknown(id)));
         };
+        if let Some(by) = batch.undone_by {
+            return Ok(Err(Refusal::Undone { by }));
+        }
+        let later = self.tx.later_batches(id)?;
+        if !later.is_empty() {
+            return Ok(Err(Refusal::Later(later)));
+        }
+        let changes = self.tx.batch_changes(id)?;
         info.undoes = Some(id);
         let undo = self.record_history(&info)?;
         let mut done = Undone {
@@ -125,16 +123,7 @@ impl Domain<'_> {
             let mut first = c.user_id;
             while first <= c.last_id {
                 let last = c.last_id.min(first.saturating_add(CHUNK - 1));
-                let uuids: Vec<String> = self
-                    .tx
-                    .shared()?
-                    .rows(
-                        "SELECT uuid FROM users WHERE id BETWEEN ?1 AND ?2",
-                        &[first.into(), last.into()],
-                    )?
-                    .into_iter()
-                    .filter_map(|r| r.into_iter().next().map(crate::store::sql::Cell::text))
-                    .collect();
+                let uuids = self.tx.uuids_between(first, last)?;
                 let keys: Vec<&str> = uuids.iter().map(String::as_str).collect();
                 let mut users = self.tx.stored_users(&keys, None)?;
                 users.sort_by_key(|u| u.user_id);
@@ -144,7 +133,7 @@ impl Domain<'_> {
                 for user in &users {
                     self.note_changed(Action::Deleted, user)?;
                 }
-                crate::store::delete_users_between(self.tx.shared()?.as_ref(), first, last)?;
+                self.tx.delete_users_between(first, last)?;
                 done.deleted += users.len() as u64;
                 first = last.saturating_add(1);
             }
@@ -192,13 +181,14 @@ impl Domain<'_> {
         let (voicemail, incalls) = (gone(Col::VoicemailName), gone(Col::IncallExten));
         if line || exten || voicemail || incalls {
             self.note_changed(Action::Updated, &cur)?;
-            crate::store::strip_user(
-                self.tx.shared()?.as_ref(),
+            self.tx.strip_user(
                 cur.user_id,
-                line,
-                exten,
-                voicemail,
-                incalls,
+                Strip {
+                    line,
+                    exten,
+                    voicemail,
+                    incalls,
+                },
             )?;
         }
         let (header, raw) = record::row_of(&cells, 1);

@@ -7,9 +7,9 @@
 
 use super::{checks, Domain, Owner};
 use crate::columns::{Col, Group, COLUMNS};
+use crate::domain::port::{LineRow, StoredIncall, StoredUser, UserKey, UserRow, Write};
 use crate::error::{Result, RowError};
 use crate::record::{self, Given, Parsed, Patch};
-use crate::store::tx::{LineRow, StoredIncall, StoredUser, UserKey, UserRow, Write};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -216,7 +216,7 @@ impl Domain<'_> {
         // every cell of a group (other than the user's own fields, each written alone) that
         // the row touches, which the write may give new values (a line's SIP secret).
         let touched = |g: Group| COLUMNS.iter().any(|c| c.group == g && mask[c.col as usize]);
-        self.note_changed_cells(crate::store::history::Action::Updated, &cur, |col| {
+        self.note_changed_cells(super::port::history::Action::Updated, &cur, |col| {
             let group = col.def().group;
             mask[col as usize] || (group != Group::User && touched(group))
         })?;
@@ -517,7 +517,7 @@ fn merge<'a>(
 /// A voicemail box named after its user ("firstname lastname") follows the user's new name
 /// when the row changes the name and not the box's (as XiVO does): the box's new name, from
 /// the row merged with the `stored` cells (both by registry index).
-fn follow_name(stored: &crate::store::tx::Cells, merged: &[&str]) -> Option<String> {
+fn follow_name(stored: &crate::domain::port::Cells, merged: &[&str]) -> Option<String> {
     let (f, l, v) = (
         Col::Firstname as usize,
         Col::Lastname as usize,

@@ -7,6 +7,7 @@ use super::params::{self, NoParams, Query};
 use super::users::object;
 use super::{blocking, ApiError, AppState};
 use crate::domain::accounts::{Account, Accounts};
+use crate::domain::port::accounts::AccountStore;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -47,7 +48,7 @@ pub async fn list(
     let size = q.number("_size").or(q.number("size"));
     let (items, total) = blocking(move || {
         let store = app.pool.get()?;
-        Ok(Accounts::new(&store).list(offset, size)?)
+        Ok(Accounts::new(&*store).list(offset, size)?)
     })
     .await?;
     let size = size.unwrap_or(total);
@@ -68,7 +69,7 @@ pub async fn show(
     signed.admin()?;
     let account = blocking(move || {
         let store = app.pool.get()?;
-        existing(&Accounts::new(&store), &username)
+        existing(&Accounts::new(&*store), &username)
     })
     .await?;
     Ok(Json(account).into_response())
@@ -135,7 +136,7 @@ pub async fn create(
                 format!("an account named '{username}' exists already"),
             ));
         }
-        Ok(Accounts::new(&store).add(&username, &password, &role, &tenants)?)
+        Ok(Accounts::new(&*store).add(&username, &password, &role, &tenants)?)
     })
     .await?;
     let location = format!("/1.1/accounts/{}", account.username);
@@ -173,7 +174,7 @@ pub async fn change(
     let tenants = tenants(&body)?;
     let account = blocking(move || {
         let store = app.pool.get()?;
-        let accounts = Accounts::new(&store);
+        let accounts = Accounts::new(&*store);
         existing(&accounts, &username)?;
         if let Some(r) = &role {
             accounts.set_role(&username, r)?;
@@ -206,7 +207,7 @@ pub async fn delete(
     }
     blocking(move || {
         let store = app.pool.get()?;
-        let accounts = Accounts::new(&store);
+        let accounts = Accounts::new(&*store);
         existing(&accounts, &username)?;
         Ok(accounts.delete(&username)?)
     })
@@ -229,7 +230,7 @@ pub async fn act(
     }
     let account = blocking(move || {
         let store = app.pool.get()?;
-        let accounts = Accounts::new(&store);
+        let accounts = Accounts::new(&*store);
         existing(&accounts, &username)?;
         match action.as_str() {
             "activate" => accounts.set_active(&username, true)?,

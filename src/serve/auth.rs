@@ -12,6 +12,7 @@
 
 use super::{blocking, ApiError, Shared, Who};
 use crate::domain::accounts::{Account, Accounts, Action, SignIn};
+use crate::domain::port::accounts::AccountStore;
 use crate::error::Error;
 use crate::store::reference::{EntityDef, ReferenceFile};
 use axum::extract::FromRequestParts;
@@ -128,7 +129,7 @@ async fn sign_in(app: &Shared, username: String, password: String) -> Result<Acc
     let a = app.clone();
     let checked = blocking(move || {
         let store = a.pool.get()?;
-        let verdict = Accounts::new(&store).verify_sign_in(&username, &password)?;
+        let verdict = Accounts::new(&*store).verify_sign_in(&username, &password)?;
         if let SignIn::Good(row) = &verdict {
             a.auth
                 .remember(&username, row.password_hash.clone(), digest);
@@ -147,7 +148,7 @@ async fn sign_in(app: &Shared, username: String, password: String) -> Result<Acc
             let a = app.clone();
             blocking(move || {
                 let store = a.pool.get()?;
-                match Accounts::new(&store).record_failure(id) {
+                match Accounts::new(&*store).record_failure(id) {
                     // Not counted (SQLite stayed busy): refused all the same.
                     Ok(()) | Err(Error::Busy { .. }) => Ok(()),
                     Err(e) => Err(e.into()),
@@ -167,7 +168,7 @@ fn record(app: &Shared, id: i64) {
     let app = app.clone();
     tokio::task::spawn_blocking(move || {
         if let Ok(store) = app.pool.get() {
-            let _ = Accounts::new(&store).record_sign_in(id);
+            let _ = Accounts::new(&*store).record_sign_in(id);
         }
     });
 }

@@ -40,6 +40,7 @@ use super::params::{self, NoParams, Query};
 use super::users::object;
 use super::{blocking, ApiError, AppState, Shared};
 use crate::domain::accounts::{self, Account, Accounts, Action};
+use crate::domain::port::accounts::AccountStore;
 use crate::store::reference::{EntityProblem, Reference};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
@@ -472,7 +473,7 @@ async fn changed(
 ) -> Result<Response, ApiError> {
     let account = blocking(move || {
         let store = app.pool.get()?;
-        let accounts = Accounts::new(&store);
+        let accounts = Accounts::new(&*store);
         existing(&accounts, &username)?;
         change(&accounts, &username)?;
         existing(&accounts, &username)
@@ -623,7 +624,7 @@ async fn user_create(
                 format!("a user named '{username}' exists already"),
             ));
         }
-        Ok(Accounts::new(&store).add(&username, &password, &role, &[])?)
+        Ok(Accounts::new(&*store).add(&username, &password, &role, &[])?)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(user_shape(&cfy, &account, false))).into_response())
@@ -924,7 +925,7 @@ async fn set_member(app: &Shared, m: Member, was: bool) -> Result<Map<String, Va
     let tenant = name.clone();
     blocking(move || {
         let store = a.pool.get()?;
-        let accounts = Accounts::new(&store);
+        let accounts = Accounts::new(&*store);
         let account = existing(&accounts, &m.username)?;
         let holds = account.tenants.contains_key(&id.to_string());
         if holds && !was {

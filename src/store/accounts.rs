@@ -4,24 +4,9 @@
 
 use super::sql::{Cell, Param};
 use super::Store;
+use crate::domain::port::accounts::{AccountColumn, AccountRow, AccountStore, AccountValue};
+use crate::domain::reference::Reference;
 use crate::error::Result;
-
-/// An account as stored (its password hash included: it never leaves the domain).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccountRow {
-    pub id: i64,
-    pub username: String,
-    pub password_hash: String,
-    pub role: String,
-    pub active: bool,
-    pub is_locked: bool,
-    pub failed_logins: i64,
-    pub created_at: String,
-    pub first_login_at: Option<String>,
-    pub last_login_at: Option<String>,
-    /// (entity, tenant role), by entity.
-    pub tenants: Vec<(i64, String)>,
-}
 
 const COLUMNS: &str = "id, username, password_hash, role, active, is_locked, failed_logins, created_at, first_login_at, last_login_at";
 
@@ -60,9 +45,11 @@ impl Store {
         }
         Ok(out)
     }
+}
 
+impl AccountStore for Store {
     /// The account named `username`.
-    pub fn account(&self, username: &str) -> Result<Option<AccountRow>> {
+    fn account(&self, username: &str) -> Result<Option<AccountRow>> {
         Ok(self
             .account_rows(
                 &format!("SELECT {COLUMNS} FROM accounts WHERE username = ?1"),
@@ -73,7 +60,7 @@ impl Store {
     }
 
     /// A page of the accounts by username, and how many there are.
-    pub fn accounts(&self, offset: u64, size: Option<u64>) -> Result<(Vec<AccountRow>, u64)> {
+    fn accounts(&self, offset: u64, size: Option<u64>) -> Result<(Vec<AccountRow>, u64)> {
         let total = self
             .db()
             .rows("SELECT count(*) FROM accounts", &[])?
@@ -91,7 +78,7 @@ impl Store {
     }
 
     /// Adds an account; `false` when the username is taken.
-    pub fn insert_account(
+    fn insert_account(
         &self,
         username: &str,
         password_hash: &str,
@@ -106,7 +93,7 @@ impl Store {
     }
 
     /// Deletes an account; `false` when there is none of that name.
-    pub fn delete_account(&self, username: &str) -> Result<bool> {
+    fn delete_account(&self, username: &str) -> Result<bool> {
         let db = self.db();
         db.exec(
             "DELETE FROM account_tenants WHERE account_id IN (SELECT id FROM accounts WHERE username = ?1)",
@@ -119,21 +106,25 @@ impl Store {
     }
 
     /// Sets one text attribute of an account (`column` is one of ucsv's own names).
-    pub fn set_account(
+    fn set_account(
         &self,
         username: &str,
         column: AccountColumn,
-        value: Param<'_>,
+        value: AccountValue<'_>,
     ) -> Result<bool> {
+        let value = match value {
+            AccountValue::Text(t) => Param::Text(t),
+            AccountValue::Int(i) => Param::Int(i),
+        };
         let sql = format!(
             "UPDATE accounts SET {} = ?2 WHERE username = ?1",
-            column.name()
+            column_name(column)
         );
         Ok(self.db().exec(&sql, &[username.into(), value])? == 1)
     }
 
     /// Gives the account a role in an entity, or takes it (`None`).
-    pub fn set_tenant(&self, account_id: i64, entity: i64, role: Option<&str>) -> Result<()> {
+    fn set_tenant(&self, account_id: i64, entity: i64, role: Option<&str>) -> Result<()> {
         let db = self.db();
         match role {
             Some(role) => db.exec(
@@ -151,7 +142,7 @@ impl Store {
 
     /// Records a failed sign-in: one more in a row, and the lock when it reaches `limit`.
     /// Returns whether the account is locked now.
-    pub fn record_failed_sign_in(&self, id: i64, limit: i64) -> Result<bool> {
+    fn record_failed_sign_in(&self, id: i64, limit: i64) -> Result<bool> {
         let rows = self.db().rows(
             "UPDATE accounts SET failed_logins = failed_logins + 1,
                  is_locked = CASE WHEN failed_logins + 1 >= ?2 THEN 1 ELSE is_locked END
@@ -162,7 +153,7 @@ impl Store {
     }
 
     /// Records a good sign-in: the count of failures starts again, and the times are kept.
-    pub fn record_sign_in(&self, id: i64, now: &str) -> Result<()> {
+    fn record_sign_in(&self, id: i64, now: &str) -> Result<()> {
         self.db().exec(
             "UPDATE accounts SET failed_logins = 0, last_login_at = ?2,
                  first_login_at = coalesce(first_login_at, ?2) WHERE id = ?1",
@@ -170,26 +161,19 @@ impl Store {
         )?;
         Ok(())
     }
+
+    fn reference(&self) -> Result<Reference> {
+        Reference::load(self)
+    }
 }
 
-/// The attributes of an account that change one at a time.
-#[derive(Clone, Copy, Debug)]
-pub enum AccountColumn {
-    PasswordHash,
-    Role,
-    Active,
-    IsLocked,
-    FailedLogins,
-}
-
-impl AccountColumn {
-    fn name(self) -> &'static str {
-        match self {
-            AccountColumn::PasswordHash => "password_hash",
-            AccountColumn::Role => "role",
-            AccountColumn::Active => "active",
-            AccountColumn::IsLocked => "is_locked",
-            AccountColumn::FailedLogins => "failed_logins",
-        }
+/// The column of an attribute.
+fn column_name(column: AccountColumn) -> &'static str {
+    match column {
+        AccountColumn::PasswordHash => "password_hash",
+        AccountColumn::Role => "role",
+        AccountColumn::Active => "active",
+        AccountColumn::IsLocked => "is_locked",
+        AccountColumn::FailedLogins => "failed_logins",
     }
 }

@@ -11,7 +11,100 @@ pub mod reference;
 pub mod sql;
 pub mod sqlite;
 pub mod sqlite_tx;
-pub mod tx;
+/// The port the backends implement, under its former name.
+pub use crate::domain::port as tx;
+
+/// The methods of [`tx::Tx`] written once for both backends over [`sql::Db`] (the history's
+/// statements and the range deletes), inside a backend's `impl Tx`, whose transaction has
+/// an inherent `shared()`: the transaction as a [`sql::Db`], once its rows in flight are
+/// written.
+macro_rules! shared_tx_methods {
+    () => {
+        fn uuids_between(&self, first: i64, last: i64) -> crate::error::Result<Vec<String>> {
+            let rows = self.shared()?.rows(
+                "SELECT uuid FROM users WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+                &[first.into(), last.into()],
+            )?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|r| r.into_iter().next().map(crate::store::sql::Cell::text))
+                .collect())
+        }
+
+        fn delete_users_between(&self, first: i64, last: i64) -> crate::error::Result<()> {
+            crate::store::delete_users_between(self.shared()?.as_ref(), first, last)
+        }
+
+        fn strip_user(
+            &self,
+            user_id: i64,
+            parts: crate::domain::port::Strip,
+        ) -> crate::error::Result<()> {
+            crate::store::strip_user(self.shared()?.as_ref(), user_id, parts)
+        }
+
+        fn open_batch(
+            &self,
+            info: &crate::domain::port::history::BatchInfo,
+            at: &str,
+        ) -> crate::error::Result<i64> {
+            crate::store::history::open(self.shared()?.as_ref(), info, at)
+        }
+
+        fn record_changes(
+            &self,
+            batch: i64,
+            rows: &[crate::domain::port::history::Pending],
+        ) -> crate::error::Result<()> {
+            crate::store::history::record_all(self.shared()?.as_ref(), batch, rows)
+        }
+
+        fn record_created(&self, batch: i64, first: i64, last: i64) -> crate::error::Result<()> {
+            use crate::domain::port::history::Action;
+            let db = self.shared()?;
+            crate::store::history::record(
+                db.as_ref(),
+                batch,
+                (first, last),
+                Action::Created,
+                None,
+                None,
+            )
+            .map(drop)
+        }
+
+        fn close_batch(
+            &self,
+            batch: i64,
+            counts: crate::domain::port::history::Counts,
+            entities: &[i64],
+            sha256: Option<&str>,
+            undoes: Option<i64>,
+        ) -> crate::error::Result<()> {
+            let db = self.shared()?;
+            crate::store::history::close(db.as_ref(), batch, counts, entities, sha256, undoes)
+        }
+
+        fn batch(
+            &self,
+            id: i64,
+        ) -> crate::error::Result<Option<crate::domain::port::history::Batch>> {
+            crate::store::history::get(self.shared()?.as_ref(), id)
+        }
+
+        fn later_batches(&self, id: i64) -> crate::error::Result<Vec<(i64, i64)>> {
+            crate::store::history::later(self.shared()?.as_ref(), id)
+        }
+
+        fn batch_changes(
+            &self,
+            id: i64,
+        ) -> crate::error::Result<Vec<crate::domain::port::history::Change>> {
+            crate::store::history::changes(self.shared()?.as_ref(), id)
+        }
+    };
+}
+pub(crate) use shared_tx_methods;
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -324,10 +417,12 @@ const IDS_AT_ONCE: usize = 500;
 pub(crate) fn strip_user(
     db: &dyn sql::Db,
     user_id: i64,
-    line: bool,
-    exten: bool,
-    voicemail: bool,
-    incalls: bool,
+    crate::domain::port::Strip {
+        line,
+        exten,
+        voicemail,
+        incalls,
+    }: crate::domain::port::Strip,
 ) -> Result<()> {
     let run = |sql: &str| db.exec(sql, &[user_id.into()]).map(drop);
     // Unlinks the user (`unlink`) from what `owned` selects, then deletes each of those

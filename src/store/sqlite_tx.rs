@@ -655,12 +655,7 @@ impl<'t> Tx for SqliteTx<'t> {
         super::delete_user(&db, user_id)
     }
 
-    fn shared(&self) -> crate::error::Result<Box<dyn super::sql::Db + '_>> {
-        Ok(Box::new(super::sql::Sqlite {
-            conn: self.tx,
-            path: &self.path,
-        }))
-    }
+    super::shared_tx_methods!();
 
     fn commit(mut self: Box<Self>) -> crate::error::Result<()> {
         // The users this transaction changed are indexed again for the search, in it.
@@ -756,6 +751,17 @@ pub(crate) fn delete_sql(table: Table) -> &'static str {
         Table::Voicemails => "DELETE FROM voicemails WHERE id = ?1",
         Table::UserVoicemails => "DELETE FROM user_voicemails WHERE user_id = ?1",
         Table::UserCallPermissions => "DELETE FROM user_call_permissions WHERE user_id = ?1",
+    }
+}
+
+impl SqliteTx<'_> {
+    /// The transaction as the statements both backends share (the history's), once the
+    /// rows in flight are written.
+    pub(crate) fn shared(&self) -> crate::error::Result<Box<dyn super::sql::Db + '_>> {
+        Ok(Box::new(super::sql::Sqlite {
+            conn: self.tx,
+            path: &self.path,
+        }))
     }
 }
 

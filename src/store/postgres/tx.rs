@@ -1182,13 +1182,7 @@ impl Tx for PgTx<'_> {
         super::super::delete_user(&db, user_id)
     }
 
-    fn shared(&self) -> Result<Box<dyn super::super::sql::Db + '_>> {
-        self.send_sooner()?;
-        Ok(Box::new(super::super::sql::Postgres {
-            client: self.client,
-            path: &self.path,
-        }))
-    }
+    super::super::shared_tx_methods!();
 
     fn commit(mut self: Box<Self>) -> Result<()> {
         if !self.settle()? || self.pending.borrow().any || self.spoiled.get() {
@@ -1233,5 +1227,17 @@ fn own(v: Val<'_>) -> Val<'static> {
         Val::Null => Val::Null,
         Val::Int(i) => Val::Int(i),
         Val::Text(s) => Val::Text(Cow::Owned(s.into_owned())),
+    }
+}
+
+impl PgTx<'_> {
+    /// The transaction as the statements both backends share (the history's), once the
+    /// rows in flight are written.
+    pub(crate) fn shared(&self) -> Result<Box<dyn super::super::sql::Db + '_>> {
+        self.send_sooner()?;
+        Ok(Box::new(super::super::sql::Postgres {
+            client: self.client,
+            path: &self.path,
+        }))
     }
 }

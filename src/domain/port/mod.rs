@@ -1,16 +1,21 @@
-//! The seam between the domain and storage: [`Tx`], the questions and writes of one write
-//! transaction, and the plain types they exchange. The rules (what to ask, what to write, in
-//! which order) live in [`crate::domain`]; each backend answers in its own SQL
-//! ([`super::sqlite_tx`] for SQLite).
+//! The seam between the domain and storage, owned by the domain: [`Tx`], the questions and
+//! writes of one write transaction, and the plain types they exchange ([`history`] for the
+//! history's). The rules (what to ask, what to write, in which order) live in
+//! [`crate::domain`]; each backend in [`crate::store`] answers in its own SQL
+//! (`store/sqlite_tx.rs`, `store/postgres/tx.rs`). Nothing here knows a backend.
 //!
 //! A write refused by a unique index or another constraint is a [`WriteError::Conflict`], so
 //! that a caller may write optimistically and take the row back (see [`Tx::undo`]); whether
 //! that fast path is worth it is the backend's call ([`Tx::optimistic`]). Any other failure
 //! is fatal.
 
+pub mod accounts;
+pub mod history;
+
 use crate::columns::Col;
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::record::{self, Value};
+use history::{Batch, BatchInfo, Change, Counts, Pending};
 use std::path::PathBuf;
 
 /// A write that failed.
@@ -254,6 +259,17 @@ impl UserView {
     }
 }
 
+/// What [`Tx::strip_user`] takes from a user: its line with its extensions (`line`), or
+/// only the line's extensions (`exten`), its voicemail box (`voicemail`: the link, and the
+/// box when no one else has it) and its incoming calls with their numbers (`incalls`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Strip {
+    pub line: bool,
+    pub exten: bool,
+    pub voicemail: bool,
+    pub incalls: bool,
+}
+
 /// The questions and writes the domain asks of one write transaction. One thread owns it;
 /// methods take `&self` (a backend whose client needs `&mut` keeps it in a `RefCell`).
 /// Dropped without [`Tx::commit`], it rolls back.
@@ -421,9 +437,46 @@ pub trait Tx {
     /// its login.
     fn delete_user(&self, user_id: i64) -> crate::error::Result<()>;
 
-    /// The transaction as the statements both backends share (the history's), once the
-    /// rows in flight are written.
-    fn shared(&self) -> crate::error::Result<Box<dyn super::sql::Db + '_>>;
+    /// The uuids of the users with an id from `first` to `last`, in id order.
+    fn uuids_between(&self, first: i64, last: i64) -> Result<Vec<String>>;
+
+    /// Deletes every user with an id from `first` to `last`, as [`Tx::delete_user`] deletes
+    /// one, a statement per table for them all.
+    fn delete_users_between(&self, first: i64, last: i64) -> Result<()>;
+
+    /// Takes from a user the resources an update cannot empty (an undo setting the user
+    /// back to before the batch that gave them).
+    fn strip_user(&self, user_id: i64, parts: Strip) -> Result<()>;
+
+    /// Opens a batch of the history at `at` (RFC 3339); returns its id.
+    fn open_batch(&self, info: &BatchInfo, at: &str) -> Result<i64>;
+
+    /// Records updated or deleted users' states before the batch (a user recorded already
+    /// keeps its first state).
+    fn record_changes(&self, batch: i64, rows: &[Pending]) -> Result<()>;
+
+    /// Records a run of users the batch created, `first..=last`.
+    fn record_created(&self, batch: i64, first: i64, last: i64) -> Result<()>;
+
+    /// Writes a batch's counts, entities and source digest, and marks the batch it undoes.
+    fn close_batch(
+        &self,
+        batch: i64,
+        counts: Counts,
+        entities: &[i64],
+        sha256: Option<&str>,
+        undoes: Option<i64>,
+    ) -> Result<()>;
+
+    /// Batch `id`, if it is recorded.
+    fn batch(&self, id: i64) -> Result<Option<Batch>>;
+
+    /// The later batches still in effect that changed a user batch `id` changed, with the
+    /// first such user of each.
+    fn later_batches(&self, id: i64) -> Result<Vec<(i64, i64)>>;
+
+    /// The changes of batch `id`, in user id order.
+    fn batch_changes(&self, id: i64) -> Result<Vec<Change>>;
 
     /// Makes every write of the transaction durable.
     fn commit(self: Box<Self>) -> crate::error::Result<()>;

@@ -521,13 +521,7 @@ pub enum Protocol {
     None,
 }
 
-/// Output formats of `ucsv user`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum UserFormat {
-    Table,
-    Json,
-    Csv,
-}
+pub use crate::sink::users::UserFormat;
 
 /// Directions of `user list --order`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

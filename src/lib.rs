@@ -18,6 +18,7 @@ pub mod cmd;
 pub mod columns;
 pub mod domain;
 pub mod error;
+pub mod escape;
 pub mod export;
 pub mod outfile;
 pub mod pipeline;

@@ -6,11 +6,11 @@ use crate::cli::{Direction, UserCommand, UserDeleteArgs, UserListArgs, UserShowA
 use crate::columns::{self, Col};
 use crate::domain::numbers::Target;
 use crate::domain::ops::DeleteOptions;
+use crate::domain::port::{Filter, Order, Page, UserKey};
 use crate::domain::Domain;
 use crate::error::{Error, Result};
 use crate::sink::users::{UserPrinter, SHORT};
 use crate::store::reference::Reference;
-use crate::store::tx::{Filter, Order, Page, UserKey};
 use crate::store::Store;
 
 /// Runs a `ucsv user` command; returns the exit status.

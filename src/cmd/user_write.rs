@@ -8,6 +8,7 @@ use super::Context;
 use crate::cli::{Protocol, UserAddArgs, UserSetArgs};
 use crate::columns::{self, Col};
 use crate::domain::numbers::DnRange;
+use crate::domain::port::UserKey;
 use crate::domain::{Created, Domain};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, ApplyOptions, Mode};
@@ -15,7 +16,6 @@ use crate::read::Source;
 use crate::report::Outcome;
 use crate::sink::{human::Human, json::Json, users::UserPrinter, Sink};
 use crate::store::reference::Reference;
-use crate::store::tx::UserKey;
 use std::io::IsTerminal;
 
 /// The columns `user add` prints once for each new user.

@@ -76,7 +76,7 @@ impl Header {
             if let Some((_, name, close)) = unknown.first() {
                 return Err(Error::Header {
                     path: path.into(),
-                    message: format!("unknown column '{}'", crate::sink::escape(name)),
+                    message: format!("unknown column '{}'", crate::escape::escape(name)),
                     help: match close {
                         Some(c) => {
                             format!("did you mean '{c}'? (--strict refuses unknown columns)")

@@ -116,8 +116,10 @@ impl Visit for Fields {
         if field.name() == "message" {
             self.message = value.to_string();
         } else {
-            self.pairs
-                .push((field.name().to_string(), crate::sink::escape(value).into()));
+            self.pairs.push((
+                field.name().to_string(),
+                crate::escape::escape(value).into(),
+            ));
         }
     }
 

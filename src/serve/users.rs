@@ -16,6 +16,7 @@ use super::{blocking, ApiError, AppState};
 use crate::columns::{self, Col};
 use crate::domain::accounts::Action;
 use crate::domain::ops::DeleteOptions;
+use crate::domain::port::{Filter, Order, Page, UserKey};
 use crate::domain::Domain;
 use crate::error::RowError;
 use crate::pipeline::{self, ApplyOptions, Mode};
@@ -23,7 +24,6 @@ use crate::read::Source;
 use crate::sink::users::{json_object, UserPrinter};
 use crate::sink::Sink;
 use crate::store::reference::Reference;
-use crate::store::tx::{Filter, Order, Page, UserKey};
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -286,7 +286,7 @@ pub struct Stored {
     pub entity: i64,
     /// The id of its voicemail box, if it has one.
     pub voicemail_id: Option<i64>,
-    view: crate::store::tx::UserView,
+    view: crate::domain::port::UserView,
 }
 
 impl Stored {
@@ -470,7 +470,12 @@ pub async fn list(
         let store = app.pool.get()?;
         let total = store.count_listed(&filter)?;
         ready();
-        let mut printer = UserPrinter::new(out, crate::cli::UserFormat::Json, cols.clone(), true);
+        let mut printer = UserPrinter::new(
+            out,
+            crate::sink::users::UserFormat::Json,
+            cols.clone(),
+            true,
+        );
         printer.begin()?;
         store.each_listed(&filter, order, page, &cols, |id, cells| {
             printer.user_with_id(id, cells)

@@ -18,8 +18,9 @@ pub mod human;
 pub mod json;
 pub mod users;
 
+pub use crate::escape::escape;
 pub use files::Files;
-pub use human::{escape, Human};
+pub use human::Human;
 pub use json::Json;
 
 use crate::domain::update::Updated;

@@ -3,10 +3,17 @@
 //! short), JSON (typed values; a list is `{"items": [...], "total": N}`) or CSV (the export
 //! format, so that it goes back through `ucsv update`).
 
-use crate::cli::UserFormat;
 use crate::columns::Col;
 use crate::error::{Error, Result};
 use std::io::Write;
+
+/// Output formats of `ucsv user`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum UserFormat {
+    Table,
+    Json,
+    Csv,
+}
 
 /// The columns of `--short`, the last two joined as `exten@context` in tables.
 pub const SHORT: [Col; 7] = [
@@ -166,7 +173,7 @@ impl<W: Write> UserPrinter<W> {
                         block += &format!(
                             "{:<width$}  {}\n",
                             col.name(),
-                            crate::sink::human::escape(&value)
+                            crate::escape::escape(&value)
                         );
                     }
                 }
@@ -190,7 +197,7 @@ impl<W: Write> UserPrinter<W> {
                 Col::Uuid => 36,
                 c => c.name().len().max(10),
             };
-            line += &format!("{:<width$} ", crate::sink::human::escape(f));
+            line += &format!("{:<width$} ", crate::escape::escape(f));
         }
         line.truncate(line.trim_end().len());
         line.push('\n');
@@ -222,7 +229,7 @@ fn short_line(fields: &[&str]) -> String {
     let widths = [36, 16, 16, 22, 8, 0];
     let mut line = String::new();
     for (f, w) in fields.iter().zip(widths) {
-        let shown = crate::sink::human::escape(f);
+        let shown = crate::escape::escape(f);
         line += &format!("{shown:<w$} ");
     }
     line.truncate(line.trim_end().len());

@@ -423,7 +423,12 @@ fn pattern(search: Option<&str>) -> Option<String> {
 /// The listing query over `cols` in a dialect: [`listed`], then the order (`order`'s
 /// exported value, then id; nulls first going up, text byte-wise on both backends), then
 /// `LIMIT ?3 OFFSET ?4`.
-fn listing_sql(dialect: Dialect, cols: &[Col], order: super::tx::Order, indexed: bool) -> String {
+fn listing_sql(
+    dialect: Dialect,
+    cols: &[Col],
+    order: crate::domain::port::Order,
+    indexed: bool,
+) -> String {
     let dir = if order.descending { "DESC" } else { "ASC" };
     let nulls = if order.descending {
         "NULLS LAST"
@@ -462,7 +467,7 @@ fn listing_sql(dialect: Dialect, cols: &[Col], order: super::tx::Order, indexed:
 fn count_listed(
     db: &dyn super::sql::Db,
     dialect: Dialect,
-    filter: &super::tx::Filter,
+    filter: &crate::domain::port::Filter,
 ) -> crate::error::Result<u64> {
     let pattern = pattern(filter.search.as_deref());
     let index = Index::of(dialect, filter.search.as_deref());
@@ -482,19 +487,24 @@ fn count_listed(
 }
 
 /// A page of the users `filter` keeps, in id order, with every registry column, and how
-/// many it keeps in all (see [`super::tx::Tx::list_users`]), in a backend's dialect.
+/// many it keeps in all (see [`crate::domain::port::Tx::list_users`]), in a backend's dialect.
 pub(crate) fn list_users(
     db: &dyn super::sql::Db,
     dialect: Dialect,
-    filter: &super::tx::Filter,
-    page: super::tx::Page,
-) -> crate::error::Result<(Vec<super::tx::UserView>, u64)> {
+    filter: &crate::domain::port::Filter,
+    page: crate::domain::port::Page,
+) -> crate::error::Result<(Vec<crate::domain::port::UserView>, u64)> {
     use super::sql::Param;
     let total = count_listed(db, dialect, filter)?;
     let pattern = pattern(filter.search.as_deref());
     let index = Index::of(dialect, filter.search.as_deref());
     let all: Vec<Col> = crate::columns::COLUMNS.iter().map(|c| c.col).collect();
-    let sql = listing_sql(dialect, &all, super::tx::Order::default(), index.is_some());
+    let sql = listing_sql(
+        dialect,
+        &all,
+        crate::domain::port::Order::default(),
+        index.is_some(),
+    );
     let limit = page.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
     // No limit: -1 for SQLite, null for PostgreSQL.
     let limit = match dialect {
@@ -516,7 +526,7 @@ pub(crate) fn list_users(
         .into_iter()
         .map(|r| {
             let mut cells = r.into_iter();
-            super::tx::UserView {
+            crate::domain::port::UserView {
                 id: cells.next().map_or(0, |c| c.int()),
                 cells: cells.map(super::sql::Cell::text).collect(),
             }
@@ -548,7 +558,7 @@ const COUNTS_KEPT: usize = 256;
 impl super::Store {
     /// How many users `filter` keeps. Remembered while the database stays as it was: the
     /// same filter again costs one query of the database's state, not a count.
-    pub fn count_listed(&self, filter: &super::tx::Filter) -> crate::error::Result<u64> {
+    pub fn count_listed(&self, filter: &crate::domain::port::Filter) -> crate::error::Result<u64> {
         let dialect = match self.backend() {
             super::Backend::Sqlite(_) => Dialect::Sqlite,
             super::Backend::Postgres(..) => Dialect::Postgres,
@@ -592,8 +602,8 @@ impl super::Store {
     /// kept anyway.
     fn scan_is_cheaper(
         &self,
-        filter: &super::tx::Filter,
-        page: super::tx::Page,
+        filter: &crate::domain::port::Filter,
+        page: crate::domain::port::Page,
     ) -> crate::error::Result<bool> {
         let Some(limit) = page.limit else {
             return Ok(false);
@@ -605,7 +615,7 @@ impl super::Store {
         if kept == 0 {
             return Ok(false);
         }
-        let all = self.count_listed(&super::tx::Filter {
+        let all = self.count_listed(&crate::domain::port::Filter {
             entity: filter.entity,
             search: None,
         })?;
@@ -648,9 +658,9 @@ impl super::Store {
     /// the number of users. Returns how many were handed.
     pub fn each_listed(
         &self,
-        filter: &super::tx::Filter,
-        order: super::tx::Order,
-        page: super::tx::Page,
+        filter: &crate::domain::port::Filter,
+        order: crate::domain::port::Order,
+        page: crate::domain::port::Page,
         cols: &[Col],
         mut each: impl FnMut(i64, &[Vec<u8>]) -> crate::error::Result<()>,
     ) -> crate::error::Result<u64> {

@@ -1,4 +1,4 @@
-//! Storage, the only place that speaks SQL: the seam the domain writes through ([`tx::Tx`])
+//! Storage, the only place that speaks SQL: the seam the domain writes through ([`crate::domain::port::Tx`])
 //! and its two backends, SQLite ([`sqlite`], [`sqlite_tx`]) and PostgreSQL ([`postgres`]);
 //! opening (and creating) the database, the versioned schema, reference data, the export's
 //! stream of users, and the settings that make a committed import durable.
@@ -11,10 +11,10 @@ pub mod reference;
 pub mod sql;
 pub mod sqlite;
 pub mod sqlite_tx;
-/// The port the backends implement, under its former name.
+/// The port the backends implement, under the path it had when the store owned it.
 pub use crate::domain::port as tx;
 
-/// The methods of [`tx::Tx`] written once for both backends over [`sql::Db`] (the history's
+/// The methods of [`crate::domain::port::Tx`] written once for both backends over [`sql::Db`] (the history's
 /// statements and the range deletes), inside a backend's `impl Tx`, whose transaction has
 /// an inherent `shared()`: the transaction as a [`sql::Db`], once its rows in flight are
 /// written.
@@ -272,24 +272,24 @@ impl Store {
 
     /// The number of users (of `entity`, if given).
     pub fn count_users(&self, entity: Option<i64>) -> Result<u64> {
-        self.count_listed(&tx::Filter {
+        self.count_listed(&crate::domain::port::Filter {
             entity,
             search: None,
         })
     }
 
     /// Begins the write transaction of a run.
-    pub fn begin(&mut self) -> Result<Box<dyn tx::Tx + '_>> {
+    pub fn begin(&mut self) -> Result<Box<dyn crate::domain::port::Tx + '_>> {
         self.transaction(true)
     }
 
     /// Begins a transaction that only reads (it never waits for a writer; nothing it
     /// would write is kept).
-    pub fn read(&mut self) -> Result<Box<dyn tx::Tx + '_>> {
+    pub fn read(&mut self) -> Result<Box<dyn crate::domain::port::Tx + '_>> {
         self.transaction(false)
     }
 
-    fn transaction(&mut self, write: bool) -> Result<Box<dyn tx::Tx + '_>> {
+    fn transaction(&mut self, write: bool) -> Result<Box<dyn crate::domain::port::Tx + '_>> {
         match &self.backend {
             Backend::Sqlite(conn) => Ok(Box::new(sqlite_tx::SqliteTx::begin(
                 conn,

@@ -3,11 +3,11 @@
 //! prepared statements can borrow the connection for the whole run.
 
 use super::export::{GroupConcat, IncallLists};
-use super::tx::{
+use crate::columns::Col;
+use crate::domain::port::{
     Cells, ExtensionState, Filter, LineRow, Page, StoredIncall, StoredUser, Table, Tx, UserKey,
     UserRow, UserView, Write, WriteError,
 };
-use crate::columns::Col;
 use crate::error::Error;
 use crate::record::{self, Value};
 use rusqlite::types::Value as Sql;

@@ -19,6 +19,7 @@ mod faults;
 mod groups;
 mod history;
 mod hostile_input;
+mod house;
 mod http_safety;
 mod input;
 mod outputs;

@@ -20,11 +20,11 @@
 //! Reads see the committed state of other writers (READ COMMITTED) and this run's writes.
 
 use super::super::sql::{pg_cells, placeholders, Cell, Param};
-use super::super::tx::{
+use crate::columns::Col;
+use crate::domain::port::{
     BatchEnd, ExtensionState, Filter, LineRow, Page, StoredIncall, StoredUser, Table, Tx, UserKey,
     UserRow, UserView, Write, WriteError,
 };
-use crate::columns::Col;
 use crate::error::{Error, Result};
 use crate::record::{self, Value};
 use postgres::{Client, Statement};
@@ -1205,7 +1205,7 @@ impl Tx for PgTx<'_> {
 fn stored(row: Vec<Cell>, n: usize) -> StoredUser {
     let mut cells = row.into_iter();
     let user_id = cells.next().map_or(0, |c| c.int());
-    let mut texts = super::super::tx::Cells::default();
+    let mut texts = crate::domain::port::Cells::default();
     for c in cells.by_ref().take(n) {
         texts.push(&c.text());
     }

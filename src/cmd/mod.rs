@@ -11,6 +11,7 @@ pub mod init;
 pub mod reference;
 pub mod serve;
 pub mod user;
+pub mod user_target;
 pub mod user_write;
 
 use crate::cli::InputArgs;

@@ -1,14 +1,14 @@
-//! `ucsv user show|list|delete`: targets resolved by the domain, users printed by
-//! [`crate::sink::users`]. `add` and `set` are in [`super::user_write`].
+//! `ucsv user show|list|delete`: targets resolved by the domain ([`super::user_target`]),
+//! users printed by [`crate::sink::users`]. `add` and `set` are in [`super::user_write`].
 
+use super::user_target::{targets, usage};
 use super::Context;
 use crate::cli::{Direction, UserCommand, UserDeleteArgs, UserListArgs, UserShowArgs};
 use crate::columns::{self, Col};
-use crate::domain::numbers::Target;
 use crate::domain::ops::DeleteOptions;
-use crate::domain::port::{Filter, Order, Page, UserKey};
+use crate::domain::port::{Filter, Order, Page};
 use crate::domain::Domain;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sink::users::{UserPrinter, SHORT};
 use crate::store::reference::Reference;
 use crate::store::Store;
@@ -22,50 +22,6 @@ pub fn run(ctx: &Context, command: &UserCommand) -> Result<u8> {
         UserCommand::Show(a) => show(ctx, a),
         UserCommand::List(a) => list(ctx, a),
     }
-}
-
-/// A usage error about a target or an option.
-pub fn usage(message: String, help: &str) -> Error {
-    Error::Usage {
-        message,
-        help: help.into(),
-    }
-}
-
-/// The users a TARGET names (in the entity, if given), each with its key: a target naming
-/// nobody is an error. For a range, also the numbers that have no user.
-pub fn targets(
-    domain: &Domain<'_>,
-    target: &str,
-    at: &crate::cli::DnArgs,
-) -> Result<(Vec<UserKey>, Vec<String>)> {
-    let parsed = Target::parse(target).map_err(|m| usage(m, "see `ucsv user --help`"))?;
-    let context = match &parsed {
-        Target::Dns(_) => domain
-            .dn_context(at.context.as_deref(), at.entity)
-            .map_err(|m| usage(m, "give --context NAME"))?,
-        _ => String::new(),
-    };
-    let keys = domain.resolve(&parsed, &context)?;
-    if keys.is_empty() {
-        return Err(usage(
-            format!("no user matches {parsed}"),
-            "a target is a DN or range (of --context), a uuid, id:N, a username or an e-mail address",
-        ));
-    }
-    let mut missing = Vec::new();
-    if let Target::Dns(range) = &parsed {
-        if (keys.len() as u64) < range.len() {
-            // Which numbers of the range have no user: at most the range's length to check.
-            let found: std::collections::HashSet<String> = keys
-                .iter()
-                .filter_map(|k| domain.show(k).ok().flatten())
-                .map(|u| u.get(Col::Exten).to_string())
-                .collect();
-            missing = range.numbers().filter(|n| !found.contains(n)).collect();
-        }
-    }
-    Ok((keys, missing))
 }
 
 /// Opens the store and the reference data, checking `--entity`.

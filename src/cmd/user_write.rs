@@ -3,7 +3,7 @@
 //! and domain, with the same rules, error codes and report; then the new users'
 //! credentials (add) or the changed users (set) are printed.
 
-use super::user::{targets, usage};
+use super::user_target::{targets, usage};
 use super::Context;
 use crate::cli::{Protocol, UserAddArgs, UserSetArgs};
 use crate::columns::{self, Col};

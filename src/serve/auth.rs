@@ -257,8 +257,8 @@ pub struct Caller {
 
 impl Caller {
     /// The history's record of a write this caller asks for by `route`.
-    pub fn origin(&self, route: &str) -> super::users::Origin {
-        super::users::Origin {
+    pub fn origin(&self, route: &str) -> Origin {
+        Origin {
             who: self.account.username.clone(),
             route: route.to_string(),
         }
@@ -380,5 +380,27 @@ impl FromRequestParts<Shared> for Caller {
             ),
         };
         Caller::resolve(app, account, asked.as_deref()).await
+    }
+}
+
+/// Who asks for a write over HTTP, and by which route: the history's record of it.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    pub who: String,
+    /// The route, or the file's name an import was given (`?filename`): the source.
+    pub route: String,
+}
+
+impl Origin {
+    /// The history's record of a write of `kind`.
+    pub fn batch(&self, kind: &str) -> crate::store::history::BatchInfo {
+        crate::store::history::BatchInfo {
+            kind: kind.to_string(),
+            who: self.who.clone(),
+            door: "http",
+            source: self.route.clone(),
+            sha256: None,
+            undoes: None,
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! other secret columns (`sip_secret`, ...) only when asked with `?with_secrets` by an
 //! account that may write in the user's entity.
 
-use super::auth::Caller;
+use super::auth::{Caller, Origin};
 use super::body;
 use super::params::{self, Query};
 use super::{blocking, ApiError, AppState};
@@ -197,28 +197,6 @@ impl Sink for OneRow {
     fn rejected(&mut self, row: &crate::report::Rejected) -> crate::error::Result<()> {
         self.errors.extend(row.errors.iter().cloned());
         Ok(())
-    }
-}
-
-/// Who asks for a write over HTTP, and by which route: the history's record of it.
-#[derive(Clone, Debug)]
-pub struct Origin {
-    pub who: String,
-    /// The route, or the file's name an import was given (`?filename`): the source.
-    pub route: String,
-}
-
-impl Origin {
-    /// The history's record of a write of `kind`.
-    pub fn batch(&self, kind: &str) -> crate::store::history::BatchInfo {
-        crate::store::history::BatchInfo {
-            kind: kind.to_string(),
-            who: self.who.clone(),
-            door: "http",
-            source: self.route.clone(),
-            sha256: None,
-            undoes: None,
-        }
     }
 }
 

@@ -14,7 +14,7 @@ pub struct Pool {
     db: PathBuf,
     idle: Mutex<Vec<Store>>,
     /// The listing totals every store of the pool shares.
-    counts: crate::store::export::SharedCounts,
+    counts: crate::store::listing::SharedCounts,
 }
 
 impl Pool {

@@ -6,8 +6,10 @@
 pub mod accounts;
 pub mod export;
 pub mod history;
+pub mod listing;
 pub mod postgres;
 pub mod reference;
+pub mod select;
 pub mod sql;
 pub mod sqlite;
 pub mod sqlite_tx;
@@ -116,7 +118,7 @@ pub struct Store {
     backend: Backend,
     /// Listing totals counted while the database was as it is (see
     /// [`Store::count_listed`]); a server's stores share them.
-    counts: export::SharedCounts,
+    counts: listing::SharedCounts,
 }
 
 /// The connection of a [`Store`]; one thread owns it.
@@ -305,7 +307,7 @@ impl Store {
 
     /// Makes this store keep its listing totals in `counts`, which other stores of the same
     /// database share.
-    pub fn share_counts(&mut self, counts: &export::SharedCounts) {
+    pub fn share_counts(&mut self, counts: &listing::SharedCounts) {
         self.counts = counts.clone();
     }
 
@@ -475,7 +477,7 @@ fn url_of(db: &Path) -> (String, PathBuf) {
 /// once per transaction. The e-mail address compares without case: on SQLite through the
 /// column's NOCASE collation (and so its index), on PostgreSQL through its index on
 /// `lower(email)`.
-pub fn unique_probes(dialect: export::Dialect) -> Vec<(crate::columns::Col, String)> {
+pub fn unique_probes(dialect: select::Dialect) -> Vec<(crate::columns::Col, String)> {
     use crate::columns::{Col, Storage};
     crate::columns::unique()
         .map(|col| {
@@ -485,7 +487,7 @@ pub fn unique_probes(dialect: export::Dialect) -> Vec<(crate::columns::Col, Stri
                 other => unreachable!("{} is unique but stored as {other:?}", col.name()),
             };
             let compared = match (dialect, col) {
-                (export::Dialect::Postgres, Col::Email) => format!("lower({column}) = lower(?1)"),
+                (select::Dialect::Postgres, Col::Email) => format!("lower({column}) = lower(?1)"),
                 _ => format!("{column} = ?1"),
             };
             let sql = format!(
@@ -523,7 +525,7 @@ mod tests {
             5,
             "uuid, email, username, sip_username, provisioning_code"
         );
-        for (col, probe) in unique_probes(export::Dialect::Sqlite) {
+        for (col, probe) in unique_probes(select::Dialect::Sqlite) {
             let taken: bool = conn
                 .query_row(&probe, rusqlite::params!["x", None::<i64>], |r| r.get(0))
                 .unwrap_or_else(|e| panic!("{}: {e}", col.name()));

@@ -300,8 +300,8 @@ pub fn each_user(
     cols: &[crate::columns::Col],
     mut each: impl FnMut(&[Vec<u8>]) -> Result<()>,
 ) -> Result<u64> {
-    let sql = super::export::select_in(
-        super::export::Dialect::Postgres,
+    let sql = super::select::select_in(
+        super::select::Dialect::Postgres,
         cols,
         &[],
         "(CAST(?1 AS BIGINT) IS NULL OR u.entity_id = ?1)",

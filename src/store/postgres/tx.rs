@@ -376,20 +376,20 @@ impl<'t> PgTx<'t> {
             "(SELECT e.id FROM extensions e WHERE e.line_id = l.id ORDER BY e.id LIMIT 1)",
             "uv.voicemail_id",
         ];
-        let dialect = super::super::export::Dialect::Postgres;
-        let user_by_uuid = super::super::export::select_in(
+        let dialect = super::super::select::Dialect::Postgres;
+        let user_by_uuid = super::super::select::select_in(
             dialect,
             &all,
             &ids,
             "u.uuid = $1 AND (CAST($2 AS BIGINT) IS NULL OR u.entity_id = $2)",
         );
-        let user_by_id = super::super::export::select_in(
+        let user_by_id = super::super::select::select_in(
             dialect,
             &all,
             &ids,
             "u.id = $1 AND (CAST($2 AS BIGINT) IS NULL OR u.entity_id = $2)",
         );
-        let users_by_uuid = super::super::export::select_in(
+        let users_by_uuid = super::super::select::select_in(
             dialect,
             &all,
             &ids,
@@ -1170,7 +1170,12 @@ impl Tx for PgTx<'_> {
             client: self.client,
             path: &self.path,
         };
-        super::super::export::list_users(&db, super::super::export::Dialect::Postgres, filter, page)
+        super::super::listing::list_users(
+            &db,
+            super::super::select::Dialect::Postgres,
+            filter,
+            page,
+        )
     }
 
     fn delete_user(&self, user_id: i64) -> Result<()> {

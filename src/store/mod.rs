@@ -225,7 +225,7 @@ impl Store {
                 conn,
                 path: &self.path,
             }),
-            Backend::Postgres(client, _) => Box::new(sql::Postgres {
+            Backend::Postgres(client, _) => Box::new(postgres::db::Postgres {
                 client,
                 path: &self.path,
             }),

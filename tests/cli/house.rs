@@ -24,8 +24,10 @@ const FLOORS: &[&[&str]] = &[
     &["columns"],
 ];
 
-/// Circles of files there are today, each to be taken apart; no other may appear.
-const KNOWN_CIRCLES: &[&[&str]] = &[&["store/postgres/mod.rs", "store/sql.rs"]];
+/// Circles of files there are today, each to be taken apart; no other may appear. (None
+/// now. A parent's uses of its own sub-modules by their bare names are not read as arrows:
+/// the floors between modules are what this guards.)
+const KNOWN_CIRCLES: &[&[&str]] = &[];
 
 /// The module path of a source file: `src/store/postgres/mod.rs` is `store::postgres`.
 fn module_of(rel: &Path) -> Vec<String> {

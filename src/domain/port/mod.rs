@@ -2,7 +2,7 @@
 //! writes of one write transaction, and the plain types they exchange ([`history`] for the
 //! history's). The rules (what to ask, what to write, in which order) live in
 //! [`crate::domain`]; each backend in [`crate::store`] answers in its own SQL
-//! (`store/sqlite_tx.rs`, `store/postgres/tx.rs`). Nothing here knows a backend.
+//! (`store/sqlite_tx.rs`, `store/postgres/tx/`). Nothing here knows a backend.
 //!
 //! A write refused by a unique index or another constraint is a [`WriteError::Conflict`], so
 //! that a caller may write optimistically and take the row back (see [`Tx::undo`]); whether

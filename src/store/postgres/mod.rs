@@ -3,6 +3,7 @@
 //! schema kept in `ucsv_schema` and migrated forward on open, and dropping the tables a
 //! failed first run created.
 
+pub mod db;
 pub mod tx;
 
 /// A connection, shared between a transaction and the thread that sends its COPY batches
@@ -33,6 +34,7 @@ impl Conn {
 }
 
 use crate::error::{Error, Result};
+use db::{pg_params, placeholders};
 use postgres::{Client, Config, NoTls};
 use std::path::Path;
 use std::str::FromStr;
@@ -340,13 +342,11 @@ pub fn each_row(
         .read_only(true)
         .start()
         .map_err(db)?;
-    let sql = super::sql::placeholders(sql);
+    let sql = placeholders(sql);
     let mut cells: Vec<Vec<u8>> = vec![Vec::new(); width];
     let mut n = 0;
     {
-        let mut rows = tx
-            .query_raw(sql.as_ref(), super::sql::pg_params(params))
-            .map_err(db)?;
+        let mut rows = tx.query_raw(sql.as_ref(), pg_params(params)).map_err(db)?;
         while let Some(row) = rows.next().map_err(db)? {
             let id: i64 = row.try_get(0).map_err(db)?;
             for (i, cell) in cells.iter_mut().enumerate() {

@@ -123,9 +123,7 @@ impl Domain<'_> {
             let mut first = c.user_id;
             while first <= c.last_id {
                 let last = c.last_id.min(first.saturating_add(CHUNK - 1));
-                let uuids = self.tx.uuids_between(first, last)?;
-                let keys: Vec<&str> = uuids.iter().map(String::as_str).collect();
-                let mut users = self.tx.stored_users(&keys, None)?;
+                let mut users = self.tx.stored_users_between(first, last)?;
                 users.sort_by_key(|u| u.user_id);
                 // Each state before is kept (the undo can be undone), then the chunk goes
                 // in a statement per table, as `ucsv user delete --delete-voicemail` would

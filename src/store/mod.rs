@@ -22,17 +22,6 @@ pub use crate::domain::port as tx;
 /// written.
 macro_rules! shared_tx_methods {
     () => {
-        fn uuids_between(&self, first: i64, last: i64) -> crate::error::Result<Vec<String>> {
-            let rows = self.shared()?.rows(
-                "SELECT uuid FROM users WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
-                &[first.into(), last.into()],
-            )?;
-            Ok(rows
-                .into_iter()
-                .filter_map(|r| r.into_iter().next().map(crate::store::sql::Cell::text))
-                .collect())
-        }
-
         fn delete_users_between(&self, first: i64, last: i64) -> crate::error::Result<()> {
             crate::store::delete_users_between(self.shared()?.as_ref(), first, last)
         }

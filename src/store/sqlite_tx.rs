@@ -44,6 +44,8 @@ pub struct SqliteTx<'t> {
     user_by_id: String,
     /// The export select of the users named by a JSON array of uuids.
     users_by_uuid: String,
+    /// The users of a range of ids (`stored_users_between`), without their lists.
+    users_between: String,
 }
 
 impl<'t> SqliteTx<'t> {
@@ -103,6 +105,8 @@ impl<'t> SqliteTx<'t> {
             &ids,
             "u.uuid IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR u.entity_id = ?2)",
         );
+        let users_between =
+            super::select::select_without_lists(&all, &ids, "u.id BETWEEN ?1 AND ?2");
         Ok(SqliteTx {
             tx,
             done: false,
@@ -112,6 +116,7 @@ impl<'t> SqliteTx<'t> {
             probes: super::unique_probes(super::select::Dialect::Sqlite),
             user_by_id,
             users_by_uuid,
+            users_between,
         })
     }
 
@@ -193,6 +198,10 @@ impl<'t> Tx for SqliteTx<'t> {
         entity: Option<i64>,
     ) -> crate::error::Result<Vec<StoredUser>> {
         SqliteTx::stored_users(self, uuids, entity)
+    }
+
+    fn stored_users_between(&self, first: i64, last: i64) -> crate::error::Result<Vec<StoredUser>> {
+        SqliteTx::stored_users_between(self, first, last)
     }
 
     fn stored_incalls(&self, user_id: i64) -> crate::error::Result<Vec<StoredIncall>> {

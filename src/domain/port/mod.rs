@@ -437,8 +437,9 @@ pub trait Tx {
     /// its login.
     fn delete_user(&self, user_id: i64) -> crate::error::Result<()>;
 
-    /// The uuids of the users with an id from `first` to `last`, in id order.
-    fn uuids_between(&self, first: i64, last: i64) -> Result<Vec<String>>;
+    /// The users with an id from `first` to `last`, as [`Tx::stored_users`] reads them,
+    /// in id order.
+    fn stored_users_between(&self, first: i64, last: i64) -> Result<Vec<StoredUser>>;
 
     /// Deletes every user with an id from `first` to `last`, as [`Tx::delete_user`] deletes
     /// one, a statement per table for them all.

@@ -95,10 +95,28 @@ impl SqliteTx<'_> {
             )
             .collect();
         let keys = serde_json::to_string(&keys).map_err(|e| Error::db(&self.path, e))?;
+        self.stored_users_by(&self.users_by_uuid, params![keys, entity])
+    }
+
+    /// The users with an id from `first` to `last`, in id order.
+    pub(super) fn stored_users_between(
+        &self,
+        first: i64,
+        last: i64,
+    ) -> crate::error::Result<Vec<StoredUser>> {
+        self.stored_users_by(&self.users_between, params![first, last])
+    }
+
+    /// The users `sql` (over every registry column but the lists) finds, with their lists.
+    fn stored_users_by(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> crate::error::Result<Vec<StoredUser>> {
         let db = |e| self.db(e);
-        let mut users = Vec::with_capacity(uuids.len());
-        let mut st = self.tx.prepare_cached(&self.users_by_uuid).map_err(db)?;
-        let mut rows = st.query(params![keys, entity]).map_err(db)?;
+        let mut users = Vec::new();
+        let mut st = self.tx.prepare_cached(sql).map_err(db)?;
+        let mut rows = st.query(params).map_err(db)?;
         while let Some(r) = rows.next().map_err(db)? {
             users.push(stored(r).map_err(db)?);
         }

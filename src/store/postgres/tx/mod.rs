@@ -94,6 +94,8 @@ pub struct PgTx<'t> {
     user_by_id: String,
     /// The export select of a batch of users, by a JSON array of uuids.
     users_by_uuid: String,
+    /// The users of a range of ids (`stored_users_between`).
+    users_between: String,
 }
 
 impl<'t> PgTx<'t> {
@@ -139,6 +141,8 @@ impl<'t> PgTx<'t> {
             &ids,
             "u.uuid IN (SELECT json_array_elements_text(CAST($1 AS JSON))) AND (CAST($2 AS BIGINT) IS NULL OR u.entity_id = $2)",
         );
+        let users_between =
+            super::super::select::select_in(dialect, &all, &ids, "u.id BETWEEN $1 AND $2");
         Ok(PgTx {
             client,
             path,
@@ -160,6 +164,7 @@ impl<'t> PgTx<'t> {
             probes: super::super::unique_probes(dialect),
             user_by_id,
             users_by_uuid,
+            users_between,
         })
     }
 
@@ -260,6 +265,10 @@ impl Tx for PgTx<'_> {
 
     fn stored_users(&self, uuids: &[&str], entity: Option<i64>) -> Result<Vec<StoredUser>> {
         self.stored_users(uuids, entity)
+    }
+
+    fn stored_users_between(&self, first: i64, last: i64) -> Result<Vec<StoredUser>> {
+        self.stored_users_between(first, last)
     }
 
     fn users_by_extens(&self, context: &str, first: &str, last: &str) -> Result<Vec<i64>> {

@@ -104,6 +104,15 @@ impl PgTx<'_> {
             .collect())
     }
 
+    /// The users with an id from `first` to `last`.
+    pub(super) fn stored_users_between(&self, first: i64, last: i64) -> Result<Vec<StoredUser>> {
+        let rows = self.rows(&self.users_between, &[first.into(), last.into()])?;
+        Ok(rows
+            .into_iter()
+            .map(|r| stored(r, crate::columns::N))
+            .collect())
+    }
+
     pub(super) fn users_by_extens(
         &self,
         context: &str,

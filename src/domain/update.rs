@@ -215,10 +215,9 @@ impl Domain<'_> {
         // The state before keeps the cells the write may change: those the row changes, and
         // every cell of a group (other than the user's own fields, each written alone) that
         // the row touches, which the write may give new values (a line's SIP secret).
-        let touched = |g: Group| COLUMNS.iter().any(|c| c.group == g && mask[c.col as usize]);
         self.note_changed_cells(super::port::history::Action::Updated, &cur, |col| {
             let group = col.def().group;
-            mask[col as usize] || (group != Group::User && touched(group))
+            mask[col as usize] || (group != Group::User && touched(&mask, group))
         })?;
         self.write_update(&parsed, &plan, &cur, &mask, &mut out)?;
         Ok(Ok((Some(out), warnings)))
@@ -241,7 +240,7 @@ impl Domain<'_> {
             None => self.tx.stored_permissions(cur.user_id)?,
         };
         let changed = |col: Col| mask[col as usize];
-        let touched = |g: Group| g.columns().any(|c| changed(c.col));
+        let touched = |g: Group| touched(mask, g);
         let tx = &self.tx;
         if touched(Group::User) || touched(Group::Login) || touched(Group::Cti) {
             let login = p.login.as_ref();
@@ -420,6 +419,11 @@ impl Domain<'_> {
         }
         Ok(ids)
     }
+}
+
+/// Whether the row changes a column of `group` (`mask`: the columns it changes).
+fn touched(mask: &[bool; crate::columns::N], group: Group) -> bool {
+    group.columns().any(|c| mask[c.col as usize])
 }
 
 /// The merged cells: the current record with the row's cells laid over it. An empty cell

@@ -18,7 +18,6 @@ pub mod human;
 pub mod json;
 pub mod users;
 
-pub use crate::escape::escape;
 pub use files::Files;
 pub use human::Human;
 pub use json::Json;

@@ -48,7 +48,6 @@ impl Store {
 }
 
 impl AccountStore for Store {
-    /// The account named `username`.
     fn account(&self, username: &str) -> Result<Option<AccountRow>> {
         Ok(self
             .account_rows(
@@ -59,7 +58,6 @@ impl AccountStore for Store {
             .next())
     }
 
-    /// A page of the accounts by username, and how many there are.
     fn accounts(&self, offset: u64, size: Option<u64>) -> Result<(Vec<AccountRow>, u64)> {
         let total = self
             .db()
@@ -77,7 +75,6 @@ impl AccountStore for Store {
         Ok((rows, total))
     }
 
-    /// Adds an account; `false` when the username is taken.
     fn insert_account(
         &self,
         username: &str,
@@ -92,7 +89,6 @@ impl AccountStore for Store {
         Ok(n == 1)
     }
 
-    /// Deletes an account; `false` when there is none of that name.
     fn delete_account(&self, username: &str) -> Result<bool> {
         let db = self.db();
         db.exec(
@@ -105,7 +101,6 @@ impl AccountStore for Store {
         )? == 1)
     }
 
-    /// Sets one text attribute of an account (`column` is one of ucsv's own names).
     fn set_account(
         &self,
         username: &str,
@@ -123,7 +118,6 @@ impl AccountStore for Store {
         Ok(self.db().exec(&sql, &[username.into(), value])? == 1)
     }
 
-    /// Gives the account a role in an entity, or takes it (`None`).
     fn set_tenant(&self, account_id: i64, entity: i64, role: Option<&str>) -> Result<()> {
         let db = self.db();
         match role {
@@ -140,8 +134,6 @@ impl AccountStore for Store {
         Ok(())
     }
 
-    /// Records a failed sign-in: one more in a row, and the lock when it reaches `limit`.
-    /// Returns whether the account is locked now.
     fn record_failed_sign_in(&self, id: i64, limit: i64) -> Result<bool> {
         let rows = self.db().rows(
             "UPDATE accounts SET failed_logins = failed_logins + 1,
@@ -152,7 +144,6 @@ impl AccountStore for Store {
         Ok(rows.first().is_some_and(|r| r[0].int() != 0))
     }
 
-    /// Records a good sign-in: the count of failures starts again, and the times are kept.
     fn record_sign_in(&self, id: i64, now: &str) -> Result<()> {
         self.db().exec(
             "UPDATE accounts SET failed_logins = 0, last_login_at = ?2,

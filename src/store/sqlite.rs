@@ -7,57 +7,98 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
 
-/// Brings the search indexes up to date (see schemas/sqlite/0004_search.sql): takes out
-/// and indexes again the rows whose ids `users` and `extensions` (two queries) give,
-/// indexes the rows above the marks (new ones), and moves the marks to the highest ids. A
-/// noted row that no longer exists is only taken out. `None` for a query: the index is
-/// emptied and filled again with every row instead (cheaper when most of its rows go).
-fn reindex_search(users: Option<&str>, extensions: Option<&str>) -> String {
-    // `column` of `table` holds `text` of each row of `from`; `upto` is its mark.
-    let refill = |(table, column, text, from, upto): (&str, &str, &str, &str, &str),
-                  noted: Option<&str>| {
-        match noted {
-            Some(noted) => format!(
-                "DELETE FROM {table} WHERE rowid IN ({noted});
-                INSERT INTO {table} (rowid, {column}) SELECT id, {text} FROM {from}
-                    WHERE id IN ({noted}) AND id <= (SELECT {upto} FROM search_state);
-                INSERT INTO {table} (rowid, {column}) SELECT id, {text} FROM {from}
+/// One of the search indexes (schemas/sqlite/0004_search.sql): its `column` holds `text`
+/// of each row of `rows`, indexed up to the mark `upto` of `search_state`; other programs'
+/// changes are noted in `dirty` (its `dirty_id` column), the writer's own in `noted`
+/// ([`NOTING`]).
+struct SearchIndex {
+    table: &'static str,
+    column: &'static str,
+    text: &'static str,
+    rows: &'static str,
+    upto: &'static str,
+    dirty: &'static str,
+    dirty_id: &'static str,
+    noted: &'static str,
+}
+
+/// The users' index (names, e-mail, username) and the extensions' (numbers).
+const SEARCH_INDEXES: [SearchIndex; 2] = [
+    SearchIndex {
+        table: "user_search",
+        column: "text",
+        text: "coalesce(firstname, '') || char(10) || coalesce(lastname, '') \
+            || char(10) || coalesce(email, '') || char(10) || coalesce(username, '')",
+        rows: "users",
+        upto: "users_upto",
+        dirty: "user_search_dirty",
+        dirty_id: "user_id",
+        noted: "noted_users",
+    },
+    SearchIndex {
+        table: "extension_search",
+        column: "exten",
+        text: "exten",
+        rows: "extensions",
+        upto: "extensions_upto",
+        dirty: "extension_search_dirty",
+        dirty_id: "extension_id",
+        noted: "noted_extensions",
+    },
+];
+
+impl SearchIndex {
+    /// Takes out and indexes again the rows whose ids the query `changed` gives (a row
+    /// that no longer exists is only taken out), and indexes the rows above the mark (new
+    /// ones). `None`: the index is emptied and filled again with every row instead
+    /// (cheaper when most of its rows go).
+    fn refill(&self, changed: Option<&str>) -> String {
+        let SearchIndex {
+            table,
+            column,
+            text,
+            rows,
+            upto,
+            ..
+        } = self;
+        match changed {
+            Some(changed) => format!(
+                "DELETE FROM {table} WHERE rowid IN ({changed});
+                INSERT INTO {table} (rowid, {column}) SELECT id, {text} FROM {rows}
+                    WHERE id IN ({changed}) AND id <= (SELECT {upto} FROM search_state);
+                INSERT INTO {table} (rowid, {column}) SELECT id, {text} FROM {rows}
                     WHERE id > (SELECT {upto} FROM search_state);"
             ),
             None => format!(
                 "INSERT INTO {table} ({table}) VALUES ('delete-all');
-                INSERT INTO {table} (rowid, {column}) SELECT id, {text} FROM {from};"
+                INSERT INTO {table} (rowid, {column}) SELECT id, {text} FROM {rows};"
             ),
         }
-    };
-    format!(
-        "{}
-        {}
-        UPDATE search_state SET users_upto = (SELECT coalesce(max(id), 0) FROM users),
-            extensions_upto = (SELECT coalesce(max(id), 0) FROM extensions),
-            generation = generation + 1;
-        DELETE FROM user_search_dirty;
-        DELETE FROM extension_search_dirty;",
-        refill(
-            ("user_search", "text", USER_TEXT, "users", "users_upto"),
-            users
-        ),
-        refill(
-            (
-                "extension_search",
-                "exten",
-                "exten",
-                "extensions",
-                "extensions_upto"
-            ),
-            extensions
-        ),
-    )
+    }
 }
 
-/// What a user's row in `user_search` holds.
-const USER_TEXT: &str = "coalesce(firstname, '') || char(10) || coalesce(lastname, '') \
-    || char(10) || coalesce(email, '') || char(10) || coalesce(username, '')";
+/// Brings every search index up to date ([`SearchIndex::refill`] with the query `changed`
+/// gives for it), moves the marks to the highest ids and the generation on, and empties
+/// the `_dirty` tables.
+fn reindex_search(changed: impl Fn(&SearchIndex) -> Option<String>) -> String {
+    let mut sql = String::new();
+    let mut marks = Vec::new();
+    for index in &SEARCH_INDEXES {
+        sql += &index.refill(changed(index).as_deref());
+        marks.push(format!(
+            "{} = (SELECT coalesce(max(id), 0) FROM {})",
+            index.upto, index.rows
+        ));
+    }
+    sql += &format!(
+        "UPDATE search_state SET {}, generation = generation + 1;",
+        marks.join(", ")
+    );
+    for index in &SEARCH_INDEXES {
+        sql += &format!("DELETE FROM {};", index.dirty);
+    }
+    sql
+}
 
 /// Run by the writer when its transaction begins (schemas/sqlite/0006_search_writes.sql):
 /// the persistent triggers that note changed rows in the `_dirty` tables stay still
@@ -94,34 +135,36 @@ pub(crate) const NOTING: &str = "
 /// back to 0 for every other program. An index of which more rows would be taken out
 /// than stay (an undo of a large import) is emptied and filled again instead.
 pub(crate) fn writer_reindex(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
-        "INSERT OR IGNORE INTO noted_users (id) SELECT user_id FROM user_search_dirty;
-        INSERT OR IGNORE INTO noted_extensions (id)
-            SELECT extension_id FROM extension_search_dirty;",
-    )?;
-    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
-    // Rows noted, against the rows an index would be filled with again (counted only when
-    // many are noted: a count of a large table is not free).
-    let most = |noted: &str, all: &str| -> rusqlite::Result<bool> {
-        let noted = count(noted)?;
-        Ok(noted >= REFILL_FROM && noted > count(all)?)
-    };
-    let users = (!most(
-        "SELECT count(*) FROM noted_users",
-        "SELECT count(*) FROM users",
-    )?)
-    .then_some("SELECT id FROM noted_users");
-    let extensions = (!most(
-        "SELECT count(*) FROM noted_extensions",
-        "SELECT count(*) FROM extensions",
-    )?)
-    .then_some("SELECT id FROM noted_extensions");
+    let count = |sql: String| conn.query_row(&sql, [], |r| r.get::<_, i64>(0));
+    // The tables of the indexes to fill again, and the statements emptying the notes.
+    let mut refilled = Vec::new();
+    let mut cleared = String::new();
+    for index in &SEARCH_INDEXES {
+        let SearchIndex {
+            table,
+            rows,
+            dirty,
+            dirty_id,
+            noted,
+            ..
+        } = index;
+        conn.execute(
+            &format!("INSERT OR IGNORE INTO {noted} (id) SELECT {dirty_id} FROM {dirty}"),
+            [],
+        )?;
+        // Rows noted, against the rows the index would be filled with again (counted only
+        // when many are noted: a count of a large table is not free).
+        let many = count(format!("SELECT count(*) FROM {noted}"))?;
+        if many >= REFILL_FROM && many > count(format!("SELECT count(*) FROM {rows}"))? {
+            refilled.push(*table);
+        }
+        cleared += &format!("DELETE FROM {noted};");
+    }
+    let sql = reindex_search(|index| {
+        (!refilled.contains(&index.table)).then(|| format!("SELECT id FROM {}", index.noted))
+    });
     conn.execute_batch(&format!(
-        "{}
-        UPDATE search_state SET quiet = 0;
-        DELETE FROM noted_users;
-        DELETE FROM noted_extensions;",
-        reindex_search(users, extensions)
+        "{sql} UPDATE search_state SET quiet = 0; {cleared}"
     ))
 }
 
@@ -246,10 +289,7 @@ fn migrate(conn: &Connection, path: &Path) -> Result<()> {
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         let fill = if i + 1 == SEARCH_VERSION {
-            reindex_search(
-                Some("SELECT user_id FROM user_search_dirty"),
-                Some("SELECT extension_id FROM extension_search_dirty"),
-            )
+            reindex_search(|index| Some(format!("SELECT {} FROM {}", index.dirty_id, index.dirty)))
         } else {
             String::new()
         };

@@ -77,14 +77,11 @@ fn paths(code: &str) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     // `use` lines (a line starting with `use`, `pub use` or `pub(...) use`), braces
     // expanded.
-    for (at, line) in code
+    for line in code
         .match_indices('\n')
         .map(|(i, _)| i + 1)
         .chain([0])
-        .filter_map(|i| {
-            let line = code.get(i..)?;
-            Some((i, line.trim_start()))
-        })
+        .filter_map(|i| Some(code.get(i..)?.trim_start()))
     {
         let Some(tail) = ["use ", "pub use ", "pub(crate) use ", "pub(super) use "]
             .iter()
@@ -92,7 +89,6 @@ fn paths(code: &str) -> Vec<(String, Vec<String>)> {
         else {
             continue;
         };
-        let _ = at;
         let Some(end) = tail.find(';') else { continue };
         let body = tail[..end]
             .split_whitespace()

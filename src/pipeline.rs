@@ -1,7 +1,8 @@
 //! The import pipeline: read a batch → check it in parallel → plan and write each row in
 //! order from this thread (on update, after reading the users the batch names in one
-//! question) → hand its outcome to the sink; commit at the end unless a row failed or it is
-//! a dry run. Only counts are kept here ([`Outcome`]); what each row did goes
+//! question: on SQLite, beyond the first batch, that question is asked on a second
+//! connection by the reading thread) → hand its outcome to the sink; commit at the end
+//! unless a row failed or it is a dry run. Only counts are kept here ([`Outcome`]); what each row did goes
 //! to the sink as it comes.
 
 use crate::domain::{self, BatchEnd, Domain};
@@ -77,6 +78,12 @@ pub fn run(
         tally.warning(warning)?;
     }
     let reference = Reference::load(store)?;
+    // An update of more than one batch reads the users of each batch on another
+    // connection, on the reading thread, while this one writes (see `read_beside`).
+    let beside = match opts.mode {
+        Mode::Update => store.beside_path().map(|file| (file, store.path.clone())),
+        Mode::Import => None,
+    };
     let mut domain = Domain::new(store.begin()?, &reference, opts.entity);
     if opts.confine {
         domain.confine();
@@ -88,22 +95,36 @@ pub fn run(
     let bytes_read = source.bytes_read.clone();
     let digest = source.digest.clone();
     let mode = opts.mode;
-    // Two stages overlap: this thread reads and checks the next batch (on all cores) while
-    // the domain writes the current one.
+    // Two stages overlap: another thread reads and checks the next batch (on all cores),
+    // and on update reads the users it names beside the writer, while this thread writes
+    // the current one.
     let (sender, batches) = std::sync::mpsc::sync_channel::<Result<Batch>>(2);
+    let entity = opts.entity;
     std::thread::scope(|scope| -> Result<()> {
-        scope.spawn(move || loop {
-            let batch = match source.next_batch(BATCH) {
-                Ok(b) if b.is_empty() => break,
-                Ok(b) => b,
-                Err(e) => {
-                    let _ = sender.send(Err(e));
-                    break;
+        scope.spawn(move || {
+            let mut next = Some(source.next_batch(BATCH));
+            // Opened only when a second batch may follow: a short update reads as before.
+            let mut reader = match (&next, beside) {
+                (Some(Ok(b)), Some((file, path))) if b.len() == BATCH => {
+                    Store::reader_beside(&file, path).ok()
                 }
+                _ => None,
             };
-            let prepared = prepare(mode, &source.header, &batch);
-            if sender.send(Ok((batch, prepared))).is_err() {
-                break; // the domain stopped on a fatal error
+            let mut tx = reader.as_mut().and_then(|r| r.read().ok());
+            loop {
+                let batch = match next.take().unwrap_or_else(|| source.next_batch(BATCH)) {
+                    Ok(b) if b.is_empty() => break,
+                    Ok(b) => b,
+                    Err(e) => {
+                        let _ = sender.send(Err(e));
+                        break;
+                    }
+                };
+                let prepared = prepare(mode, &source.header, &batch);
+                let users = read_beside(&mut tx, &prepared, entity);
+                if sender.send(Ok((batch, prepared, users))).is_err() {
+                    break; // the domain stopped on a fatal error
+                }
             }
         });
         // An import batch may be sent in bulk, and written while the next one is planned
@@ -112,13 +133,13 @@ pub fn run(
         // a row at a time.
         let mut held: Option<Done> = None;
         for received in batches {
-            let (batch, mut prepared) = received?;
-            if mode == Mode::Update {
-                let rows = prepared.iter().filter_map(|p| match p {
-                    Prepared::Update(Ok(row)) => Some(row.as_ref()),
-                    _ => None,
-                });
-                domain.read_ahead(rows, opts.entity)?;
+            let (batch, mut prepared, users) = received?;
+            match users {
+                Some(users) => domain.hold_read_beside(users, opts.entity),
+                None if mode == Mode::Update => {
+                    domain.read_ahead(update_rows(&prepared), opts.entity)?
+                }
+                None => {}
             }
             domain.begin_batch(mode == Mode::Import)?;
             let outcomes = apply_batch(&mut domain, &header, &batch, &mut prepared, opts)?;
@@ -322,7 +343,42 @@ impl Tally<'_> {
 }
 
 /// A batch of rows with what the parallel stage made of them.
-type Batch = (Vec<crate::read::RawRow>, Vec<Prepared>);
+/// A batch read, its parallel stage, and on update the users its rows name when they were
+/// read beside the writer ([`read_beside`]).
+type Batch = (
+    Vec<crate::read::RawRow>,
+    Vec<Prepared>,
+    Option<Vec<crate::domain::port::StoredUser>>,
+);
+
+/// The update rows of a batch that passed the parallel stage.
+fn update_rows(prepared: &[Prepared]) -> impl Iterator<Item = &crate::record::Patch> {
+    prepared.iter().filter_map(|p| match p {
+        Prepared::Update(Ok(row)) => Some(row.as_ref()),
+        _ => None,
+    })
+}
+
+/// Reads the users that a batch's update rows name through `tx`, a read transaction of
+/// a second connection that sees the database as the writer's transaction found it
+/// (SQLite, see [`Store::reader_beside`]): this thread does it while the writer applies
+/// the batch before, and the writer reads again only the users its own writes made
+/// stale ([`Domain::hold_read_beside`]). `None` (the writer reads them itself) without
+/// such a transaction; if a read fails, `tx` is given up, and the writer's own reads
+/// give the answer, or the error.
+fn read_beside(
+    tx: &mut Option<Box<dyn crate::domain::port::Tx + '_>>,
+    prepared: &[Prepared],
+    entity: Option<i64>,
+) -> Option<Vec<crate::domain::port::StoredUser>> {
+    let users = tx
+        .as_ref()?
+        .stored_users(&Domain::ahead_keys(update_rows(prepared)), entity);
+    if users.is_err() {
+        *tx = None;
+    }
+    users.ok()
+}
 
 /// The parallel stage of a batch, in input order.
 fn prepare(

@@ -91,6 +91,8 @@ pub struct Domain<'t> {
     owner: Option<Owner>,
     /// On update: the users of the batch being applied, read ahead.
     ahead: update::Ahead,
+    /// On update: what the writes so far made stale of a state read beside them.
+    stale: update::Stale,
     /// The batch of the history that this transaction's writes are recorded in.
     history: Option<Recorder>,
     /// The id the next user created takes (see [`UserRow::id`]).
@@ -139,6 +141,7 @@ impl<'t> Domain<'t> {
             probe: true,
             owner: None,
             ahead: update::Ahead::default(),
+            stale: update::Stale::default(),
             history: None,
             reuse_id: None,
         }

@@ -83,6 +83,15 @@ impl Ahead {
     }
 }
 
+/// What this run's writes made stale of a state read beside it (see
+/// [`Domain::hold_read_beside`]): the users it wrote, and the voicemail boxes whose
+/// settings it changed (every user of a box shows them).
+#[derive(Default)]
+pub(super) struct Stale {
+    users: std::collections::HashSet<i64>,
+    boxes: std::collections::HashSet<i64>,
+}
+
 /// The uuid an update row names, checked.
 fn key(row: &Patch) -> std::result::Result<String, RowError> {
     // Checked in the parallel stage already, when it is valid.
@@ -109,12 +118,35 @@ impl Domain<'_> {
         rows: impl IntoIterator<Item = &'r Patch>,
         entity: Option<i64>,
     ) -> Result<()> {
-        // The uuids checked in the parallel stage: a row without one is refused by update.
-        let keys: Vec<&str> = rows
-            .into_iter()
+        let users = self.tx.stored_users(&Self::ahead_keys(rows), entity)?;
+        self.hold(users, entity);
+        Ok(())
+    }
+
+    /// The uuids [`Domain::read_ahead`] asks for: those checked in the parallel stage (a
+    /// row without one is refused by update).
+    pub fn ahead_keys<'r>(rows: impl IntoIterator<Item = &'r Patch>) -> Vec<&'r str> {
+        rows.into_iter()
             .filter_map(|r| r.fields.value(Col::Uuid).and_then(record::Value::as_text))
-            .collect();
-        let users = self.tx.stored_users(&keys, entity)?;
+            .collect()
+    }
+
+    /// Holds, for the rows of a batch, the users another connection read for them
+    /// ([`Domain::ahead_keys`], in `entity`) from the database as this transaction found
+    /// it, on another thread while this one wrote: a user that this run wrote since, or
+    /// whose voicemail box's settings it changed, is left out and read again here.
+    pub fn hold_read_beside(&mut self, mut users: Vec<StoredUser>, entity: Option<i64>) {
+        let stale = &self.stale;
+        if !stale.users.is_empty() {
+            users.retain(|u| {
+                !stale.users.contains(&u.user_id)
+                    && u.voicemail_id.is_none_or(|b| !stale.boxes.contains(&b))
+            });
+        }
+        self.hold(users, entity);
+    }
+
+    fn hold(&mut self, users: Vec<StoredUser>, entity: Option<i64>) {
         let mut ahead = Ahead {
             entity,
             users: HashMap::with_capacity(users.len()),
@@ -129,7 +161,6 @@ impl Domain<'_> {
                 .insert(user.cells[Col::Uuid as usize].to_string(), user);
         }
         self.ahead = ahead;
-        Ok(())
     }
 
     /// Merges one row into its user's record, checks the result and writes what changed.
@@ -219,6 +250,7 @@ impl Domain<'_> {
             let group = col.def().group;
             mask[col as usize] || (group != Group::User && touched(&mask, group))
         })?;
+        self.stale.users.insert(cur.user_id);
         self.write_update(&parsed, &plan, &cur, &mask, &mut out)?;
         Ok(Ok((Some(out), warnings)))
     }
@@ -323,6 +355,7 @@ impl Domain<'_> {
                 (Some(id), None) => {
                     self.tx.update_voicemail(id, vm)?;
                     self.ahead.forget_box(id);
+                    self.stale.boxes.insert(id);
                 }
                 (None, shared) => {
                     let (id, created) = self.attach_voicemail(cur.user_id, vm, shared)?;

@@ -261,6 +261,26 @@ impl Store {
         }
     }
 
+    /// Where a second connection may read this SQLite file beside the run's writer (see
+    /// [`Store::reader_beside`]): `None` on PostgreSQL and for a private copy (a dry run's).
+    pub fn beside_path(&self) -> Option<PathBuf> {
+        match &self.backend {
+            Backend::Sqlite(conn) => conn
+                .path()
+                .filter(|p| !p.is_empty())
+                .map(|p| PathBuf::from(p.to_string())),
+            Backend::Postgres(..) => None,
+        }
+    }
+
+    /// A second connection to the SQLite file at `file` (from [`Store::beside_path`]),
+    /// that only reads: its read transaction ([`Store::read`]) sees the database as the
+    /// writer's transaction found it (WAL: no writer blocks it, and none commits while the
+    /// writer holds the write lock). `path` names the database in messages.
+    pub fn reader_beside(file: &Path, path: PathBuf) -> Result<Store> {
+        Ok(Store::sqlite(sqlite::open_reader(file, &path)?, path))
+    }
+
     /// The number of users (of `entity`, if given).
     pub fn count_users(&self, entity: Option<i64>) -> Result<u64> {
         self.count_listed(&crate::domain::port::Filter {

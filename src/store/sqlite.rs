@@ -235,6 +235,25 @@ pub fn create(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Opens a connection that only reads the database file `file` (already migrated by the
+/// writer that asks for it); `path` names the database in messages.
+pub fn open_reader(file: &Path, path: &Path) -> Result<Connection> {
+    configure_sqlite();
+    let conn = Connection::open_with_flags(
+        file,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| Error::db(path, e))?;
+    configure_session(&conn, path)?;
+    // Its reads go through the operating system's cache of the file, which the writer's
+    // reads fill too: a small page cache of its own is enough.
+    conn.execute_batch(IDLE_CACHE)
+        .map_err(|e| Error::db(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| Error::db(path, e))?;
+    Ok(conn)
+}
+
 fn configure(conn: &Connection, path: &Path) -> Result<()> {
     configure_session(conn, path)?;
     conn.busy_timeout(BUSY_TIMEOUT)

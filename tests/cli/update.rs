@@ -492,3 +492,96 @@ fn a_shared_voicemail_box_changed_by_one_row_is_seen_changed_by_the_next() {
     assert_eq!(report["updated"][0]["user_uuid"], ann.as_str());
     assert_eq!(wd.query_one("SELECT name FROM voicemails"), "Sales");
 }
+
+/// An update file whose first row is `first`, then `fillers` rows of `filler`, then `rest`
+/// (under `header`): more rows than a batch, so that the users of the rows after the first
+/// batch are read beside the writer, from the database as the update found it.
+fn beyond_a_batch(header: &str, first: &str, filler: &str, rest: &[&str]) -> String {
+    let mut csv = format!("{header}\n{first}\n");
+    for _ in 0..2100 {
+        csv += filler;
+        csv.push('\n');
+    }
+    for row in rest {
+        csv += row;
+        csv.push('\n');
+    }
+    csv
+}
+
+/// The rows the report lists as updated, with the columns each changed.
+fn changed_rows(report: &serde_json::Value) -> Vec<(u64, serde_json::Value)> {
+    report["updated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["row_number"].as_u64().unwrap(), u["changed"].clone()))
+        .collect()
+}
+
+#[test]
+fn a_row_batches_after_another_of_the_same_user_sees_what_it_wrote() {
+    let wd = Workdir::with_db();
+    let report = wd.import_ok("firstname,lastname\nAnn,Lee\nFay,Doe\n");
+    let uuid = |row| {
+        report.created_row(row)["user_uuid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (ann, fay) = (uuid(1), uuid(2));
+    let csv = beyond_a_batch(
+        "uuid,lastname",
+        &format!("{ann},Smith"),
+        &format!("{fay},Doe"),
+        &[&format!("{ann},Smith"), &format!("{ann},Lee")],
+    );
+    let run = update(&wd, &csv, &[]);
+    run.expect(0);
+    assert_eq!(
+        changed_rows(&run.report()),
+        vec![
+            (1, serde_json::json!(["lastname"])),
+            (2103, serde_json::json!(["lastname"]))
+        ],
+        "row 2102 finds the last name row 1 wrote, two batches before"
+    );
+    assert_eq!(
+        wd.query_one(&format!("SELECT lastname FROM users WHERE uuid = '{ann}'")),
+        "Lee"
+    );
+}
+
+#[test]
+fn a_shared_box_changed_batches_before_is_seen_changed_by_its_other_user() {
+    let wd = Workdir::with_db();
+    let report = wd.import_ok(
+        "firstname,voicemail_name,voicemail_number,voicemail_context\n\
+         Ann,Team,3000,default\nBob,Team,3000,default\nFay,,,\n",
+    );
+    let uuid = |row| {
+        report.created_row(row)["user_uuid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (ann, bob, fay) = (uuid(1), uuid(2), uuid(3));
+    // Ann's row renames the box; Bob's row, batches later, changes only his first name.
+    let csv = beyond_a_batch(
+        "uuid,firstname,voicemail_name",
+        &format!("{ann},Ann,Sales"),
+        &format!("{fay},Fay,"),
+        &[&format!("{bob},Bobby,Sales")],
+    );
+    let run = update(&wd, &csv, &[]);
+    run.expect(0);
+    assert_eq!(
+        changed_rows(&run.report()),
+        vec![
+            (1, serde_json::json!(["voicemail_name"])),
+            (2102, serde_json::json!(["firstname"]))
+        ],
+        "Bob's record shows the box as Ann's row left it"
+    );
+    assert_eq!(wd.query_one("SELECT name FROM voicemails"), "Sales");
+}

@@ -81,7 +81,7 @@ pub fn run(
     // An update of more than one batch reads the users of each batch on another
     // connection, on the reading thread, while this one writes (see `read_beside`).
     let beside = match opts.mode {
-        Mode::Update => store.beside_path().map(|file| (file, store.path.clone())),
+        Mode::Update => store.beside(),
         Mode::Import => None,
     };
     let mut domain = Domain::new(store.begin()?, &reference, opts.entity);
@@ -105,12 +105,9 @@ pub fn run(
             let mut next = Some(source.next_batch(BATCH));
             // Opened only when a second batch may follow: a short update reads as before.
             let mut reader = match (&next, beside) {
-                (Some(Ok(b)), Some((file, path))) if b.len() == BATCH => {
-                    Store::reader_beside(&file, path).ok()
-                }
+                (Some(Ok(b)), Some(place)) if b.len() == BATCH => place.open().ok(),
                 _ => None,
             };
-            let mut tx = reader.as_mut().and_then(|r| r.read().ok());
             loop {
                 let batch = match next.take().unwrap_or_else(|| source.next_batch(BATCH)) {
                     Ok(b) if b.is_empty() => break,
@@ -121,7 +118,7 @@ pub fn run(
                     }
                 };
                 let prepared = prepare(mode, &source.header, &batch);
-                let users = read_beside(&mut tx, &prepared, entity);
+                let users = read_beside(&mut reader, &prepared, entity);
                 if sender.send(Ok((batch, prepared, users))).is_err() {
                     break; // the domain stopped on a fatal error
                 }
@@ -359,23 +356,22 @@ fn update_rows(prepared: &[Prepared]) -> impl Iterator<Item = &crate::record::Pa
     })
 }
 
-/// Reads the users that a batch's update rows name through `tx`, a read transaction of
-/// a second connection that sees the database as the writer's transaction found it
-/// (SQLite, see [`Store::reader_beside`]): this thread does it while the writer applies
-/// the batch before, and the writer reads again only the users its own writes made
-/// stale ([`Domain::hold_read_beside`]). `None` (the writer reads them itself) without
-/// such a transaction; if a read fails, `tx` is given up, and the writer's own reads
-/// give the answer, or the error.
+/// Reads the users that a batch's update rows name through `reader`, which sees the
+/// database as the writer's transaction found it ([`crate::domain::port::Beside`]): this
+/// thread does it while the writer applies the batch before, and the writer reads again
+/// only the users its own writes made stale ([`Domain::hold_read_beside`]). `None` (the
+/// writer reads them itself) without a reader; if a read fails, the reader is given up,
+/// and the writer's own reads give the answer, or the error.
 fn read_beside(
-    tx: &mut Option<Box<dyn crate::domain::port::Tx + '_>>,
+    reader: &mut Option<Box<dyn crate::domain::port::Beside>>,
     prepared: &[Prepared],
     entity: Option<i64>,
 ) -> Option<Vec<crate::domain::port::StoredUser>> {
-    let users = tx
-        .as_ref()?
+    let users = reader
+        .as_mut()?
         .stored_users(&Domain::ahead_keys(update_rows(prepared)), entity);
     if users.is_err() {
-        *tx = None;
+        *reader = None;
     }
     users.ok()
 }

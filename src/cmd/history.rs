@@ -91,7 +91,12 @@ pub fn undo(ctx: &Context, args: &UndoArgs) -> Result<u8> {
     let mut copy = args.dry_run.then(|| store.snapshot()).transpose()?;
     let target = copy.as_mut().unwrap_or(&mut store);
     let reference = Reference::load(target)?;
+    let beside = target.beside();
     let mut domain = Domain::new(target.begin()?, &reference, None);
+    // The users to take back are read beside the transaction, on another thread.
+    if let Some(reader) = beside.and_then(|place| place.open().ok()) {
+        domain.read_beside(reader);
+    }
     let info = super::cli_batch("undo", format!("ucsv undo {}", args.id));
     match domain.undo(args.id, info)? {
         Ok(done) => {

@@ -93,6 +93,8 @@ pub struct Domain<'t> {
     ahead: update::Ahead,
     /// On update: what the writes so far made stale of a state read beside them.
     stale: update::Stale,
+    /// A reader beside this transaction (see [`Domain::read_beside`]).
+    beside: Option<Box<dyn port::Beside>>,
     /// The batch of the history that this transaction's writes are recorded in.
     history: Option<Recorder>,
     /// The id the next user created takes (see [`UserRow::id`]).
@@ -142,9 +144,16 @@ impl<'t> Domain<'t> {
             owner: None,
             ahead: update::Ahead::default(),
             stale: update::Stale::default(),
+            beside: None,
             history: None,
             reuse_id: None,
         }
+    }
+
+    /// Gives the domain a reader beside its transaction: an undo reads the users it takes
+    /// back there, a chunk ahead, on another thread.
+    pub fn read_beside(&mut self, reader: Box<dyn port::Beside>) {
+        self.beside = Some(reader);
     }
 
     /// Records this transaction's writes in the history, as a new batch (see

@@ -117,23 +117,38 @@ impl Domain<'_> {
         let mut refused = Vec::new();
         // First the users it created go (freeing their numbers), then the users it changed
         // are set back, then the users it deleted come back.
-        // Read a chunk of ids at a time (a user deleted since, by another program, is
-        // not there to read).
-        for c in changes.iter().filter(|c| c.action == Action::Created) {
-            let mut first = c.user_id;
-            while first <= c.last_id {
-                let last = c.last_id.min(first.saturating_add(CHUNK - 1));
-                let mut users = self.tx.stored_users_between(first, last)?;
-                users.sort_by_key(|u| u.user_id);
-                // Each state before is kept (the undo can be undone), then the chunk goes
-                // in a statement per table, as `ucsv user delete --delete-voicemail` would
-                // delete each of them.
-                for user in &users {
-                    self.note_changed(Action::Deleted, user)?;
+        // A chunk of ids at a time (a user deleted since, by another program, is not there
+        // to read).
+        let chunks: Vec<(i64, i64)> = changes
+            .iter()
+            .filter(|c| c.action == Action::Created)
+            .flat_map(|c| chunks(c.user_id, c.last_id))
+            .collect();
+        match self.beside.take().filter(|_| chunks.len() > 1) {
+            // Each chunk's users are read on another thread while the chunk before goes:
+            // deleting a chunk changes nothing of the next one's users.
+            Some(mut reader) => std::thread::scope(|scope| -> Result<()> {
+                let (sender, read) = std::sync::mpsc::sync_channel(2);
+                let ranges = &chunks;
+                scope.spawn(move || {
+                    for &(first, last) in ranges {
+                        let users = reader.stored_users_between(first, last);
+                        let failed = users.is_err();
+                        if sender.send(users).is_err() || failed {
+                            break;
+                        }
+                    }
+                });
+                for (&(first, last), users) in chunks.iter().zip(read) {
+                    done.deleted += self.take_back(first, last, users?)?;
                 }
-                self.tx.delete_users_between(first, last)?;
-                done.deleted += users.len() as u64;
-                first = last.saturating_add(1);
+                Ok(())
+            })?,
+            None => {
+                for &(first, last) in &chunks {
+                    let users = self.tx.stored_users_between(first, last)?;
+                    done.deleted += self.take_back(first, last, users)?;
+                }
             }
         }
         for c in changes.iter().filter(|c| c.action == Action::Updated) {
@@ -152,6 +167,24 @@ impl Domain<'_> {
             return Ok(Err(Refusal::Rows(refused)));
         }
         Ok(Ok(done))
+    }
+
+    /// Deletes the users created with ids from `first` to `last`, which are `users`: each
+    /// state before is kept (the undo can be undone), then the chunk goes in a statement
+    /// per table, as `ucsv user delete --delete-voicemail` would delete each of them.
+    /// Returns how many went.
+    fn take_back(
+        &mut self,
+        first: i64,
+        last: i64,
+        mut users: Vec<super::port::StoredUser>,
+    ) -> Result<u64> {
+        users.sort_by_key(|u| u.user_id);
+        for user in &users {
+            self.note_changed(Action::Deleted, user)?;
+        }
+        self.tx.delete_users_between(first, last)?;
+        Ok(users.len() as u64)
     }
 
     /// Sets an updated user back to its state before the batch.
@@ -254,9 +287,43 @@ fn state<'c>(batch: &Batch, c: &'c Change) -> Vec<(Col, &'c str)> {
 /// The ids of created users read at a time.
 const CHUNK: i64 = 1000;
 
+/// The ids from `first` to `last`, [`CHUNK`] at a time: (first, last) of each chunk.
+fn chunks(first: i64, last: i64) -> impl Iterator<Item = (i64, i64)> {
+    let mut next = Some(first).filter(|f| *f <= last);
+    std::iter::from_fn(move || {
+        let first = next?;
+        let end = last.min(first.saturating_add(CHUNK - 1));
+        next = end.checked_add(1).filter(|n| *n <= last);
+        Some((first, end))
+    })
+}
+
 /// How a change's user is named in a refusal.
 fn who(c: &Change) -> String {
     c.uuid
         .clone()
         .unwrap_or_else(|| format!("user id {}", c.user_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{chunks, CHUNK};
+
+    #[test]
+    fn chunks_cover_the_ids_once_in_order() {
+        assert_eq!(chunks(5, 4).count(), 0);
+        assert_eq!(chunks(7, 7).collect::<Vec<_>>(), [(7, 7)]);
+        assert_eq!(
+            chunks(1, 2 * CHUNK + 1).collect::<Vec<_>>(),
+            [
+                (1, CHUNK),
+                (CHUNK + 1, 2 * CHUNK),
+                (2 * CHUNK + 1, 2 * CHUNK + 1)
+            ]
+        );
+        assert_eq!(
+            chunks(i64::MAX - 1, i64::MAX).collect::<Vec<_>>(),
+            [(i64::MAX - 1, i64::MAX)]
+        );
+    }
 }

@@ -119,7 +119,11 @@ pub async fn undo(
         let mut copy = dry_run.then(|| store.snapshot()).transpose()?;
         let target = copy.as_mut().unwrap_or(&mut store);
         let reference = Reference::load(target)?;
+        let beside = target.beside();
         let mut domain = Domain::new(target.begin()?, &reference, None);
+        if let Some(reader) = beside.and_then(|place| place.open().ok()) {
+            domain.read_beside(reader);
+        }
         let outcome = domain.undo(id, info)?;
         if outcome.is_ok() && !dry_run {
             domain.commit()?;

@@ -110,6 +110,42 @@ pub struct Store {
     counts: listing::SharedCounts,
 }
 
+/// An SQLite file that a second connection may read beside the writer's (see
+/// [`Store::beside`]).
+pub struct Place {
+    file: PathBuf,
+    /// The database as messages name it.
+    path: PathBuf,
+}
+
+impl Place {
+    /// A connection that only reads the file: each of its reads sees the database as the
+    /// writer's transaction found it (WAL: no writer blocks it, and none commits while the
+    /// writer holds the write lock).
+    pub fn open(self) -> Result<Box<dyn crate::domain::port::Beside>> {
+        let conn = sqlite::open_reader(&self.file, &self.path)?;
+        Ok(Box::new(Store::sqlite(conn, self.path)))
+    }
+}
+
+impl crate::domain::port::Beside for Store {
+    fn stored_users(
+        &mut self,
+        uuids: &[&str],
+        entity: Option<i64>,
+    ) -> Result<Vec<crate::domain::port::StoredUser>> {
+        self.read()?.stored_users(uuids, entity)
+    }
+
+    fn stored_users_between(
+        &mut self,
+        first: i64,
+        last: i64,
+    ) -> Result<Vec<crate::domain::port::StoredUser>> {
+        self.read()?.stored_users_between(first, last)
+    }
+}
+
 /// The connection of a [`Store`]; one thread owns it.
 pub(crate) enum Backend {
     /// An SQLite file.
@@ -261,24 +297,16 @@ impl Store {
         }
     }
 
-    /// Where a second connection may read this SQLite file beside the run's writer (see
-    /// [`Store::reader_beside`]): `None` on PostgreSQL and for a private copy (a dry run's).
-    pub fn beside_path(&self) -> Option<PathBuf> {
+    /// Where a second connection may read this database beside the run's writer (see
+    /// [`Place::open`]): `None` on PostgreSQL and for a private copy (a dry run's).
+    pub fn beside(&self) -> Option<Place> {
         match &self.backend {
-            Backend::Sqlite(conn) => conn
-                .path()
-                .filter(|p| !p.is_empty())
-                .map(|p| PathBuf::from(p.to_string())),
+            Backend::Sqlite(conn) => conn.path().filter(|p| !p.is_empty()).map(|p| Place {
+                file: PathBuf::from(p.to_string()),
+                path: self.path.clone(),
+            }),
             Backend::Postgres(..) => None,
         }
-    }
-
-    /// A second connection to the SQLite file at `file` (from [`Store::beside_path`]),
-    /// that only reads: its read transaction ([`Store::read`]) sees the database as the
-    /// writer's transaction found it (WAL: no writer blocks it, and none commits while the
-    /// writer holds the write lock). `path` names the database in messages.
-    pub fn reader_beside(file: &Path, path: PathBuf) -> Result<Store> {
-        Ok(Store::sqlite(sqlite::open_reader(file, &path)?, path))
     }
 
     /// The number of users (of `entity`, if given).

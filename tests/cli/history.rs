@@ -481,3 +481,45 @@ fn after_the_undo_of_a_large_import_searches_find_exactly_the_users_that_stay() 
     assert_eq!(found("100007"), ["Dan"]);
     assert_eq!(found("a"), ["Ann", "Bob", "Cid", "Dan"]);
 }
+
+#[test]
+fn an_import_of_many_chunks_taken_back_and_brought_back_exports_as_it_did() {
+    let wd = Workdir::with_reference(
+        "[[entity]]\nid = 1\nname = \"default\"\n\n\
+         [[context]]\nname = \"default\"\nentity = 1\ntype = \"internal\"\n\
+         ranges = [\"100000-199999\"]\n\n\
+         [[context]]\nname = \"from-extern\"\nentity = 1\ntype = \"incall\"\n\
+         ranges = [\"200000-299999\"]\n\n\
+         [[call_permission]]\nname = \"international\"\nentity = 1\n",
+    );
+    // 2,500 users (three chunks of the undo's reads), every group filled; each pair of
+    // users shares a voicemail box, one pair across the first chunks' boundary.
+    let mut csv = String::from(
+        "firstname,lastname,exten,context,line_protocol,incall_exten,incall_context,\
+         voicemail_name,voicemail_number,voicemail_context,call_permissions\n",
+    );
+    for i in 0..2500 {
+        let b = (i + 1) / 2;
+        csv += &format!(
+            "First{i},Last{i},{},default,sip,{},from-extern,Box{b},{},default,international\n",
+            100_000 + i,
+            200_000 + i,
+            150_000 + b
+        );
+    }
+    wd.write("many.csv", &csv);
+    wd.run(&["import", "many.csv", "--no-progress"]).expect(0);
+    let after = export(&wd);
+    let import = history(&wd)[0]["id"].to_string();
+    wd.run(&["undo", &import]).expect(0);
+    assert_eq!(wd.count("users"), 0);
+    assert_eq!(
+        wd.count("voicemails"),
+        0,
+        "every box went with its last user"
+    );
+    assert_eq!(wd.count("extensions"), 0, "every number is free again");
+    let undo = history(&wd)[0]["id"].to_string();
+    wd.run(&["undo", &undo]).expect(0);
+    assert_eq!(export(&wd), after, "the users as the import made them");
+}

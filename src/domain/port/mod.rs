@@ -270,9 +270,6 @@ pub struct Strip {
     pub incalls: bool,
 }
 
-/// The questions and writes the domain asks of one write transaction. One thread owns it;
-/// methods take `&self` (a backend whose client needs `&mut` keeps it in a `RefCell`).
-/// Dropped without [`Tx::commit`], it rolls back.
 /// What became of a batch at its end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BatchEnd {
@@ -286,6 +283,20 @@ pub enum BatchEnd {
     Refused { held_kept: bool },
 }
 
+/// Reads beside a write transaction, from another thread: a second connection that sees
+/// the database as the writer's transaction found it, each call in a read transaction of
+/// its own (no other writer commits while the writer holds its lock). The writer asks it
+/// for what its own writes have not changed (see [`crate::domain::Domain::read_beside`]).
+pub trait Beside: Send {
+    /// As [`Tx::stored_users`].
+    fn stored_users(&mut self, uuids: &[&str], entity: Option<i64>) -> Result<Vec<StoredUser>>;
+    /// As [`Tx::stored_users_between`].
+    fn stored_users_between(&mut self, first: i64, last: i64) -> Result<Vec<StoredUser>>;
+}
+
+/// The questions and writes the domain asks of one write transaction. One thread owns it;
+/// methods take `&self` (a backend whose client needs `&mut` keeps it in a `RefCell`).
+/// Dropped without [`Tx::commit`], it rolls back.
 pub trait Tx {
     /// Whether to write a row before probing the database, taking it back when a unique
     /// index refuses it ([`WriteError::Conflict`]), rather than probing first.

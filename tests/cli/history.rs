@@ -15,6 +15,14 @@ fn export(wd: &Workdir) -> String {
     run.stdout.clone()
 }
 
+/// The users `ucsv user list --search` finds, each as `shown` gives it.
+fn searched(wd: &Workdir, search: &str, shown: impl Fn(&Value) -> String) -> Vec<String> {
+    let run = wd.run(&["user", "list", "--search", search, "--format", "json"]);
+    run.expect(0);
+    let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    v["items"].as_array().unwrap().iter().map(shown).collect()
+}
+
 fn history(wd: &Workdir) -> Vec<Value> {
     let run = wd.run(&["history", "--format", "json"]);
     run.expect(0);
@@ -452,16 +460,10 @@ fn after_the_undo_of_a_large_import_searches_find_exactly_the_users_that_stay() 
     }
     wd.write("many.csv", &many);
     wd.run(&["import", "many.csv", "--no-progress"]).expect(0);
-    let found = |search: &str| -> Vec<String> {
-        let run = wd.run(&["user", "list", "--search", search, "--format", "json"]);
-        run.expect(0);
-        let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["firstname"].as_str().unwrap().to_string())
-            .collect()
+    let found = |search: &str| {
+        searched(&wd, search, |u| {
+            u["firstname"].as_str().unwrap().to_string()
+        })
     };
     assert_eq!(found("Many11999"), ["Many11999"]);
     assert_eq!(found("111999"), ["Many11999"]);
@@ -522,4 +524,30 @@ fn an_import_of_many_chunks_taken_back_and_brought_back_exports_as_it_did() {
     let undo = history(&wd)[0]["id"].to_string();
     wd.run(&["undo", &undo]).expect(0);
     assert_eq!(export(&wd), after, "the users as the import made them");
+}
+
+#[test]
+fn after_an_update_of_most_users_searches_find_them_by_their_new_names() {
+    let wd = Workdir::with_db();
+    wd.write("three.csv", THREE);
+    wd.run(&["import", "three.csv"]).expect(0);
+    let mut many = String::from("firstname,lastname\n");
+    for i in 0..12_000 {
+        many += &format!("Many{i},Oldname\n");
+    }
+    wd.write("many.csv", &many);
+    wd.run(&["import", "many.csv", "--no-progress"]).expect(0);
+    // Every user of the import renamed: the index is filled again, the others kept.
+    let edited = export(&wd).replace(",Oldname,", ",Newname,");
+    wd.write("edited.csv", &edited);
+    wd.run(&["update", "edited.csv", "--no-progress"]).expect(0);
+    let found = |search: &str| {
+        searched(&wd, search, |u| {
+            format!("{} {}", u["firstname"], u["lastname"])
+        })
+    };
+    assert_eq!(found("Many11999"), [r#""Many11999" "Newname""#]);
+    assert_eq!(found("Oldname"), Vec::<String>::new());
+    assert_eq!(found("Alpha"), [r#""Ann" "Alpha""#]);
+    assert_eq!(found("Bob"), [r#""Bob" "Beta""#]);
 }

@@ -1,9 +1,9 @@
 //! The import pipeline: read a batch → check it in parallel → plan and write each row in
 //! order from this thread (on update, after reading the users the batch names in one
-//! question: on SQLite, beyond the first batch, that question is asked on a second
-//! connection by the reading thread) → hand its outcome to the sink; commit at the end
-//! unless a row failed or it is a dry run. Only counts are kept here ([`Outcome`]); what each row did goes
-//! to the sink as it comes.
+//! question: on SQLite, when the update has more than one batch, the reading thread asks
+//! it on a second connection) → hand its outcome to the sink; commit at the end unless a
+//! row failed or it is a dry run. Only counts are kept here ([`Outcome`]); what each row
+//! did goes to the sink as it comes.
 
 use crate::domain::{self, BatchEnd, Domain};
 use crate::error::{Result, RowError};
@@ -339,7 +339,6 @@ impl Tally<'_> {
     }
 }
 
-/// A batch of rows with what the parallel stage made of them.
 /// A batch read, its parallel stage, and on update the users its rows name when they were
 /// read beside the writer ([`read_beside`]).
 type Batch = (
